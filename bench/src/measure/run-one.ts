@@ -1,0 +1,113 @@
+// Measures one system in one scenario: start it, check it answers, warm up, measure N windows,
+// read its memory, stop it. Every step is bounded in time; the system is always stopped.
+import { runH2load } from '../load/h2load.js';
+import { holdIdleConnections } from '../load/idle.js';
+import type { LoadResult } from '../load/types.js';
+import { runWrk } from '../load/wrk.js';
+import type { Peer, RunContext, RunningSystem } from '../peers/types.js';
+import { stop } from '../proc/registry.js';
+import { cpuSeconds, currentRss, peakRss } from '../proc/stats.js';
+import type { LoadSpec, Scenario } from '../scenarios/types.js';
+import { medianOf } from './median.js';
+import { smokeRequest } from './smoke.js';
+import type { RepMetrics, SystemResult, Timing } from './types.js';
+
+const MiB = 1024 * 1024;
+
+function applyLoad(ctx: RunContext, sys: RunningSystem, load: LoadSpec, seconds: number): Promise<LoadResult> {
+  const base = `${sys.scheme}://127.0.0.1:${sys.port}`;
+  switch (load.kind) {
+    case 'wrk':
+      return runWrk({
+        url: base + load.path,
+        connections: load.connections,
+        seconds,
+        dir: ctx.dir,
+        ...(load.headers ? { headers: load.headers } : {}),
+        ...(load.postBytes !== undefined ? { postBytes: load.postBytes } : {}),
+      });
+    case 'h2load':
+      return runH2load({ url: base + load.path, clients: load.clients, streams: load.streams, seconds });
+    case 'idle':
+      throw new Error('idle load is measured by measureIdle');
+  }
+}
+
+async function measureWindow(ctx: RunContext, sys: RunningSystem, load: LoadSpec, seconds: number): Promise<RepMetrics> {
+  const cpu0 = cpuSeconds(sys.proc.pid);
+  const r = await applyLoad(ctx, sys, load, seconds);
+  const cpu = cpuSeconds(sys.proc.pid) - cpu0;
+  return {
+    requestsPerSecond: r.requests / r.seconds,
+    ...(r.p50Ms !== undefined ? { p50Ms: r.p50Ms } : {}),
+    ...(r.p99Ms !== undefined ? { p99Ms: r.p99Ms } : {}),
+    reqPerCpuSecond: cpu > 0 ? r.requests / cpu : NaN,
+    cpuPercent: (cpu / r.seconds) * 100,
+    mbPerSecond: r.bytesPerSecond / 1e6,
+    errors: r.errors,
+    rssMiB: currentRss(sys.proc.pid) / MiB,
+  };
+}
+
+async function measureIdle(sys: RunningSystem, load: Extract<LoadSpec, { kind: 'idle' }>, seconds: number): Promise<RepMetrics> {
+  const hold = await holdIdleConnections(sys.port, load.connections, load.path, 60000);
+  try {
+    // Let the proxy settle (timers, GC) before reading its memory, but not long enough for timeouts.
+    await new Promise((r) => setTimeout(r, Math.min(seconds, 3) * 1000));
+    return {
+      requestsPerSecond: NaN,
+      reqPerCpuSecond: NaN,
+      cpuPercent: NaN,
+      mbPerSecond: NaN,
+      errors: hold.failed,
+      rssMiB: currentRss(sys.proc.pid) / MiB,
+      openConnections: hold.open,
+    };
+  } finally {
+    await hold.release();
+  }
+}
+
+function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+export function describeRep(m: RepMetrics): string {
+  if (m.openConnections !== undefined) return `${fmt(m.openConnections)} open, RSS ${fmt(m.rssMiB, 1)} MiB, ${m.errors} failed`;
+  return (
+    `${fmt(m.requestsPerSecond)} req/s, p99 ${fmt(m.p99Ms, 1)} ms, ${fmt(m.reqPerCpuSecond)} req/CPU-s, ` +
+    `CPU ${fmt(m.cpuPercent)} %, ${fmt(m.mbPerSecond, 1)} MB/s${m.errors ? `, ${m.errors} errors` : ''}`
+  );
+}
+
+export async function runOne(ctx: RunContext, scenario: Scenario, peer: Peer, timing: Timing): Promise<SystemResult> {
+  const base = { scenario: scenario.name, system: peer.name, reps: [] as RepMetrics[] };
+  const hook = peer.name === 'gatehouse' ? scenario.gatehouseConfig : undefined;
+  let sys: RunningSystem;
+  try {
+    sys = await peer.start(ctx, scenario.spec, hook);
+  } catch (err) {
+    return { ...base, status: 'failed', reason: (err as Error).message };
+  }
+  try {
+    const smoke = await smokeRequest(sys.scheme, sys.port, scenario.load.path);
+    if (smoke.status !== 200) throw new Error(`smoke request ${scenario.load.path} answered ${smoke.status}`);
+    const reps: RepMetrics[] = [];
+    if (scenario.load.kind === 'idle') {
+      reps.push(await measureIdle(sys, scenario.load, timing.seconds));
+      ctx.log(`    ${describeRep(reps[0]!)}`);
+    } else {
+      if (timing.warmupSeconds > 0) await applyLoad(ctx, sys, scenario.load, timing.warmupSeconds);
+      for (let i = 0; i < timing.reps; i++) {
+        const m = await measureWindow(ctx, sys, scenario.load, timing.seconds);
+        reps.push(m);
+        ctx.log(`    rep ${i + 1}/${timing.reps}: ${describeRep(m)}`);
+      }
+    }
+    return { ...base, status: 'ok', reps, median: medianOf(reps), peakRssMiB: peakRss(sys.proc.pid) / MiB };
+  } catch (err) {
+    return { ...base, status: 'failed', reason: (err as Error).message.split('\n')[0] };
+  } finally {
+    await stop(sys.proc);
+  }
+}

@@ -1,0 +1,51 @@
+import type { GatehouseConfig } from '../../../packages/core/src/config/types.js';
+import type { CertPair, KeyKind } from '../env/certs.js';
+import type { Started } from '../proc/registry.js';
+
+export type SystemName = 'gatehouse' | 'nginx' | 'haproxy' | 'http-proxy-3' | 'microgateway-core';
+
+/** What a scenario needs the proxy under test to offer. */
+export interface SystemSpec {
+  /** Terminate TLS with a certificate of this kind (no session resumption). */
+  tls?: KeyKind;
+  /** Offer HTTP/2 via ALPN on the TLS listener. */
+  http2?: boolean;
+  /** Configure N prefix routes `/r00000`… instead of one catch-all route `/`. */
+  routes?: number;
+  /** Allow at least this many simultaneous client connections. */
+  maxConnections?: number;
+}
+
+export interface RunContext {
+  /** The run's temp dir; each system writes its config into a subdir. */
+  dir: string;
+  repoRoot: string;
+  originPort: number;
+  certs: Record<KeyKind, CertPair>;
+  /** The full run may install missing peers (microgateway-core). */
+  mayInstall: boolean;
+  log: (line: string) => void;
+}
+
+export interface RunningSystem {
+  name: SystemName;
+  port: number;
+  scheme: 'http' | 'https';
+  proc: Started;
+}
+
+/** A hook that lets a scenario change the engine's config (e.g. add plugins to the route). */
+export type GatehouseConfigHook = (config: GatehouseConfig, ctx: RunContext) => GatehouseConfig;
+
+export interface Peer {
+  name: SystemName;
+  /** Why this system cannot run at all here (missing binary or package), or undefined. */
+  unavailable(ctx: RunContext): Promise<string | undefined>;
+  /** Why it cannot offer this spec (e.g. no HTTP/2), or undefined. */
+  unsupported(spec: SystemSpec): string | undefined;
+  start(ctx: RunContext, spec: SystemSpec, hook?: GatehouseConfigHook): Promise<RunningSystem>;
+}
+
+export function routePath(i: number): string {
+  return `/r${String(i).padStart(5, '0')}`;
+}

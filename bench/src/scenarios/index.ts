@@ -1,0 +1,148 @@
+// The scenario table. Add a scenario by appending an entry; the runner, reports and chart pick it up.
+import type { Scenario } from './types.js';
+
+const ROUTES = 10000;
+
+export const SCENARIOS: readonly Scenario[] = [
+  {
+    name: 'small',
+    title: 'small responses (12 B), HTTP/1.1 keep-alive, 50 connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+  },
+  {
+    name: 'body-1m',
+    title: '1 MiB responses, keep-alive, 8 connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/files/1m.bin', connections: 8 },
+    primary: 'mbPerSecond',
+  },
+  {
+    name: 'body-64m',
+    title: '64 MiB responses, one connection (single stream)',
+    spec: {},
+    load: { kind: 'wrk', path: '/files/64m.bin', connections: 1 },
+    primary: 'mbPerSecond',
+  },
+  {
+    name: 'body-64m-x8',
+    title: '64 MiB responses, 8 parallel connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/files/64m.bin', connections: 8 },
+    primary: 'mbPerSecond',
+  },
+  {
+    name: 'upload-64k',
+    title: 'POST with a 64 KiB request body, small response, 16 connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 16, postBytes: 64 * 1024 },
+    primary: 'reqPerCpuSecond',
+  },
+  {
+    name: 'https-keepalive',
+    title: 'HTTPS (TLS 1.3, ECDSA P-256) keep-alive, small responses, 50 connections',
+    spec: { tls: 'ecdsa' },
+    load: { kind: 'wrk', path: '/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+  },
+  {
+    name: 'tls-handshake-rsa',
+    title: 'full TLS handshakes, RSA-2048 (Connection: close, no resumption), 32 connections',
+    spec: { tls: 'rsa' },
+    load: { kind: 'wrk', path: '/', connections: 32, headers: ['Connection: close'] },
+    primary: 'requestsPerSecond',
+  },
+  {
+    name: 'tls-handshake-ecdsa',
+    title: 'full TLS handshakes, ECDSA P-256 (Connection: close, no resumption), 32 connections',
+    spec: { tls: 'ecdsa' },
+    load: { kind: 'wrk', path: '/', connections: 32, headers: ['Connection: close'] },
+    primary: 'requestsPerSecond',
+  },
+  {
+    name: 'http2',
+    title: 'HTTP/2 over TLS (ALPN h2), 10 connections × 10 streams, small responses',
+    spec: { tls: 'ecdsa', http2: true },
+    load: { kind: 'h2load', path: '/', clients: 10, streams: 10 },
+    primary: 'reqPerCpuSecond',
+  },
+  {
+    name: 'routes-1',
+    title: 'one prefix route, request hits it (baseline for routes-10k)',
+    spec: { routes: 1 },
+    load: { kind: 'wrk', path: '/r00000/x', connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx'],
+  },
+  {
+    name: 'routes-10k',
+    title: `${ROUTES.toLocaleString('en-US')} prefix routes /r00000…, request hits the last one`,
+    spec: { routes: ROUTES },
+    load: { kind: 'wrk', path: `/r${String(ROUTES - 1).padStart(5, '0')}/x`, connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx'],
+  },
+  {
+    name: 'idle-10k',
+    title: '10,000 idle keep-alive connections (one request each, then idle): proxy memory',
+    spec: { maxConnections: 10000 },
+    load: { kind: 'idle', path: '/', connections: 10000 },
+    primary: 'rssMiB',
+  },
+  {
+    name: 'plugins-3',
+    title: 'three-plugin chain, onrequest/onresponse hooks only (body streams untouched)',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx', 'microgateway-core'],
+    pending: 'needs the plugin pipeline (issue 4)',
+    // Enable by removing `pending` once plugins named here resolve in the engine's plugin registry.
+    gatehouseConfig: (config) => withPlugins(config, ['bench-header-a', 'bench-header-b', 'bench-header-c']),
+  },
+  {
+    name: 'plugins-3-data',
+    title: 'three-plugin chain with ondata_request/ondata_response hooks (every chunk through JS)',
+    spec: {},
+    load: { kind: 'wrk', path: '/files/1m.bin', connections: 8 },
+    primary: 'mbPerSecond',
+    systems: ['gatehouse', 'nginx', 'microgateway-core'],
+    pending: 'needs the plugin pipeline (issue 4)',
+    gatehouseConfig: (config) => withPlugins(config, ['bench-data-a', 'bench-data-b', 'bench-data-c']),
+  },
+  {
+    name: 'gateway-oauth-quota',
+    title: 'gateway: oauth (API key, verified-token cache) + quota on every request',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 50, headers: ['x-api-key: bench-key'] },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx', 'microgateway-core'],
+    pending: 'needs packages/gateway (edgemicro config adapter, oauth and quota plugins)',
+  },
+  {
+    name: 'iot-v2-two-layers',
+    title: 'iot-module default template, /v2 path through two layers (top → lower → registry)',
+    spec: {},
+    load: { kind: 'wrk', path: '/v2/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx'],
+    pending: 'needs the iot-module runtime (packages/iot-module)',
+  },
+  {
+    name: 'websocket',
+    title: 'WebSocket echo messages through the proxy',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 50 },
+    primary: 'requestsPerSecond',
+    pending: 'needs a WebSocket echo upstream and a ws load client in bench/ (not written yet)',
+  },
+];
+
+/** Put the same plugin list on every route (the hook the plugin scenarios use). */
+function withPlugins(config: Parameters<NonNullable<Scenario['gatehouseConfig']>>[0], plugins: string[]) {
+  return {
+    ...config,
+    servers: config.servers.map((s) => ({ ...s, routes: s.routes.map((r) => ({ ...r, plugins })) })),
+  };
+}

@@ -1,0 +1,32 @@
+import type { GatehouseConfigHook, SystemName, SystemSpec } from '../peers/types.js';
+
+/** How load is applied. Every kind is bounded in time by the harness. */
+export type LoadSpec =
+  | {
+      kind: 'wrk';
+      path: string;
+      connections: number;
+      headers?: string[];
+      /** POST this many bytes per request. */
+      postBytes?: number;
+    }
+  | { kind: 'h2load'; path: string; clients: number; streams: number }
+  | { kind: 'idle'; path: string; connections: number };
+
+/** The figure a scenario is judged by; the chart shows its ratio to nginx. */
+export type Primary = 'reqPerCpuSecond' | 'requestsPerSecond' | 'mbPerSecond' | 'rssMiB';
+
+export interface Scenario {
+  name: string;
+  /** One line: what the scenario measures. */
+  title: string;
+  spec: SystemSpec;
+  load: LoadSpec;
+  primary: Primary;
+  /** Restrict to these systems (default: every system that supports the spec). */
+  systems?: SystemName[];
+  /** Set while a product part is missing: the scenario is listed as "pending: needs X" and not run. */
+  pending?: string;
+  /** Lets a scenario change the engine's config (plugins, gateway settings…). */
+  gatehouseConfig?: GatehouseConfigHook;
+}

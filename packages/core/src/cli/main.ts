@@ -1,0 +1,187 @@
+#!/usr/bin/env node
+// `gatehouse` command line: serve a native config, check one (like `nginx -t`), run the demo, make
+// development certificates.
+import { watch } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { createGatehouse, type Gatehouse } from '../gatehouse.js';
+import { compileConfig } from '../config/compile.js';
+import { readConfigFile } from '../config/load.js';
+import { ConfigError, validateConfig } from '../config/validate.js';
+import { runCertCommand } from './cert-command.js';
+import { startDemoUpstream } from '../demo/demo-upstream.js';
+
+const USAGE = `usage:
+  gatehouse serve --config FILE      run the proxy (SIGHUP or a file change reloads; SIGTERM drains)
+  gatehouse check --config FILE      validate a config and print what it serves; non-zero on error
+  gatehouse demo [--port 8000]       a demo proxy on 127.0.0.1 in front of a built-in upstream
+  gatehouse cert ca|server|client …  development certificates (see gatehouse cert --help)`;
+
+function option(args: string[], name: string, short?: string): string | undefined {
+  const i = args.findIndex((a) => a === name || (short !== undefined && a === short));
+  if (i !== -1) return args[i + 1];
+  const eq = args.find((a) => a.startsWith(`${name}=`));
+  return eq?.slice(name.length + 1);
+}
+
+function printError(err: unknown): void {
+  if (err instanceof ConfigError) console.error(err.message);
+  else console.error(`gatehouse: ${(err as Error)?.message ?? String(err)}`);
+}
+
+function handleSignals(engine: Gatehouse, onHup?: () => void): void {
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    engine.logger.info({ signal }, 'draining');
+    engine.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  if (onHup) process.on('SIGHUP', onHup);
+}
+
+async function serve(args: string[]): Promise<number> {
+  const file = option(args, '--config', '-c');
+  if (!file) {
+    console.error(USAGE);
+    return 2;
+  }
+  const path = resolve(file);
+  let engine: Gatehouse;
+  try {
+    engine = createGatehouse({ config: readConfigFile(path), baseDir: dirname(path) });
+    await engine.start();
+  } catch (err) {
+    printError(err);
+    return 1;
+  }
+  const reload = (): void => {
+    let config: unknown;
+    try {
+      config = readConfigFile(path);
+    } catch (err) {
+      engine.logger.error({ err: { message: (err as Error).message } }, 'configuration rejected; keeping the running one');
+      engine.metrics.reloads.inc({ result: 'failure' });
+      return;
+    }
+    engine.reload(config).catch(() => undefined);
+  };
+  let timer: NodeJS.Timeout | undefined;
+  // Watch the directory: editors and Kubernetes replace files by rename.
+  watch(dirname(path), (_event, name) => {
+    if (name && resolve(dirname(path), name.toString()) !== path && !name.toString().startsWith('..')) return;
+    clearTimeout(timer);
+    timer = setTimeout(reload, 150);
+  }).unref();
+  handleSignals(engine, reload);
+  return -1;
+}
+
+function check(args: string[]): number {
+  const file = option(args, '--config', '-c');
+  if (!file) {
+    console.error(USAGE);
+    return 2;
+  }
+  try {
+    const snap = compileConfig(validateConfig(readConfigFile(resolve(file)), file), file);
+    for (const s of snap.servers) {
+      const listen = s.listen.map((l) => `${l.tls ? 'https' : 'http'}://${l.address ?? '127.0.0.1'}:${l.port}`).join(', ');
+      console.log(`server ${s.name} on ${listen}`);
+      for (const r of s.routes) {
+        const a = r.action;
+        const to = a.type === 'return' ? `return ${a.status}` : `proxy ${a.upstream?.origin ?? a.upstreamTemplate?.source} (${a.target})`;
+        console.log(`  ${r.internal ? '(internal) ' : ''}${r.name} -> ${to}`);
+      }
+    }
+    console.log(`${file}: configuration is valid`);
+    return 0;
+  } catch (err) {
+    printError(err);
+    return 1;
+  }
+}
+
+async function demo(args: string[]): Promise<number> {
+  const port = Number(option(args, '--port') ?? process.env.PORT ?? 8000);
+  const upstream = await startDemoUpstream();
+  const engine = createGatehouse({
+    config: {
+      servers: [
+        {
+          name: 'demo',
+          listen: [{ address: '127.0.0.1', port }],
+          routes: [
+            { name: 'hello', match: { exact: '/hello' }, action: { type: 'proxy', upstream: 'demo' } },
+            { name: 'api', match: { basePath: '/api' }, action: { type: 'proxy', upstream: 'demo-echo' } },
+            { name: 'teapot', match: { exact: '/teapot' }, action: { type: 'return', status: 418, body: "I'm a teapot\n" } },
+          ],
+        },
+      ],
+      upstreams: {
+        demo: { url: `http://127.0.0.1:${upstream.port}` },
+        'demo-echo': { url: `http://127.0.0.1:${upstream.port}/echo` },
+      },
+      headers: { xForwardedProto: 'set', xForwardedHost: 'set', via: 'gatehouse' },
+      log: { level: 'info', access: true },
+      admin: { port: 0 },
+    },
+  });
+  try {
+    await engine.start();
+  } catch (err) {
+    printError(err);
+    await upstream.close();
+    return 1;
+  }
+  const admin = engine.adminAddress();
+  console.log(`
+Gatehouse demo proxy listening on http://127.0.0.1:${port} (upstream: built-in demo on port ${upstream.port})
+Try:
+  curl -i http://127.0.0.1:${port}/hello
+  curl -s http://127.0.0.1:${port}/api/anything?x=1        # base path /api -> upstream /echo/anything?x=1
+  curl -i http://127.0.0.1:${port}/nowhere                  # 404 JSON
+  curl -s http://127.0.0.1:${admin?.port}/metrics | grep gatehouse_requests_total
+Ctrl-C drains and stops.
+`);
+  handleSignals(engine);
+  process.on('exit', () => void upstream.close());
+  return -1;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(args);
+    case 'check':
+      return check(args);
+    case 'demo':
+      return demo(args);
+    case 'cert':
+      return runCertCommand(args);
+    case undefined:
+    case '--help':
+    case '-h':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`gatehouse: unknown command "${command}"\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (err: unknown) => {
+    printError(err);
+    process.exit(1);
+  },
+);

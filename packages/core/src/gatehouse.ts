@@ -1,0 +1,330 @@
+// The engine: owns listeners, upstream pools, the current config snapshot, metrics and logs.
+// Configured only through the native config; `reload` validates and compiles first, then swaps
+// atomically — requests in flight keep the snapshot they started with.
+import { createWriteStream } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Registry } from 'prom-client';
+import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
+import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
+import { validateConfig } from './config/validate.js';
+import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import { EngineMetrics } from './observability/metrics.js';
+import { createLogger, scrubTarget, type Logger } from './observability/logger.js';
+import { listenerKey, openListener, type ListenerRuntime } from './server/listener.js';
+import { createRequestHandler, type HandlerDeps, type PipelineRunner } from './server/request-handler.js';
+import type { RequestContext } from './server/request-context.js';
+import { createServerTls, type ServerTlsRuntime } from './tls/server-tls.js';
+import { PoolRegistry } from './upstream/pools.js';
+import type { ResponseCache } from './upstream/response-cache.js';
+
+export interface GatehouseOptions {
+  /** Native config (validated here). */
+  config: GatehouseConfig | unknown;
+  /** Directory relative file paths in the config are resolved against. Default: process.cwd(). */
+  baseDir?: string;
+  /** Use this logger instead of one built from `config.log`. */
+  logger?: Logger;
+  /** Plugin pipeline for routes that name plugins. */
+  pipeline?: PipelineRunner;
+  /** Where the access log goes when `log.access` is true (default stdout). */
+  accessLogStream?: NodeJS.WritableStream;
+}
+
+export interface BoundAddress {
+  server: string;
+  address: string;
+  port: number;
+  tls: boolean;
+}
+
+interface ListenerEntry {
+  runtime: ListenerRuntime;
+  tls: ServerTlsRuntime | undefined;
+  tlsKey: string;
+}
+
+export class Gatehouse {
+  readonly logger: Logger;
+  readonly metrics: EngineMetrics;
+  private current: Snapshot;
+  private readonly pools: PoolRegistry;
+  private readonly listeners = new Map<string, ListenerEntry>();
+  private readonly serversByListener = new WeakMap<Snapshot, Map<string, CompiledServer[]>>();
+  private readonly caches = new WeakMap<CompiledProxy, ResponseCache>();
+  private readonly deps: HandlerDeps;
+  private admin: AdminServer | undefined;
+  private accessLog: ((ctx: RequestContext) => void) | undefined;
+  private closing = false;
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+  private readonly baseDir: string;
+
+  constructor(private readonly options: GatehouseOptions) {
+    const config = validateConfig(options.config);
+    this.current = compileConfig(config);
+    this.baseDir = options.baseDir ?? process.cwd();
+    this.logger = options.logger ?? createLogger(config.log);
+    this.metrics = new EngineMetrics();
+    this.pools = new PoolRegistry({ baseDir: this.baseDir });
+    this.pools.configure(this.current.hosts, config.egressProxy);
+    this.setupAccessLog(config);
+    this.deps = {
+      snapshot: () => this.current,
+      pools: this.pools,
+      pipeline: options.pipeline,
+      caches: this.caches,
+      draining: () => this.closing,
+      hooks: { finish: (ctx) => this.finish(ctx) },
+    };
+  }
+
+  get registry(): Registry {
+    return this.metrics.registry;
+  }
+
+  get snapshot(): Snapshot {
+    return this.current;
+  }
+
+  /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). */
+  setPipeline(pipeline: PipelineRunner | undefined): void {
+    this.deps.pipeline = pipeline;
+  }
+
+  /** Bind every listener and the admin server. */
+  async start(): Promise<void> {
+    await this.reconcileListeners(this.current);
+    const admin = this.current.config.admin;
+    if (admin) this.admin = await startAdminServer(admin, this);
+    for (const a of this.addresses())
+      this.logger.info({ server: a.server, address: a.address, port: a.port, tls: a.tls }, 'listening');
+  }
+
+  /** Validate, compile and swap in a new config. An invalid config throws and the old one keeps serving. */
+  async reload(config: GatehouseConfig | unknown): Promise<void> {
+    let next: Snapshot;
+    try {
+      next = compileConfig(validateConfig(config));
+      await this.reconcileListeners(next);
+    } catch (err) {
+      this.metrics.reloads.inc({ result: 'failure' });
+      this.logger.error({ err: { message: (err as Error).message } }, 'configuration rejected; keeping the running one');
+      throw err;
+    }
+    this.pools.configure(next.hosts, next.config.egressProxy);
+    this.setupAccessLog(next.config);
+    this.current = next;
+    this.metrics.reloads.inc({ result: 'success' });
+    this.logger.info({ generation: next.generation }, 'configuration reloaded');
+  }
+
+  /** The addresses actually bound (port 0 resolved). */
+  addresses(): BoundAddress[] {
+    const out: BoundAddress[] = [];
+    for (const s of this.current.servers)
+      for (const l of s.listen) {
+        const entry = this.listeners.get(listenerKey(l));
+        if (!entry) continue;
+        const a = entry.runtime.address();
+        out.push({ server: s.name, address: a.address, port: a.port, tls: entry.runtime.tls });
+      }
+    return out;
+  }
+
+  adminAddress(): { address: string; port: number } | undefined {
+    return this.admin?.address();
+  }
+
+  /** Pool statistics (connected/free/pending/running upstream connections). */
+  upstreamStats(): ReturnType<PoolRegistry['stats']> {
+    return this.pools.stats();
+  }
+
+  /** True once close() has begun. */
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Requests in flight. */
+  get inFlight(): number {
+    return this.inflight;
+  }
+
+  /** Stop accepting, let in-flight requests finish (up to the drain timeout), then close everything. */
+  async close(drainTimeoutMs = this.current.config.drainTimeoutMs ?? 10_000): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    const entries = [...this.listeners.values()];
+    for (const e of entries) {
+      e.runtime.server.close();
+      // Idle kept-alive connections have nothing to finish.
+      (e.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+    }
+    if (this.inflight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, drainTimeoutMs);
+        timer.unref();
+        this.idleWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    for (const e of entries) {
+      for (const s of e.runtime.connections) s.destroy();
+      e.tls?.close();
+    }
+    this.listeners.clear();
+    await this.admin?.close();
+    await this.pools.destroy();
+  }
+
+  private serversFor = (snap: Snapshot, key: string): CompiledServer[] => {
+    let map = this.serversByListener.get(snap);
+    if (!map) {
+      map = new Map();
+      for (const s of snap.servers)
+        for (const l of s.listen) {
+          const k = listenerKey(l);
+          const list = map.get(k) ?? [];
+          if (!list.includes(s)) list.push(s);
+          map.set(k, list);
+        }
+      this.serversByListener.set(snap, map);
+    }
+    return map.get(key) ?? [];
+  };
+
+  private async reconcileListeners(snap: Snapshot): Promise<void> {
+    const wanted = new Map<string, { spec: CompiledServer['listen'][number]; server: CompiledServer }>();
+    for (const s of snap.servers)
+      for (const l of s.listen) {
+        const k = listenerKey(l);
+        const prev = wanted.get(k);
+        if (!prev || l.defaultServer) wanted.set(k, { spec: l, server: s });
+      }
+    const opened: ListenerEntry[] = [];
+    try {
+      for (const [key, { spec, server }] of wanted) {
+        const existing = this.listeners.get(key);
+        const tlsConfig = spec.tls ? server.config.tls : undefined;
+        const tlsKey = tlsConfig ? JSON.stringify(tlsConfig) : '';
+        if (existing) {
+          if (existing.tlsKey !== tlsKey && tlsConfig) {
+            // New certificates/settings: swap the secure context in place; open connections are untouched.
+            const tls = await this.createTls(tlsConfig);
+            const old = existing.tls;
+            existing.tls = tls;
+            existing.tlsKey = tlsKey;
+            (existing.runtime.server as import('node:tls').Server).setSecureContext(tls.serverOptions);
+            tls.attach(existing.runtime.server as import('node:tls').Server);
+            old?.close();
+          }
+          continue;
+        }
+        const tls = tlsConfig ? await this.createTls(tlsConfig) : undefined;
+        const handler = createRequestHandler(this.deps, (s) => this.serversFor(s, key), spec.tls === true);
+        const runtime = await openListener({
+          spec,
+          limits: server.limits,
+          deps: this.deps,
+          serversFor: (s) => this.serversFor(s, key),
+          onRequest: (req, res) => this.track(req, res, handler),
+          tlsOptions: tls ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(key, name, cb) } : undefined,
+          onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: key }, d),
+        });
+        if (tls) tls.attach(runtime.server as import('node:tls').Server);
+        const entry = { runtime, tls, tlsKey };
+        opened.push(entry);
+        this.listeners.set(key, entry);
+      }
+    } catch (err) {
+      for (const e of opened) {
+        this.listeners.delete(e.runtime.key);
+        e.runtime.server.close();
+        e.tls?.close();
+      }
+      throw err;
+    }
+    // Listeners no longer configured: stop accepting; their open connections finish what they started.
+    for (const [key, entry] of this.listeners) {
+      if (wanted.has(key)) continue;
+      this.listeners.delete(key);
+      entry.runtime.server.close();
+      (entry.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      entry.tls?.close();
+    }
+  }
+
+  private sni(key: string, name: string, cb: (err: Error | null, ctx?: import('node:tls').SecureContext) => void): void {
+    const tls = this.listeners.get(key)?.tls;
+    const f = tls?.serverOptions.SNICallback;
+    if (f) f(name, cb);
+    else cb(null, undefined);
+  }
+
+  private createTls(cfg: ServerTlsConfig): Promise<ServerTlsRuntime> {
+    return createServerTls(cfg, { logger: this.logger, registry: this.metrics.registry, baseDir: this.baseDir });
+  }
+
+  private track(
+    req: IncomingMessage | Http2ServerRequest,
+    res: ServerResponse | Http2ServerResponse,
+    handler: (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void,
+  ): void {
+    this.inflight++;
+    let done = false;
+    const end = (): void => {
+      if (done) return;
+      done = true;
+      if (--this.inflight === 0 && this.idleWaiters.length) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }
+    };
+    res.once('finish', end);
+    res.once('close', end);
+    handler(req, res);
+  }
+
+  private finish(ctx: RequestContext): void {
+    const seconds = (performance.now() - ctx.start) / 1000;
+    this.metrics.observe(ctx.server, ctx.route, ctx.status, seconds);
+    if (ctx.error && ctx.error.startsWith('upstream_')) this.metrics.upstreamErrors.inc({ kind: ctx.error });
+    this.accessLog?.(ctx);
+  }
+
+  private setupAccessLog(config: GatehouseConfig): void {
+    const access = config.log?.access;
+    if (!access) {
+      this.accessLog = undefined;
+      return;
+    }
+    const stream = typeof access === 'string' ? createWriteStream(access, { flags: 'a', mode: 0o600 }) : (this.options.accessLogStream ?? process.stdout);
+    this.accessLog = (ctx) => {
+      const socket = ctx.req.socket as Socket | undefined;
+      const line = {
+        time: new Date().toISOString(),
+        remote: ctx.remoteAddr,
+        method: ctx.method,
+        uri: scrubTarget(ctx.requestUri),
+        status: ctx.status,
+        route: ctx.route?.name ?? null,
+        server: ctx.server?.name ?? null,
+        upstream: ctx.upstream || null,
+        duration_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
+        bytes_out: socket?.bytesWritten ?? 0,
+        error: ctx.error || null,
+      };
+      stream.write(JSON.stringify(line) + '\n');
+    };
+  }
+}
+
+/** Create an engine from a native config. Call `start()` to bind its listeners. */
+export function createGatehouse(options: GatehouseOptions): Gatehouse {
+  return new Gatehouse(options);
+}

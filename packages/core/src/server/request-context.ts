@@ -1,0 +1,65 @@
+// Per-request state: one object per request, holding what routing and templates read. Fields are
+// plain and set once where possible so V8 keeps one hidden class.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { CompiledRoute, CompiledServer, Snapshot } from '../config/compile.js';
+import type { RewritableSource } from '../routing/statements.js';
+import { escapedClientCertificate } from '../tls/client-certificate.js';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+export class RequestContext implements RewritableSource {
+  readonly start = performance.now();
+  method: string;
+  requestUri: string;
+  uri = '/';
+  args = '';
+  hasQuery = false;
+  rewritten = false;
+  /** Raw path with dot segments removed (base-path targets). */
+  cleanPath = '/';
+  host: string;
+  scheme: string;
+  headers: IncomingHttpHeaders;
+  remoteAddr: string;
+  serverPort: string;
+  serverName = '';
+  captures: RegExpExecArray | null = null;
+  vars: Map<string, string> | null = null;
+  upstreamHeaders: IncomingHttpHeaders | null = null;
+  route: CompiledRoute | undefined = undefined;
+  server: CompiledServer | undefined = undefined;
+  /** Set when the request arrived through an internal redirect or subrequest. */
+  internal = false;
+  /** Upstream origin used, for the access log. */
+  upstream = '';
+  /** Error code recorded for the access log. */
+  error = '';
+  /** Status finally sent. */
+  status = 0;
+  bytesIn = 0;
+  /** Plugin pipeline state attached by the pipeline (opaque to the engine). */
+  plugins: unknown = undefined;
+
+  constructor(
+    readonly snapshot: Snapshot,
+    readonly req: ClientRequest,
+    readonly res: ClientResponse,
+    readonly tls: boolean,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.requestUri = req.url ?? '/';
+    this.headers = req.headers;
+    this.scheme = tls ? 'https' : 'http';
+    const socket = req.socket;
+    this.remoteAddr = socket?.remoteAddress ?? '';
+    this.serverPort = String(socket?.localPort ?? '');
+    this.host = '';
+  }
+
+  clientCertEscaped(): string {
+    return this.tls ? escapedClientCertificate(this.req.socket as TLSSocket) : '';
+  }
+}

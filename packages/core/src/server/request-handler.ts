@@ -1,0 +1,304 @@
+// The request path: snapshot at arrival → host and target checks → server rewrite phase → route
+// selection (+ location rewrite, `last` loops) → auth subrequest → plugins → return or proxy.
+import { Transform, type TransformCallback } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { CompiledProxy, CompiledReturn, CompiledServer, Snapshot, UpstreamTarget } from '../config/compile.js';
+import { resolveUpstream } from '../config/compile.js';
+import { parseTarget } from '../routing/uri.js';
+import type { Outcome } from '../routing/statements.js';
+import { clientCertificateError } from '../tls/client-certificate.js';
+import type { PoolRegistry } from '../upstream/pools.js';
+import { dispatchOptions, hasRequestBody, ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import { ResponseCache } from '../upstream/response-cache.js';
+import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
+import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
+import { runSubrequest } from './subrequest.js';
+import { forwardUpgrade, upgradeOf } from './upgrade.js';
+
+export interface EngineHooks {
+  /** Called once per request when it is over (access log, metrics). */
+  finish(ctx: RequestContext): void;
+}
+
+/** Plugin pipeline entry point, set by the pipeline package; undefined routes take the fast path. */
+export interface PipelineRunner {
+  run(ctx: RequestContext, forward: (ctx: RequestContext) => void): void;
+}
+
+export interface HandlerDeps {
+  snapshot(): Snapshot;
+  pools: PoolRegistry;
+  hooks: EngineHooks;
+  pipeline: PipelineRunner | undefined;
+  caches: WeakMap<CompiledProxy, ResponseCache>;
+  draining(): boolean;
+}
+
+const MAX_REWRITE_CYCLES = 10;
+
+/** Pick the virtual server for a request: exact server name, else the listener's default (first). */
+export function selectServer(servers: CompiledServer[], host: string): CompiledServer | undefined {
+  if (servers.length === 1) return servers[0];
+  for (const s of servers) if (s.serverNames.includes(host)) return s;
+  for (const s of servers)
+    for (const n of s.serverNames) if (n.startsWith('*.') && host.endsWith(n.slice(1))) return s;
+  return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0];
+}
+
+/** Route an already-constructed context (used for upgrades, whose response object is synthetic). */
+export function handleContext(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
+  try {
+    handle(ctx, deps, servers);
+  } catch (err) {
+    fail(ctx, err instanceof ProxyError ? err.code : 'internal_error', (err as Error)?.message);
+  }
+}
+
+export function createRequestHandler(
+  deps: HandlerDeps,
+  serversFor: (snap: Snapshot) => CompiledServer[],
+  tls: boolean,
+): (req: ClientRequest, res: ClientResponse) => void {
+  return function onRequest(req, res) {
+    const snap = deps.snapshot();
+    const ctx = new RequestContext(snap, req, res, tls);
+    res.once('finish', () => finish(ctx, deps));
+    res.once('close', () => finish(ctx, deps));
+    try {
+      handle(ctx, deps, serversFor(snap));
+    } catch (err) {
+      fail(ctx, err instanceof ProxyError ? err.code : 'internal_error', (err as Error)?.message);
+    }
+  };
+}
+
+function finish(ctx: RequestContext, deps: HandlerDeps): void {
+  if (ctx.status < 0) return;
+  if (!ctx.status) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
+  deps.hooks.finish(ctx);
+  ctx.status = -1;
+}
+
+export function fail(ctx: RequestContext, code: ErrorCode, detail?: string, close = false): void {
+  ctx.error = code;
+  ctx.status = STATUS[code];
+  sendError(ctx.res, code, detail, close);
+}
+
+function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
+  const req = ctx.req;
+  // Host: exactly one (node keeps the first of duplicates silently); HTTP/2 uses :authority.
+  let host = ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? '';
+  if (req.httpVersionMajor === 1) {
+    let hosts = 0;
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+    if (hosts > 1) return fail(ctx, 'duplicate_host', undefined, true);
+  }
+  let target = ctx.requestUri;
+  if (target.charCodeAt(0) !== 47) {
+    // Absolute form (RFC 9112 §3.2.2): the target's authority replaces Host; forward in origin form.
+    if (target === '*' && ctx.method === 'OPTIONS') target = '/';
+    else {
+      const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
+      if (!m) return fail(ctx, 'invalid_target', undefined, true);
+      host = m[1]!;
+      target = m[2] || '/';
+      if (target.charCodeAt(0) !== 47) target = `/${target}`;
+      ctx.requestUri = target;
+    }
+  }
+  if (!/^[A-Za-z0-9.\-_:[\]]*$/.test(host)) return fail(ctx, 'invalid_host', undefined, true);
+  const parsed = parseTarget(target);
+  if (typeof parsed === 'string') return fail(ctx, parsed, undefined, true);
+  ctx.uri = parsed.uri;
+  ctx.args = parsed.args;
+  ctx.hasQuery = parsed.hasQuery;
+  ctx.cleanPath = parsed.cleanPath;
+  // $host: lower-cased, without port (nginx).
+  const colon = host.startsWith('[') ? host.indexOf(']:') + 1 : host.lastIndexOf(':');
+  ctx.host = (colon > 0 ? host.slice(0, colon) : host).toLowerCase();
+
+  const server = selectServer(servers, ctx.host);
+  if (!server) return fail(ctx, 'not_found');
+  ctx.server = server;
+  ctx.serverName = server.serverNames[0] ?? ctx.host;
+
+  if (ctx.tls) {
+    const mode = server.config.tls?.clientCertificate?.mode;
+    if (mode && mode !== 'off') {
+      const certError = clientCertificateError(req.socket as TLSSocket, mode);
+      if (certError) return fail(ctx, certError as ErrorCode);
+    }
+  }
+  if (deps.draining() && req.httpVersionMajor === 1) ctx.res.setHeader('connection', 'close');
+  route(ctx, deps, server);
+}
+
+/** Server rewrite phase, then location selection with `rewrite … last` cycles. */
+function route(ctx: RequestContext, deps: HandlerDeps, server: CompiledServer): void {
+  if (server.rewrite) {
+    const outcome = server.rewrite(ctx);
+    if (outcome?.kind === 'return') return respondReturn(ctx, outcome);
+  }
+  for (let cycle = 0; cycle < MAX_REWRITE_CYCLES; cycle++) {
+    const sel = server.router.select(ctx.uri);
+    if (!sel || (sel.route.internal && !ctx.internal)) return fail(ctx, 'not_found');
+    ctx.route = sel.route;
+    if (sel.captures) ctx.captures = sel.captures;
+    const r = sel.route;
+    if (r.rewrite) {
+      const outcome: Outcome = r.rewrite(ctx);
+      if (outcome?.kind === 'return') return respondReturn(ctx, outcome);
+      if (outcome?.kind === 'last') {
+        ctx.internal = true;
+        continue;
+      }
+    }
+    return dispatchRoute(ctx, deps);
+  }
+  fail(ctx, 'too_many_rewrites');
+}
+
+function respondReturn(ctx: RequestContext, outcome: { status: number; body: string | undefined }): void {
+  const { status, body } = outcome;
+  const res = ctx.res;
+  ctx.status = status;
+  if (status === 301 || status === 302 || status === 303 || status === 307 || status === 308) {
+    res.writeHead(status, { location: body ?? '', 'content-length': 0 });
+    res.end();
+    return;
+  }
+  const text = body ?? '';
+  res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(text) });
+  if (ctx.method === 'HEAD') res.end();
+  else res.end(text);
+}
+
+function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
+  const r = ctx.route!;
+  // Body limit: refuse at once from Content-Length, without reading the body.
+  const limit = r.maxBodySize >= 0 ? r.maxBodySize : ctx.server!.limits.maxBodySize;
+  if (limit > 0) {
+    const cl = ctx.headers['content-length'];
+    if (cl !== undefined && Number(cl) > limit) return fail(ctx, 'payload_too_large', undefined, true);
+  }
+  if (r.authRequest) {
+    runSubrequest(ctx, deps, r.authRequest.uri, (status, headers) => {
+      if (status >= 200 && status < 300) {
+        ctx.upstreamHeaders = headers;
+        for (const s of r.authRequest!.set) (ctx.vars ??= new Map()).set(s.name, s.value.evaluate(ctx));
+        ctx.upstreamHeaders = null;
+        proceed(ctx, deps, limit);
+      } else if (status === 401 || status === 403) {
+        ctx.status = status;
+        const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : 'forbidden', status });
+        ctx.res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
+        ctx.res.end(body);
+      } else fail(ctx, 'auth_request_failed', `subrequest answered ${status}`);
+    });
+    return;
+  }
+  proceed(ctx, deps, limit);
+}
+
+function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
+  if (ctx.route!.plugins.length && deps.pipeline) deps.pipeline.run(ctx, (c) => act(c, deps, limit));
+  else act(ctx, deps, limit);
+}
+
+function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
+  const action = ctx.route!.action;
+  if (action.type === 'return') return respondAction(ctx, action);
+  const target = resolveTarget(ctx, action);
+  if (!target) return fail(ctx, 'upstream_dns', 'invalid upstream URL');
+  const upgrade = upgradeOf(ctx);
+  if (upgrade) return forwardUpgrade(ctx, deps, action, target, upgrade);
+  if (action.cache) return cached(ctx, deps, action, target);
+  forward(ctx, deps, action, target, limit);
+}
+
+function respondAction(ctx: RequestContext, a: CompiledReturn): void {
+  const body = a.body?.evaluate(ctx);
+  if (a.status >= 300 && a.status < 400 && body !== undefined) return respondReturn(ctx, { status: a.status, body });
+  for (const h of a.headers) ctx.res.setHeader(h.name, h.value.evaluate(ctx));
+  respondReturn(ctx, { status: a.status, body });
+}
+
+const templateTargets = new WeakMap<CompiledProxy, Map<string, UpstreamTarget>>();
+
+export function resolveTarget(ctx: RequestContext, action: CompiledProxy): UpstreamTarget | undefined {
+  if (action.upstream) return action.upstream;
+  const url = action.upstreamTemplate!.evaluate(ctx);
+  let cache = templateTargets.get(action);
+  if (!cache) templateTargets.set(action, (cache = new Map()));
+  let t = cache.get(url);
+  if (!t) {
+    try {
+      t = resolveUpstream(url, action.options);
+    } catch {
+      return undefined;
+    }
+    if (cache.size > 1000) cache.clear();
+    cache.set(url, t);
+  }
+  return t;
+}
+
+/** Stream the request to the upstream and the response back. */
+export function forward(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget, limit: number): void {
+  const path = upstreamPath(ctx, action, target);
+  const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
+  let body: NodeJS.ReadableStream | null = null;
+  if (hasRequestBody(ctx)) {
+    body = ctx.req as NodeJS.ReadableStream;
+    // Chunked bodies have no length up front: count while streaming and stop at the limit.
+    if (limit > 0 && ctx.headers['content-length'] === undefined) body = ctx.req.pipe(new BodyLimit(limit, ctx));
+  }
+  ctx.upstream = target.origin;
+  const handler = new ProxyHandler(ctx, { done: () => undefined }, undefined);
+  deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
+}
+
+class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly limit: number,
+    private readonly ctx: RequestContext,
+  ) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      const err = new ProxyError('payload_too_large');
+      if (!this.ctx.res.headersSent) fail(this.ctx, 'payload_too_large', undefined, true);
+      return cb(err);
+    }
+    cb(null, chunk);
+  }
+}
+
+/** nginx `proxy_cache` for small internal responses (the token subrequest): one fetch per key however many wait. */
+function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget): void {
+  let cache = deps.caches.get(action);
+  if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache!.maxEntries)));
+  const key = action.cache!.key.evaluate(ctx);
+  const path = upstreamPath(ctx, action, target);
+  const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
+  ctx.upstream = target.origin;
+  cache
+    .get(key, action.cache!.validMs, () => ResponseCache.fetch(deps.pools.get(target), target.origin, ctx.method, path, headers, target.options.readTimeoutMs))
+    .then(
+      (entry) => {
+        ctx.status = entry.status;
+        ctx.res.writeHead(entry.status, entry.headers);
+        if (ctx.method === 'HEAD') ctx.res.end();
+        else ctx.res.end(entry.body);
+      },
+      (err: unknown) => {
+        const e = err instanceof ProxyError ? err : new ProxyError('upstream_reset', (err as Error)?.message);
+        fail(ctx, e.code, e.detail);
+      },
+    );
+}

@@ -1,0 +1,92 @@
+// Upgrade requests (WebSocket and others): routed like any request, then the upstream's 101 is
+// relayed and the two sockets are spliced, with an idle timeout and close propagated both ways.
+import type { Dispatcher } from 'undici';
+import type { Duplex } from 'node:stream';
+import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
+import { upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import { classifyUpstreamError } from './errors.js';
+import type { RequestContext } from './request-context.js';
+import { fail, type HandlerDeps } from './request-handler.js';
+
+export interface UpgradeState {
+  socket: Duplex;
+  head: Buffer;
+}
+
+const upgrades = new WeakMap<RequestContext, UpgradeState>();
+
+export function markUpgrade(ctx: RequestContext, state: UpgradeState): void {
+  upgrades.set(ctx, state);
+}
+
+export function upgradeOf(ctx: RequestContext): UpgradeState | undefined {
+  return upgrades.get(ctx);
+}
+
+export function forwardUpgrade(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget, state: UpgradeState): void {
+  if (!action.upgrade) return fail(ctx, 'bad_request', 'upgrade not allowed on this route', true);
+  const path = upstreamPath(ctx, action, target);
+  const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
+  const protocol = String(ctx.headers.upgrade ?? 'websocket');
+  const client = state.socket;
+  const idle = ctx.server!.limits.upgradeIdleTimeoutMs;
+  ctx.upstream = target.origin;
+  let aborted = false;
+  let abort: ((e?: Error) => void) | undefined;
+  client.once('close', () => {
+    aborted = true;
+    abort?.(new Error('client closed'));
+  });
+  const handler: Dispatcher.DispatchHandler = {
+    onConnect(a) {
+      abort = a;
+      if (aborted) a(new Error('client closed'));
+    },
+    onHeaders() {
+      return true;
+    },
+    onData() {
+      return true;
+    },
+    onComplete() {},
+    onError(err) {
+      const e = classifyUpstreamError(err);
+      ctx.error = e.code === 'upstream_reset' ? 'upgrade_failed' : e.code;
+      if (!client.destroyed) fail(ctx, ctx.error as 'upgrade_failed', e.detail, true);
+    },
+    onUpgrade(statusCode, rawHeaders, upstream) {
+      ctx.status = statusCode;
+      let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
+      for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
+        head += `${rawHeaders[i]!.toString()}: ${rawHeaders[i + 1]!.toString()}\r\n`;
+      client.write(head + '\r\n');
+      if (state.head.length) upstream.write(state.head);
+      splice(client, upstream, idle);
+      // The exchange is now a tunnel; account for it as answered.
+      ctx.res.emit('finish');
+    },
+  };
+  deps.pools.get(target).dispatch(
+    { origin: target.origin, path, method: ctx.method as Dispatcher.HttpMethod, headers, upgrade: protocol, body: null },
+    handler,
+  );
+}
+
+function splice(a: Duplex, b: Duplex, idleMs: number): void {
+  a.pipe(b);
+  b.pipe(a);
+  const destroyBoth = (): void => {
+    a.destroy();
+    b.destroy();
+  };
+  a.on('error', destroyBoth);
+  b.on('error', destroyBoth);
+  a.on('close', () => b.destroy());
+  b.on('close', () => a.destroy());
+  if (idleMs > 0) {
+    const sa = a as Duplex & { setTimeout?: (ms: number, cb: () => void) => void };
+    const sb = b as Duplex & { setTimeout?: (ms: number, cb: () => void) => void };
+    sa.setTimeout?.(idleMs, destroyBoth);
+    sb.setTimeout?.(idleMs, destroyBoth);
+  }
+}

@@ -1,0 +1,259 @@
+// Forward one request upstream through an undici pool and stream the answer back. The handler
+// speaks undici's dispatch interface directly: no Readable per response, no promise per request,
+// backpressure by pausing the upstream parser while the client socket drains.
+import type { Dispatcher } from 'undici';
+import type { OutgoingHttpHeaders } from 'node:http';
+import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
+import { classifyUpstreamError, ProxyError, sendError } from '../server/errors.js';
+import { isHopByHop, nominatedFields } from '../server/hop-headers.js';
+import type { RequestContext } from '../server/request-context.js';
+import { encodePath } from '../routing/uri.js';
+import { UPSTREAM_DEFAULTS } from './pools.js';
+
+export interface ForwardHooks {
+  /** Called once the exchange is over (response finished, or failed). */
+  done(ctx: RequestContext, error: ProxyError | undefined): void;
+}
+
+/** Build the request target sent upstream. */
+export function upstreamPath(ctx: RequestContext, action: CompiledProxy, target: UpstreamTarget): string {
+  const query = ctx.hasQuery ? `?${ctx.args}` : '';
+  switch (action.target) {
+    case 'url':
+      if (target.path !== '') return target.path + target.search;
+      break;
+    case 'replace_prefix': {
+      const prefix = ctx.route!.prefix;
+      const rest = ctx.uri.startsWith(prefix) ? ctx.uri.slice(prefix.length) : ctx.uri;
+      return encodePath(target.path + rest) + query;
+    }
+    case 'base_path': {
+      const prefix = ctx.route!.prefix;
+      const rest = ctx.cleanPath.startsWith(prefix) ? ctx.cleanPath.slice(prefix.length) : rawRemainder(ctx.cleanPath, prefix.length);
+      let path = (target.path.endsWith('/') && rest.startsWith('/') ? target.path.slice(0, -1) : target.path) + rest;
+      if (path.includes('//')) path = path.replace(/\/{2,}/g, '/');
+      return (path || '/') + query;
+    }
+  }
+  if (!ctx.rewritten) return ctx.requestUri;
+  return encodePath(ctx.uri) + query;
+}
+
+/** Skip `decodedLength` decoded characters of a percent-encoded path; return the raw rest. */
+function rawRemainder(raw: string, decodedLength: number): string {
+  let i = 0;
+  let n = 0;
+  while (i < raw.length && n < decodedLength) {
+    i += raw.charCodeAt(i) === 37 ? 3 : 1;
+    n++;
+  }
+  return raw.slice(i);
+}
+
+/** Headers for the upstream request: client headers minus hop-by-hop, plus forwarding headers. */
+export function upstreamHeaders(ctx: RequestContext, action: CompiledProxy, target: UpstreamTarget, snap: Snapshot): string[] {
+  const raw = ctx.req.rawHeaders;
+  const nominated = nominatedFields(ctx.headers.connection);
+  const setNames = action.setHeaderNames;
+  const policy = snap.headers;
+  const out: string[] = [];
+  let xff: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' h2 pseudo-header */) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'host' || lower === 'expect' || isHopByHop(lower) || nominated.has(lower) || setNames.has(lower)) continue;
+    if (lower === 'x-forwarded-for' && policy.xForwardedFor !== 'off') {
+      xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
+      continue;
+    }
+    if ((lower === 'x-forwarded-proto' && policy.xForwardedProto === 'replace') || (lower === 'x-forwarded-host' && policy.xForwardedHost === 'replace'))
+      continue;
+    out.push(name, raw[i + 1]!);
+  }
+  const host = action.host === 'upstream' ? target.hostHeader : action.host === 'preserve' ? ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? target.hostHeader : action.host.evaluate(ctx);
+  if (host) out.push('host', host);
+  if (policy.xForwardedFor === 'append') out.push('x-forwarded-for', xff ? `${xff}, ${ctx.remoteAddr}` : ctx.remoteAddr);
+  else if (policy.xForwardedFor === 'replace') out.push('x-forwarded-for', ctx.remoteAddr);
+  if (policy.xForwardedProto === 'replace' || (policy.xForwardedProto === 'set' && ctx.headers['x-forwarded-proto'] === undefined))
+    out.push('x-forwarded-proto', ctx.scheme);
+  if (policy.xForwardedHost === 'replace' || (policy.xForwardedHost === 'set' && ctx.headers['x-forwarded-host'] === undefined))
+    out.push('x-forwarded-host', ctx.headers.host ?? '');
+  if (policy.via) out.push('via', ctx.headers.via ? `${ctx.headers.via as string}, 1.1 ${policy.via}` : `1.1 ${policy.via}`);
+  if (policy.forwarded) {
+    const element = `for=${forwardedNode(ctx.remoteAddr)};proto=${ctx.scheme}${ctx.headers.host ? `;host="${ctx.headers.host}"` : ''}`;
+    out.push('forwarded', ctx.headers.forwarded ? `${ctx.headers.forwarded}, ${element}` : element);
+  }
+  for (const h of action.setHeaders) {
+    const v = h.value.evaluate(ctx);
+    // nginx: a header whose value evaluates to the empty string is not sent.
+    if (v !== '') out.push(h.name, v);
+  }
+  if (!action.keepAlive) out.push('connection', 'close');
+  return out;
+}
+
+function forwardedNode(addr: string): string {
+  return addr.includes(':') ? `"[${addr}]"` : addr;
+}
+
+/** Does the client request carry a body (RFC 9112 §6.3)? */
+export function hasRequestBody(ctx: RequestContext): boolean {
+  const h = ctx.headers;
+  if (h['transfer-encoding'] !== undefined) return true;
+  const cl = h['content-length'];
+  if (cl !== undefined) return cl !== '0';
+  // HTTP/2 requests may stream a body without content-length.
+  return ctx.req.httpVersionMajor === 2 && !(ctx.req as { stream?: { readableEnded?: boolean } }).stream?.readableEnded && ctx.method !== 'GET' && ctx.method !== 'HEAD';
+}
+
+export class ProxyHandler implements Dispatcher.DispatchHandler {
+  private abortUpstream: ((err?: Error) => void) | undefined;
+  private resume: (() => void) | undefined;
+  private finished = false;
+  private readonly onDrain = (): void => {
+    const r = this.resume;
+    this.resume = undefined;
+    r?.();
+  };
+
+  constructor(
+    private readonly ctx: RequestContext,
+    private readonly hooks: ForwardHooks,
+    private readonly responseHook: ((ctx: RequestContext, status: number, headers: string[]) => void) | undefined,
+  ) {
+    const res = ctx.res;
+    // A client that goes away aborts the upstream request, freeing its pool connection.
+    res.once('close', () => {
+      if (!this.finished) {
+        this.finished = true;
+        ctx.error ||= 'client_closed';
+        this.abortUpstream?.(new Error('client closed the connection'));
+        this.hooks.done(ctx, undefined);
+      }
+    });
+  }
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    if (this.finished) abort(new Error('client closed the connection'));
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (statusCode < 200) return true; // 1xx: we answered Expect ourselves; drop interim responses.
+    const ctx = this.ctx;
+    const res = ctx.res;
+    if (this.finished || res.headersSent) return false;
+    let connection: string | undefined;
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      if (rawHeaders[i]!.length === 10 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'connection') {
+        connection = connection ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
+      }
+    }
+    const nominated = nominatedFields(connection);
+    const out: string[] = [];
+    for (let i = 0; i < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!.toString('latin1');
+      const lower = name.toLowerCase();
+      if (isHopByHop(lower) || nominated.has(lower)) continue;
+      out.push(name, rawHeaders[i + 1]!.toString('latin1'));
+    }
+    const via = ctx.snapshot.headers.via;
+    if (via) out.push('via', `1.1 ${via}`);
+    const add = ctx.route?.addResponseHeaders;
+    if (add?.length) for (const h of add) {
+      const v = h.value.evaluate(ctx);
+      if (v !== '') out.push(h.name, v);
+    }
+    const serverAdd = ctx.server?.addResponseHeaders;
+    if (serverAdd?.length && !add?.length) for (const h of serverAdd) {
+      const v = h.value.evaluate(ctx);
+      if (v !== '') out.push(h.name, v);
+    }
+    this.responseHook?.(ctx, statusCode, out);
+    ctx.status = statusCode;
+    if ('stream' in res) res.writeHead(statusCode, toObject(out));
+    else res.writeHead(statusCode, statusText || undefined, out);
+    this.resume = resume;
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.finished) return false;
+    const ok = (this.ctx.res as { write(c: Buffer): boolean }).write(chunk);
+    if (!ok) {
+      this.ctx.res.once('drain', this.onDrain);
+    }
+    return ok;
+  }
+
+  onComplete(trailers: string[] | null): void {
+    if (this.finished) return;
+    this.finished = true;
+    const res = this.ctx.res;
+    if (trailers && trailers.length) {
+      const t: OutgoingHttpHeaders = {};
+      for (let i = 0; i < trailers.length; i += 2) t[String(trailers[i])] = String(trailers[i + 1]);
+      try {
+        res.addTrailers(t);
+      } catch {
+        // Trailers need chunked framing; with content-length they are dropped, as nginx does.
+      }
+    }
+    res.end();
+    this.hooks.done(this.ctx, undefined);
+  }
+
+  onError(err: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    const e = classifyUpstreamError(err);
+    this.ctx.error = e.code;
+    if (!this.ctx.res.headersSent) {
+      this.ctx.status = e.status;
+      sendError(this.ctx.res, e.code, e.detail);
+    } else {
+      // Headers are out: cut the connection so a truncated body never looks complete.
+      this.ctx.res.destroy(err);
+    }
+    this.hooks.done(this.ctx, e);
+  }
+}
+
+function toObject(flat: string[]): OutgoingHttpHeaders {
+  const o: OutgoingHttpHeaders = {};
+  for (let i = 0; i < flat.length; i += 2) {
+    const k = flat[i]!.toLowerCase();
+    const v = flat[i + 1]!;
+    const prev = o[k];
+    if (prev === undefined) o[k] = v;
+    else o[k] = Array.isArray(prev) ? [...prev, v] : [String(prev), v];
+  }
+  return o;
+}
+
+/** Dispatch options for a proxied request. */
+export function dispatchOptions(
+  ctx: RequestContext,
+  action: CompiledProxy,
+  target: UpstreamTarget,
+  path: string,
+  headers: string[],
+  body: NodeJS.ReadableStream | null,
+): Dispatcher.DispatchOptions {
+  const read = target.options.readTimeoutMs ?? UPSTREAM_DEFAULTS.readTimeoutMs;
+  return {
+    origin: target.origin,
+    path,
+    method: ctx.method as Dispatcher.HttpMethod,
+    headers,
+    body: body as Dispatcher.DispatchOptions['body'],
+    headersTimeout: read,
+    bodyTimeout: read,
+    reset: !action.keepAlive,
+    // Replaying a request whose body we already streamed is impossible; never retry non-idempotent ones.
+    idempotent: body === null && (ctx.method === 'GET' || ctx.method === 'HEAD'),
+  };
+}
+
+export { ProxyError };
