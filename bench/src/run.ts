@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseOptions, USAGE, type Options } from './cli/args.js';
 import { makeCert } from './env/certs.js';
 import { machineInfo } from './env/machine.js';
-import { startOrigin } from './env/origin.js';
+import { startOrigin, startWsOrigin } from './env/origin.js';
 import { addRatios } from './measure/ratios.js';
 import { runOne } from './measure/run-one.js';
 import type { SystemResult } from './measure/types.js';
@@ -22,12 +22,17 @@ import { SCENARIOS } from './scenarios/index.js';
 
 const repoRoot = resolve(fileURLToPath(new URL('../../', import.meta.url)));
 
+/** Set by Ctrl-C/SIGTERM: start nothing new; the temp dir is removed on the way out. */
+let aborting = false;
+let tempDir: string | undefined;
+let keepTemp = false;
+
 function log(line: string): void {
   process.stderr.write(line + '\n');
 }
 
 function selectScenarios(opts: Options): typeof SCENARIOS {
-  if (!opts.scenarios) return SCENARIOS;
+  if (!opts.scenarios) return opts.mode === 'quick' ? SCENARIOS.filter((s) => s.quick !== false) : SCENARIOS;
   const unknown = opts.scenarios.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length) throw new Error(`unknown scenario(s): ${unknown.join(', ')} (see --list)`);
   return SCENARIOS.filter((s) => opts.scenarios!.includes(s.name));
@@ -36,7 +41,8 @@ function selectScenarios(opts: Options): typeof SCENARIOS {
 function selectPeers(opts: Options): Peer[] {
   if (!opts.systems) return [...PEERS];
   const unknown = opts.systems.filter((n) => !SYSTEM_NAMES.includes(n as SystemName));
-  if (unknown.length) throw new Error(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEM_NAMES.join(', ')}`);
+  if (unknown.length)
+    throw new Error(`unknown system(s): ${unknown.join(', ')}; known: ${SYSTEM_NAMES.join(', ')}`);
   return PEERS.filter((p) => opts.systems!.includes(p.name));
 }
 
@@ -47,7 +53,8 @@ async function main(): Promise<number> {
     return 0;
   }
   if (opts.list) {
-    for (const s of SCENARIOS) log(`${s.name.padEnd(22)} ${s.pending ? `[pending: ${s.pending}] ` : ''}${s.title}`);
+    for (const s of SCENARIOS)
+      log(`${s.name.padEnd(22)} ${s.pending ? `[pending: ${s.pending}] ` : ''}${s.title}`);
     return 0;
   }
   const scenarios = selectScenarios(opts);
@@ -55,15 +62,24 @@ async function main(): Promise<number> {
   const machine = machineInfo(repoRoot);
   setCoreCount(machine.cores);
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+  tempDir = dir;
+  keepTemp = opts.keepTemp;
   const started = Date.now();
-  log(`bench: ${opts.mode} mode (${opts.timing.warmupSeconds} s warm-up, ${opts.timing.reps} × ${opts.timing.seconds} s), temp dir ${dir}`);
-  log(machine.pinned ? 'bench: proxy on core 1, load generator and upstream on core 0' : 'bench: one core, nothing pinned');
+  log(
+    `bench: ${opts.mode} mode (${opts.timing.warmupSeconds} s warm-up, ${opts.timing.reps} × ${opts.timing.seconds} s), temp dir ${dir}`,
+  );
+  log(
+    machine.pinned
+      ? 'bench: proxy on core 1, load generator and upstream on core 0'
+      : 'bench: one core, nothing pinned',
+  );
   try {
     const origin = await startOrigin(dir);
     const ctx: RunContext = {
       dir,
       repoRoot,
       originPort: origin.port,
+      wsOriginPort: (await startWsOrigin()).port,
       certs: { rsa: makeCert(dir, 'rsa'), ecdsa: makeCert(dir, 'ecdsa') },
       mayInstall: opts.mode === 'full',
       log,
@@ -75,12 +91,16 @@ async function main(): Promise<number> {
       else available.push(p);
     }
     const unavailable = new Map<SystemName, string>();
-    for (const p of peers) if (!available.includes(p)) unavailable.set(p.name, (await p.unavailable(ctx)) ?? '');
+    for (const p of peers)
+      if (!available.includes(p)) unavailable.set(p.name, (await p.unavailable(ctx)) ?? '');
     // Versions may have changed if a peer was installed just now.
     Object.assign(machine, machineInfo(repoRoot));
 
     const plan = scenarios.filter((s) => !s.pending);
-    const total = plan.reduce((n, s) => n + peers.filter((p) => !s.systems || s.systems.includes(p.name)).length, 0);
+    const total = plan.reduce(
+      (n, s) => n + peers.filter((p) => !s.systems || s.systems.includes(p.name)).length,
+      0,
+    );
     let step = 0;
     const reports: ScenarioReport[] = [];
     for (const s of scenarios) {
@@ -99,6 +119,7 @@ async function main(): Promise<number> {
       }
       for (const p of peers) {
         if (s.systems && !s.systems.includes(p.name)) continue;
+        if (aborting) throw new Error('interrupted');
         step++;
         const prefix = `[${step}/${total}] ${s.name} · ${p.name}`;
         const skip = unavailable.get(p.name) ?? p.unsupported(s.spec);
@@ -133,9 +154,12 @@ async function main(): Promise<number> {
     writeFileSync(join(outDir, `results-${stamp}.json`), JSON.stringify(rep, null, 2) + '\n');
     writeFileSync(join(outDir, `results-${stamp}.md`), md);
     writeFileSync(join(outDir, `results-${stamp}.svg`), toSvg(rep));
-    if (opts.writeResults) writeResultsFile(join(repoRoot, 'bench/RESULTS.md'), rep, md, `out/results-${stamp}.svg`);
+    if (opts.writeResults)
+      writeResultsFile(join(repoRoot, 'bench/RESULTS.md'), rep, md, `out/results-${stamp}.svg`);
     process.stdout.write(md);
-    log(`bench: done in ${Math.round((Date.now() - started) / 1000)} s; wrote ${join(outDir, `results-${stamp}.{json,md,svg}`)}`);
+    log(
+      `bench: done in ${Math.round((Date.now() - started) / 1000)} s; wrote ${join(outDir, `results-${stamp}.{json,md,svg}`)}`,
+    );
     return 0;
   } finally {
     await stopAll();
@@ -148,8 +172,13 @@ async function main(): Promise<number> {
 process.on('exit', killAllNow);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
+    if (aborting) return;
+    aborting = true;
     log(`bench: ${sig}: stopping everything`);
-    void stopAll().finally(() => process.exit(130));
+    void stopAll().finally(() => {
+      if (tempDir && !keepTemp) rmSync(tempDir, { recursive: true, force: true });
+      process.exit(130);
+    });
   });
 }
 

@@ -47,8 +47,13 @@ export function createTestPki(opts: { caName?: string; keyBits?: number } = {}):
   const ca = createCertificateAuthority({ commonName: opts.caName ?? 'Gatehouse Test CA', keyBits });
   const caFile = join(dir, 'ca.crt');
   writeFileSync(caFile, ca.certPem);
-  const issue = (name: string, o: IssueOptions) => writeCertificate(dir, name, issueCertificate(ca, { keyBits, ...o }));
-  const server = issue('server', { commonName: 'localhost', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+  const issue = (name: string, o: IssueOptions) =>
+    writeCertificate(dir, name, issueCertificate(ca, { keyBits, ...o }));
+  const server = issue('server', {
+    commonName: 'localhost',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1', '::1'],
+  });
   const client = issue('client', { commonName: 'test-client', client: true });
   return {
     dir,

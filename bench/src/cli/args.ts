@@ -49,11 +49,13 @@ export function parseOptions(argv: string[]): Options {
   });
   const base: 'quick' | 'full' = values.full ? 'full' : 'quick';
   let custom = false;
-  const timing: Timing = base === 'full' ? { warmupSeconds: 3, seconds: 10, reps: 3 } : { warmupSeconds: 1, seconds: 3, reps: 1 };
+  const timing: Timing =
+    base === 'full' ? { warmupSeconds: 3, seconds: 10, reps: 3 } : { warmupSeconds: 1, seconds: 3, reps: 1 };
   const positive = (v: string | undefined, name: string, allowZero = false): number | undefined => {
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0) || n > 600) throw new Error(`bad --${name}: ${v}`);
+    if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0) || n > 600)
+      throw new Error(`bad --${name}: ${v}`);
     custom = true;
     return n;
   };

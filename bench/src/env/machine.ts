@@ -15,7 +15,11 @@ export interface MachineInfo {
 
 function cmd(file: string, args: string[], pattern: RegExp): string {
   try {
-    const out = execFileSync(file, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 5000 });
+    const out = execFileSync(file, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 5000,
+    });
     return pattern.exec(out)?.[1] ?? out.trim().split('\n')[0]!;
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string };
@@ -26,7 +30,10 @@ function cmd(file: string, args: string[], pattern: RegExp): string {
 
 function stderrOf(file: string, args: string[], pattern: RegExp): string {
   try {
-    const out = execFileSync('bash', ['-c', `${file} ${args.join(' ')} 2>&1; true`], { encoding: 'utf8', timeout: 5000 });
+    const out = execFileSync('bash', ['-c', `${file} ${args.join(' ')} 2>&1; true`], {
+      encoding: 'utf8',
+      timeout: 5000,
+    });
     return pattern.exec(out)?.[1] ?? 'unknown';
   } catch {
     return 'not found';
@@ -35,7 +42,9 @@ function stderrOf(file: string, args: string[], pattern: RegExp): string {
 
 function pkgVersion(path: string): string {
   try {
-    return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version : 'not installed';
+    return existsSync(path)
+      ? (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version
+      : 'not installed';
   } catch {
     return 'unknown';
   }
@@ -64,7 +73,9 @@ export function machineInfo(repoRoot: string): MachineInfo {
       h2load: cmd('h2load', ['--version'], /nghttp2\/(\S+)/),
       openssl: cmd('openssl', ['version'], /OpenSSL (\S+)/),
       'http-proxy-3': pkgVersion(join(repoRoot, 'bench/node_modules/http-proxy-3/package.json')),
-      'microgateway-core': pkgVersion(join(repoRoot, 'bench/.peers/node_modules/microgateway-core/package.json')),
+      'microgateway-core': pkgVersion(
+        join(repoRoot, 'bench/.peers/node_modules/microgateway-core/package.json'),
+      ),
       gatehouse: pkgVersion(join(repoRoot, 'packages/core/package.json')),
     },
   };

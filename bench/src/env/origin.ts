@@ -1,5 +1,6 @@
 // The upstream every proxy forwards to: Debian nginx, one worker, pinned with the load generator, so
 // it is never the bottleneck. `/files/` serves the large bodies, everything else a fixed small body.
+import { fileURLToPath } from 'node:url';
 import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../proc/ports.js';
@@ -16,7 +17,8 @@ export interface Origin {
 function writeFile(path: string, size: number): void {
   const chunk = Buffer.alloc(1 << 20, 'x');
   const fd = openSync(path, 'w');
-  for (let done = 0; done < size; done += chunk.length) writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
+  for (let done = 0; done < size; done += chunk.length)
+    writeSync(fd, chunk, 0, Math.min(chunk.length, size - done));
   closeSync(fd);
 }
 
@@ -63,5 +65,16 @@ http {
   );
   if (!(await waitForPort(port, 10000, () => isAlive(proc))))
     throw new Error(`origin nginx did not start: ${proc.stderr()}`);
+  return { port, proc };
+}
+
+const wsEcho = fileURLToPath(new URL('../load/scripts/ws-echo.mjs', import.meta.url));
+
+/** The WebSocket echo upstream (Node + ws) on the load core. */
+export async function startWsOrigin(): Promise<Origin> {
+  const port = await freePort();
+  const proc = start('ws-echo', process.execPath, [wsEcho, String(port)], 'load');
+  if (!(await waitForPort(port, 10000, () => isAlive(proc))))
+    throw new Error(`ws echo upstream did not start: ${proc.stderr()}`);
   return { port, proc };
 }

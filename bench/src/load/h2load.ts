@@ -12,9 +12,10 @@ export interface H2loadOptions {
 
 export function parseH2load(out: string): LoadResult {
   const fin = /finished in ([\d.]+\w+), ([\d.]+) req\/s, ([\d.]+\w+)\/s/.exec(out);
-  const req = /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
-    out,
-  );
+  const req =
+    /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+      out,
+    );
   if (!fin || !req) throw new Error(`unexpected h2load output: ${out.slice(0, 400)}`);
   const seconds = durationToMs(fin[1]!) / 1000;
   const status = /status codes: (\d+) 2xx, (\d+) 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out);

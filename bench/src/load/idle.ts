@@ -11,14 +11,28 @@ export interface IdleHold {
 }
 
 /** Resolves once every connection has settled (or `timeoutMs` passed); the caller measures, then releases. */
-export async function holdIdleConnections(port: number, count: number, path: string, timeoutMs: number): Promise<IdleHold> {
+export async function holdIdleConnections(
+  port: number,
+  count: number,
+  path: string,
+  timeoutMs: number,
+): Promise<IdleHold> {
   const holdSeconds = Math.ceil(timeoutMs / 1000) + 30;
-  const proc = start('idle-clients', process.execPath, [script, String(port), String(count), String(holdSeconds), path], 'load', {
-    nofile: count + 1000,
-  });
+  const proc = start(
+    'idle-clients',
+    process.execPath,
+    [script, String(port), String(count), String(holdSeconds), path],
+    'load',
+    {
+      nofile: count + 1000,
+    },
+  );
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && isAlive(proc)) {
-    const line = proc.stdout().split('\n').find((l) => l.startsWith('{'));
+    const line = proc
+      .stdout()
+      .split('\n')
+      .find((l) => l.startsWith('{'));
     if (line) {
       const r = JSON.parse(line) as { open: number; failed: number };
       return { ...r, release: () => stop(proc) };

@@ -42,7 +42,17 @@ export function parseWrk(out: string): LoadResult {
 }
 
 export async function runWrk(o: WrkOptions): Promise<LoadResult> {
-  const args = ['-t', '1', '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency', '--timeout', '10s'];
+  const args = [
+    '-t',
+    '1',
+    '-c',
+    String(o.connections),
+    '-d',
+    `${o.seconds}s`,
+    '--latency',
+    '--timeout',
+    '10s',
+  ];
   for (const h of o.headers ?? []) args.push('-H', h);
   if (o.postBytes !== undefined) {
     const script = join(o.dir, `post-${o.postBytes}.lua`);

@@ -10,7 +10,9 @@ export function medianOf<T extends object>(reps: T[]): T {
   const out: Record<string, number> = {};
   const keys = new Set(reps.flatMap((r) => Object.keys(r)));
   for (const k of keys) {
-    const vals = reps.map((r) => (r as Record<string, unknown>)[k]).filter((x): x is number => typeof x === 'number');
+    const vals = reps
+      .map((r) => (r as Record<string, unknown>)[k])
+      .filter((x): x is number => typeof x === 'number');
     if (vals.length > 0) out[k] = median(vals);
   }
   return out as T;

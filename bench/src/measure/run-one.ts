@@ -4,6 +4,7 @@ import { runH2load } from '../load/h2load.js';
 import { holdIdleConnections } from '../load/idle.js';
 import type { LoadResult } from '../load/types.js';
 import { runWrk } from '../load/wrk.js';
+import { runWsLoad } from '../load/ws.js';
 import type { Peer, RunContext, RunningSystem } from '../peers/types.js';
 import { stop } from '../proc/registry.js';
 import { cpuSeconds, currentRss, peakRss } from '../proc/stats.js';
@@ -14,7 +15,12 @@ import type { RepMetrics, SystemResult, Timing } from './types.js';
 
 const MiB = 1024 * 1024;
 
-function applyLoad(ctx: RunContext, sys: RunningSystem, load: LoadSpec, seconds: number): Promise<LoadResult> {
+function applyLoad(
+  ctx: RunContext,
+  sys: RunningSystem,
+  load: LoadSpec,
+  seconds: number,
+): Promise<LoadResult> {
   const base = `${sys.scheme}://127.0.0.1:${sys.port}`;
   switch (load.kind) {
     case 'wrk':
@@ -28,12 +34,24 @@ function applyLoad(ctx: RunContext, sys: RunningSystem, load: LoadSpec, seconds:
       });
     case 'h2load':
       return runH2load({ url: base + load.path, clients: load.clients, streams: load.streams, seconds });
+    case 'ws':
+      return runWsLoad(
+        `${sys.scheme === 'https' ? 'wss' : 'ws'}://127.0.0.1:${sys.port}${load.path}`,
+        load.connections,
+        seconds,
+        load.messageBytes,
+      );
     case 'idle':
       throw new Error('idle load is measured by measureIdle');
   }
 }
 
-async function measureWindow(ctx: RunContext, sys: RunningSystem, load: LoadSpec, seconds: number): Promise<RepMetrics> {
+async function measureWindow(
+  ctx: RunContext,
+  sys: RunningSystem,
+  load: LoadSpec,
+  seconds: number,
+): Promise<RepMetrics> {
   const cpu0 = cpuSeconds(sys.proc.pid);
   const r = await applyLoad(ctx, sys, load, seconds);
   const cpu = cpuSeconds(sys.proc.pid) - cpu0;
@@ -49,11 +67,15 @@ async function measureWindow(ctx: RunContext, sys: RunningSystem, load: LoadSpec
   };
 }
 
-async function measureIdle(sys: RunningSystem, load: Extract<LoadSpec, { kind: 'idle' }>, seconds: number): Promise<RepMetrics> {
+async function measureIdle(
+  sys: RunningSystem,
+  load: Extract<LoadSpec, { kind: 'idle' }>,
+  settleSeconds: number,
+): Promise<RepMetrics> {
   const hold = await holdIdleConnections(sys.port, load.connections, load.path, 60000);
   try {
     // Let the proxy settle (timers, GC) before reading its memory, but not long enough for timeouts.
-    await new Promise((r) => setTimeout(r, Math.min(seconds, 3) * 1000));
+    await new Promise((r) => setTimeout(r, Math.max(settleSeconds, 1) * 1000));
     return {
       requestsPerSecond: NaN,
       reqPerCpuSecond: NaN,
@@ -69,18 +91,26 @@ async function measureIdle(sys: RunningSystem, load: Extract<LoadSpec, { kind: '
 }
 
 function fmt(n: number | undefined, digits = 0): string {
-  return n === undefined || !Number.isFinite(n) ? '–' : n.toLocaleString('en-US', { maximumFractionDigits: digits });
+  return n === undefined || !Number.isFinite(n)
+    ? '–'
+    : n.toLocaleString('en-US', { maximumFractionDigits: digits });
 }
 
 export function describeRep(m: RepMetrics): string {
-  if (m.openConnections !== undefined) return `${fmt(m.openConnections)} open, RSS ${fmt(m.rssMiB, 1)} MiB, ${m.errors} failed`;
+  if (m.openConnections !== undefined)
+    return `${fmt(m.openConnections)} open, RSS ${fmt(m.rssMiB, 1)} MiB, ${m.errors} failed`;
   return (
     `${fmt(m.requestsPerSecond)} req/s, p99 ${fmt(m.p99Ms, 1)} ms, ${fmt(m.reqPerCpuSecond)} req/CPU-s, ` +
     `CPU ${fmt(m.cpuPercent)} %, ${fmt(m.mbPerSecond, 1)} MB/s${m.errors ? `, ${m.errors} errors` : ''}`
   );
 }
 
-export async function runOne(ctx: RunContext, scenario: Scenario, peer: Peer, timing: Timing): Promise<SystemResult> {
+export async function runOne(
+  ctx: RunContext,
+  scenario: Scenario,
+  peer: Peer,
+  timing: Timing,
+): Promise<SystemResult> {
   const base = { scenario: scenario.name, system: peer.name, reps: [] as RepMetrics[] };
   const hook = peer.name === 'gatehouse' ? scenario.gatehouseConfig : undefined;
   let sys: RunningSystem;
@@ -94,7 +124,7 @@ export async function runOne(ctx: RunContext, scenario: Scenario, peer: Peer, ti
     if (smoke.status !== 200) throw new Error(`smoke request ${scenario.load.path} answered ${smoke.status}`);
     const reps: RepMetrics[] = [];
     if (scenario.load.kind === 'idle') {
-      reps.push(await measureIdle(sys, scenario.load, timing.seconds));
+      reps.push(await measureIdle(sys, scenario.load, timing.warmupSeconds));
       ctx.log(`    ${describeRep(reps[0]!)}`);
     } else {
       if (timing.warmupSeconds > 0) await applyLoad(ctx, sys, scenario.load, timing.warmupSeconds);

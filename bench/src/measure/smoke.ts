@@ -2,7 +2,11 @@
 import http from 'node:http';
 import https from 'node:https';
 
-export function smokeRequest(scheme: 'http' | 'https', port: number, path: string): Promise<{ status: number; bytes: number }> {
+export function smokeRequest(
+  scheme: 'http' | 'https',
+  port: number,
+  path: string,
+): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const lib = scheme === 'https' ? https : http;
     const req = lib.get(

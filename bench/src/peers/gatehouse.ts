@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GatehouseConfig, RouteConfig } from '../../../packages/core/src/config/types.js';
 import { launch, prepare } from './launch.js';
-import { routePath, type Peer, type RunContext, type SystemSpec } from './types.js';
+import { routePath, upstreamPort, type Peer, type RunContext, type SystemSpec } from './types.js';
 
 export function cliPath(ctx: RunContext): string {
   return join(ctx.repoRoot, 'packages/core/dist/cli/main.js');
@@ -32,7 +32,7 @@ export function gatehouseConfig(ctx: RunContext, port: number, spec: SystemSpec)
         routes,
       },
     ],
-    upstreams: { origin: { url: `http://127.0.0.1:${ctx.originPort}` } },
+    upstreams: { origin: { url: `http://127.0.0.1:${upstreamPort(ctx, spec)}` } },
     // Idle keep-alive connections must survive the idle-connection scenario, like the peers'.
     limits: { maxConnections: 20000, keepAliveTimeoutMs: 120000 },
     log: { level: 'warn' },

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launch, prepare } from './launch.js';
-import type { Peer } from './types.js';
+import { upstreamPort, type Peer } from './types.js';
 
 export const haproxyPeer: Peer = {
   name: 'haproxy',
@@ -10,7 +10,9 @@ export const haproxyPeer: Peer = {
     return undefined;
   },
   unsupported(spec) {
-    return spec.routes !== undefined ? 'route tables are compared between gatehouse and nginx only' : undefined;
+    return spec.routes !== undefined
+      ? 'route tables are compared between gatehouse and nginx only'
+      : undefined;
   },
   async start(ctx, spec) {
     const { dir, port } = await prepare(ctx, 'haproxy');
@@ -37,7 +39,7 @@ frontend fe
   default_backend be
 
 backend be
-  server origin 127.0.0.1:${ctx.originPort}
+  server origin 127.0.0.1:${upstreamPort(ctx, spec)}
 `;
     const file = join(dir, 'haproxy.cfg');
     writeFileSync(file, conf);

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nginxTempPaths } from '../env/origin.js';
 import { launch, prepare } from './launch.js';
-import { routePath, type Peer, type RunContext, type SystemSpec } from './types.js';
+import { routePath, upstreamPort, type Peer, type RunContext, type SystemSpec } from './types.js';
 
 export function nginxProxyConf(ctx: RunContext, dir: string, port: number, spec: SystemSpec): string {
   const listen = spec.tls
@@ -18,7 +18,10 @@ export function nginxProxyConf(ctx: RunContext, dir: string, port: number, spec:
   const locations =
     spec.routes === undefined
       ? ['location / { proxy_pass http://origin; }']
-      : Array.from({ length: spec.routes }, (_, i) => `location ${routePath(i)} { proxy_pass http://origin; }`);
+      : Array.from(
+          { length: spec.routes },
+          (_, i) => `location ${routePath(i)} { proxy_pass http://origin; }`,
+        );
   return `user root;
 worker_processes 1;
 worker_rlimit_nofile 20000;
@@ -28,13 +31,17 @@ http {
   access_log off;
   ${nginxTempPaths(join(dir, 'tmp'))}
   upstream origin {
-    server 127.0.0.1:${ctx.originPort};
+    server 127.0.0.1:${upstreamPort(ctx, spec)};
     keepalive 64;
   }
   server {
     ${listen}
     proxy_http_version 1.1;
-    proxy_set_header Connection "";${
+    ${
+      spec.websocket
+        ? 'proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection "upgrade";\n    proxy_read_timeout 120s;'
+        : 'proxy_set_header Connection "";'
+    }${
       // nginx ends an HTTP/2 connection after 1000 requests (keepalive_requests); h2load does not reconnect.
       spec.http2 ? '\n    keepalive_requests 100000000;' : ''
     }

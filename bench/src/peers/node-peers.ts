@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runToEnd } from '../proc/registry.js';
 import { launch, prepare } from './launch.js';
-import type { Peer, RunContext, SystemSpec } from './types.js';
+import { upstreamPort, type Peer, type RunContext, type SystemSpec } from './types.js';
 
 const scripts = fileURLToPath(new URL('./scripts/', import.meta.url));
 
@@ -28,8 +28,16 @@ export const httpProxy3Peer: Peer = {
   unsupported: notHttp2OrRoutes,
   async start(ctx, spec) {
     const { port } = await prepare(ctx, 'http-proxy-3');
-    const cfg = { port, target: `http://127.0.0.1:${ctx.originPort}`, tls: tlsArg(ctx, spec) };
-    return launch('http-proxy-3', spec, port, process.execPath, [join(scripts, 'http-proxy-3.mjs'), JSON.stringify(cfg)]);
+    const cfg = {
+      port,
+      target: `http://127.0.0.1:${upstreamPort(ctx, spec)}`,
+      tls: tlsArg(ctx, spec),
+      ws: spec.websocket === true,
+    };
+    return launch('http-proxy-3', spec, port, process.execPath, [
+      join(scripts, 'http-proxy-3.mjs'),
+      JSON.stringify(cfg),
+    ]);
   },
 };
 
@@ -54,9 +62,12 @@ export const microgatewayPeer: Peer = {
       'none',
       180000,
     );
-    return existsSync(pkg) ? undefined : `npm install failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`;
+    return existsSync(pkg)
+      ? undefined
+      : `npm install failed (${r.code}): ${r.stderr.trim().split('\n').slice(-3).join(' ')}`;
   },
-  unsupported: notHttp2OrRoutes,
+  unsupported: (spec) =>
+    spec.websocket ? 'microgateway-core does not proxy WebSocket upgrades' : notHttp2OrRoutes(spec),
   async start(ctx, spec) {
     const { dir, port } = await prepare(ctx, 'microgateway-core');
     const cfg = {
@@ -66,8 +77,15 @@ export const microgatewayPeer: Peer = {
       logDir: join(dir, 'logs'),
       tls: tlsArg(ctx, spec),
     };
-    return launch('microgateway-core', spec, port, process.execPath, [join(scripts, 'microgateway.mjs'), JSON.stringify(cfg)], {
-      startTimeoutMs: 30000,
-    });
+    return launch(
+      'microgateway-core',
+      spec,
+      port,
+      process.execPath,
+      [join(scripts, 'microgateway.mjs'), JSON.stringify(cfg)],
+      {
+        startTimeoutMs: 30000,
+      },
+    );
   },
 };

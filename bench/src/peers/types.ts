@@ -12,6 +12,8 @@ export interface SystemSpec {
   http2?: boolean;
   /** Configure N prefix routes `/r00000`… instead of one catch-all route `/`. */
   routes?: number;
+  /** Proxy to the WebSocket echo upstream and allow Upgrade. */
+  websocket?: boolean;
   /** Allow at least this many simultaneous client connections. */
   maxConnections?: number;
 }
@@ -21,6 +23,8 @@ export interface RunContext {
   dir: string;
   repoRoot: string;
   originPort: number;
+  /** The WebSocket echo upstream (websocket scenario). */
+  wsOriginPort: number;
   certs: Record<KeyKind, CertPair>;
   /** The full run may install missing peers (microgateway-core). */
   mayInstall: boolean;
@@ -44,6 +48,11 @@ export interface Peer {
   /** Why it cannot offer this spec (e.g. no HTTP/2), or undefined. */
   unsupported(spec: SystemSpec): string | undefined;
   start(ctx: RunContext, spec: SystemSpec, hook?: GatehouseConfigHook): Promise<RunningSystem>;
+}
+
+/** The upstream a spec proxies to. */
+export function upstreamPort(ctx: RunContext, spec: SystemSpec): number {
+  return spec.websocket ? ctx.wsOriginPort : ctx.originPort;
 }
 
 export function routePath(i: number): string {

@@ -57,7 +57,14 @@ export function start(
       resolve(code ?? signal ?? 'unknown');
     });
   });
-  const s: Started = { pid, child, name, exited, stdout: capture(child.stdout), stderr: capture(child.stderr) };
+  const s: Started = {
+    pid,
+    child,
+    name,
+    exited,
+    stdout: capture(child.stdout),
+    stderr: capture(child.stderr),
+  };
   live.set(pid, s);
   return s;
 }

@@ -12,9 +12,23 @@ function statusText(r: SystemResult): string {
 
 function scenarioTable(s: ScenarioReport): string[] {
   const idle = s.loadKind === 'idle';
+  // The last column is the primary ratio; when that is req/s (already shown), show req/CPU-s instead.
+  const second = s.primary === 'requestsPerSecond' ? 'reqPerCpuSecond' : s.primary;
   const cols = idle
     ? ['system', 'open conns', 'RSS MiB', 'peak RSS MiB', 'failed', '×nginx RSS']
-    : ['system', 'req/s', 'p50 ms', 'p99 ms', 'req/CPU-s', 'CPU %', 'MB/s', 'peak RSS MiB', 'errors', '×nginx req/s', `×nginx ${PRIMARY_LABEL[s.primary]}`];
+    : [
+        'system',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'req/CPU-s',
+        'CPU %',
+        'MB/s',
+        'peak RSS MiB',
+        'errors',
+        '×nginx req/s',
+        `×nginx ${PRIMARY_LABEL[second]}`,
+      ];
   const lines = header(cols);
   for (const r of s.results) {
     const m = r.median;
@@ -23,7 +37,14 @@ function scenarioTable(s: ScenarioReport): string[] {
       continue;
     }
     const row = idle
-      ? [r.system, num(m.openConnections), num(m.rssMiB, 1), num(r.peakRssMiB, 1), num(m.errors), ratio(r.ratio?.rssMiB)]
+      ? [
+          r.system,
+          num(m.openConnections),
+          num(m.rssMiB, 1),
+          num(r.peakRssMiB, 1),
+          num(m.errors),
+          ratio(r.ratio?.rssMiB),
+        ]
       : [
           r.system,
           num(m.requestsPerSecond),
@@ -35,7 +56,7 @@ function scenarioTable(s: ScenarioReport): string[] {
           num(r.peakRssMiB, 1),
           num(m.errors),
           ratio(r.ratio?.requestsPerSecond),
-          ratio(r.ratio?.[s.primary]),
+          ratio(r.ratio?.[second]),
         ];
     lines.push(`| ${row.join(' | ')} |`);
   }
@@ -50,10 +71,14 @@ export function toMarkdown(rep: Report): string {
     `- Mode: **${rep.mode}** — ${rep.timing.warmupSeconds} s warm-up, ${rep.timing.reps} × ${rep.timing.seconds} s, median`,
     `- Command: \`${rep.command}\``,
     `- Machine: ${m.cores} cores (${m.cpuModel}), ${m.memoryGiB} GiB, ${m.os}; ` +
-      (m.pinned ? 'proxy pinned to core 1, load generator and upstream to core 0' : 'one core: nothing pinned'),
-    `- Versions: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      (m.pinned
+        ? 'proxy pinned to core 1, load generator and upstream to core 0'
+        : 'one core: nothing pinned'),
+    `- Versions: ${Object.entries(m.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     '',
-    '## Ratio to nginx (each scenario\'s primary figure)',
+    "## Ratio to nginx (each scenario's primary figure)",
     '',
   ];
   const ran = rep.scenarios.filter((s) => !s.pending);
@@ -75,7 +100,7 @@ export function toMarkdown(rep: Report): string {
   out.push(
     '',
     'Figures: req/s and latency percentiles from wrk `--latency` (h2load gives no percentiles); ' +
-      'req/CPU-s = requests ÷ (utime+stime of the proxy\'s process tree over the window, from /proc); ' +
+      "req/CPU-s = requests ÷ (utime+stime of the proxy's process tree over the window, from /proc); " +
       'MB/s = response bytes read ÷ window (10^6 B); peak RSS = VmHWM summed over the tree after the run. ' +
       'Rep-to-rep spread is ±10–20 %: compare ratios within one run.',
     '',

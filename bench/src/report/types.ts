@@ -7,7 +7,7 @@ export interface ScenarioReport {
   name: string;
   title: string;
   primary: Primary;
-  loadKind: 'wrk' | 'h2load' | 'idle';
+  loadKind: 'wrk' | 'h2load' | 'idle' | 'ws';
   pending?: string;
   results: SystemResult[];
 }

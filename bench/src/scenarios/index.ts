@@ -31,6 +31,7 @@ export const SCENARIOS: readonly Scenario[] = [
     spec: {},
     load: { kind: 'wrk', path: '/files/64m.bin', connections: 8 },
     primary: 'mbPerSecond',
+    quick: false,
   },
   {
     name: 'upload-64k',
@@ -131,11 +132,10 @@ export const SCENARIOS: readonly Scenario[] = [
   },
   {
     name: 'websocket',
-    title: 'WebSocket echo messages through the proxy',
-    spec: {},
-    load: { kind: 'wrk', path: '/', connections: 50 },
-    primary: 'requestsPerSecond',
-    pending: 'needs a WebSocket echo upstream and a ws load client in bench/ (not written yet)',
+    title: 'WebSocket round trips of 128 B messages through the proxy to an echo upstream, 50 connections',
+    spec: { websocket: true },
+    load: { kind: 'ws', path: '/', connections: 50, messageBytes: 128 },
+    primary: 'reqPerCpuSecond',
   },
 ];
 

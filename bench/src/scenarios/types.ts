@@ -11,7 +11,9 @@ export type LoadSpec =
       postBytes?: number;
     }
   | { kind: 'h2load'; path: string; clients: number; streams: number }
-  | { kind: 'idle'; path: string; connections: number };
+  | { kind: 'idle'; path: string; connections: number }
+  /** WebSocket round trips (send, wait for the echo, send again) on each connection. */
+  | { kind: 'ws'; path: string; connections: number; messageBytes: number };
 
 /** The figure a scenario is judged by; the chart shows its ratio to nginx. */
 export type Primary = 'reqPerCpuSecond' | 'requestsPerSecond' | 'mbPerSecond' | 'rssMiB';
@@ -25,6 +27,8 @@ export interface Scenario {
   primary: Primary;
   /** Restrict to these systems (default: every system that supports the spec). */
   systems?: SystemName[];
+  /** false: only in --full runs or when named with --scenario (keeps a quick run near 4 minutes). */
+  quick?: boolean;
   /** Set while a product part is missing: the scenario is listed as "pending: needs X" and not run. */
   pending?: string;
   /** Lets a scenario change the engine's config (plugins, gateway settings…). */

@@ -41,6 +41,8 @@ export interface BoundAddress {
 
 interface ListenerEntry {
   runtime: ListenerRuntime;
+  /** The key the listener's closures look servers up by (changes when a port-0 listener is pinned). */
+  ref: { key: string };
   tls: ServerTlsRuntime | undefined;
   tlsKey: string;
 }
@@ -208,7 +210,19 @@ export class Gatehouse {
     const opened: ListenerEntry[] = [];
     try {
       for (const [key, { spec, server }] of wanted) {
-        const existing = this.listeners.get(key);
+        let existing = this.listeners.get(key);
+        if (!existing && spec.port !== 0) {
+          // A listener opened on port 0 and now named by its bound port is the same socket: keep it.
+          const zeroKey = listenerKey({ ...spec, port: 0 });
+          const candidate = this.listeners.get(zeroKey);
+          if (candidate && candidate.runtime.address().port === spec.port && !wanted.has(zeroKey)) {
+            this.listeners.delete(zeroKey);
+            candidate.runtime.key = key;
+            this.listeners.set(key, candidate);
+            candidate.ref.key = key;
+            existing = candidate;
+          }
+        }
         const tlsConfig = spec.tls ? server.config.tls : undefined;
         const tlsKey = tlsConfig ? JSON.stringify(tlsConfig) : '';
         if (existing) {
@@ -225,18 +239,19 @@ export class Gatehouse {
           continue;
         }
         const tls = tlsConfig ? await this.createTls(tlsConfig) : undefined;
-        const handler = createRequestHandler(this.deps, (s) => this.serversFor(s, key), spec.tls === true);
+        const ref = { key };
+        const handler = createRequestHandler(this.deps, (s) => this.serversFor(s, ref.key), spec.tls === true);
         const runtime = await openListener({
           spec,
           limits: server.limits,
           deps: this.deps,
-          serversFor: (s) => this.serversFor(s, key),
+          serversFor: (s) => this.serversFor(s, ref.key),
           onRequest: (req, res) => this.track(req, res, handler),
-          tlsOptions: tls ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(key, name, cb) } : undefined,
-          onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: key }, d),
+          tlsOptions: tls ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) } : undefined,
+          onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: runtime?.key ?? key }, d),
         });
         if (tls) tls.attach(runtime.server as import('node:tls').Server);
-        const entry = { runtime, tls, tlsKey };
+        const entry: ListenerEntry = { runtime, ref, tls, tlsKey };
         opened.push(entry);
         this.listeners.set(key, entry);
       }

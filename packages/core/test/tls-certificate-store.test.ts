@@ -39,7 +39,11 @@ test('loads PEM files, memory PEM, encrypted keys and PFX; reports subject, SANs
   assert.ok(a.notAfter.getTime() > Date.now());
   assert.ok(store.get('files')?.secureContext);
 
-  const b = await store.load('mem', { cert: pki.server.certPem, key: encryptPrivateKey(pki.server.keyPem, 'pw'), passphrase: 'pw' });
+  const b = await store.load('mem', {
+    cert: pki.server.certPem,
+    key: encryptPrivateKey(pki.server.keyPem, 'pw'),
+    passphrase: 'pw',
+  });
   assert.equal(b.origin, 'memory');
 
   const pfxFile = join(pki.dir, 'server.pfx');
@@ -79,19 +83,35 @@ test('refuses mismatched, expired, not-yet-valid, corrupt, wrong-passphrase and 
     ['corrupt', { cert: corrupt(pki.server.certPem), key: pki.server.keyPem }, 'certificate_invalid'],
     ['not-pem', { cert: 'hello', key: pki.server.keyPem }, 'certificate_invalid'],
     ['bad-key', { cert: pki.server.certPem, key: 'nope' }, 'key_invalid'],
-    ['passphrase', { cert: pki.server.certPem, key: encryptPrivateKey(pki.server.keyPem, 'pw'), passphrase: 'Tr0ub4dor' }, 'key_invalid'],
-    ['missing', { certFile: join(pki.dir, 'absent.crt'), keyFile: pki.server.keyFile }, 'certificate_unreadable'],
+    [
+      'passphrase',
+      { cert: pki.server.certPem, key: encryptPrivateKey(pki.server.keyPem, 'pw'), passphrase: 'Tr0ub4dor' },
+      'key_invalid',
+    ],
+    [
+      'missing',
+      { certFile: join(pki.dir, 'absent.crt'), keyFile: pki.server.keyFile },
+      'certificate_unreadable',
+    ],
     ['empty', {}, 'source_invalid'],
   ];
   for (const [name, source, code] of cases) {
     await assert.rejects(store.load(name, source), `${name} must be refused`);
     await assert.rejects(store.load(name, source), (err: { code?: string; message: string }) => {
       assert.equal(err.code, code, name);
-      assert.doesNotMatch(err.message, /PRIVATE KEY|BEGIN|Tr0ub4dor/, 'no key material or passphrase in messages');
+      assert.doesNotMatch(
+        err.message,
+        /PRIVATE KEY|BEGIN|Tr0ub4dor/,
+        'no key material or passphrase in messages',
+      );
       return true;
     });
   }
-  assert.deepEqual(rejected, cases.flatMap((c) => [c[2], c[2]]), 'one rejected event per refused load');
+  assert.deepEqual(
+    rejected,
+    cases.flatMap((c) => [c[2], c[2]]),
+    'one rejected event per refused load',
+  );
   assert.deepEqual(store.names(), [], 'nothing installed');
   store.close();
 });
@@ -115,7 +135,10 @@ test('update() keeps the old pair when the new one is bad and counts reloads in 
   const text = await registry.metrics();
   assert.match(text, /gatehouse_certificate_reloads_total\{name="site",result="success"\} 1/);
   assert.match(text, /gatehouse_certificate_reloads_total\{name="site",result="failure"\} 1/);
-  const m = /gatehouse_certificate_expiry_seconds\{name="site",subject="localhost",sans="localhost"\} (\d+(\.\d+)?)/.exec(text);
+  const m =
+    /gatehouse_certificate_expiry_seconds\{name="site",subject="localhost",sans="localhost"\} (\d+(\.\d+)?)/.exec(
+      text,
+    );
   assert.ok(m, text);
   const expected = (new Date(store.get('site')!.info.notAfter).getTime() - Date.now()) / 1000;
   assert.ok(Math.abs(Number(m[1]) - expected) < 60);

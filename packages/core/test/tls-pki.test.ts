@@ -22,7 +22,11 @@ test('CA is self-signed, a CA, and signs a server certificate with DNS and IP SA
   const caX = new X509Certificate(ca.certPem);
   assert.equal(caX.ca, true);
   assert.ok(caX.verify(caX.publicKey));
-  const leaf = issueCertificate(ca, { commonName: 'svc', dnsNames: ['svc.local', '*.svc.local'], ipAddresses: ['127.0.0.1'] });
+  const leaf = issueCertificate(ca, {
+    commonName: 'svc',
+    dnsNames: ['svc.local', '*.svc.local'],
+    ipAddresses: ['127.0.0.1'],
+  });
   const x = new X509Certificate(leaf.certPem);
   assert.equal(x.ca, false);
   assert.ok(x.verify(caX.publicKey));
@@ -63,14 +67,18 @@ test('encrypted key and PKCS#12 load in Node only with the right passphrase', ()
   assert.doesNotThrow(() => tls.createSecureContext({ pfx, passphrase: 'pfxpass' }));
 });
 
-test('ECDSA certificate via the openssl CLI (bench only)', { skip: !opensslAvailable() && 'openssl not installed' }, () => {
-  const ec = issueEcdsaCertificateWithOpenssl(ca, { commonName: 'ec', dnsNames: ['ec.local'] });
-  const x = new X509Certificate(ec.certPem);
-  assert.equal(x.publicKey.asymmetricKeyType, 'ec');
-  assert.ok(x.verify(new X509Certificate(ca.certPem).publicKey));
-  assert.equal(x.serialNumber.toLowerCase(), ec.serialHex);
-  assert.ok(x.checkPrivateKey(createPrivateKey(ec.keyPem)));
-});
+test(
+  'ECDSA certificate via the openssl CLI (bench only)',
+  { skip: !opensslAvailable() && 'openssl not installed' },
+  () => {
+    const ec = issueEcdsaCertificateWithOpenssl(ca, { commonName: 'ec', dnsNames: ['ec.local'] });
+    const x = new X509Certificate(ec.certPem);
+    assert.equal(x.publicKey.asymmetricKeyType, 'ec');
+    assert.ok(x.verify(new X509Certificate(ca.certPem).publicKey));
+    assert.equal(x.serialNumber.toLowerCase(), ec.serialHex);
+    assert.ok(x.checkPrivateKey(createPrivateKey(ec.keyPem)));
+  },
+);
 
 test('gatehouse cert ca/server/client write files and print names, never key contents', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-certcmd-'));
@@ -79,10 +87,29 @@ test('gatehouse cert ca/server/client write files and print names, never key con
     const io = { out: (l: string) => lines.push(l), err: (l: string) => lines.push(`ERR ${l}`) };
     assert.equal(await runCertCommand(['ca', '--out', join(dir, 'ca'), '--cn', 'My Dev CA'], io), 0);
     assert.equal(
-      await runCertCommand(['server', '--ca', join(dir, 'ca'), '--out', join(dir, 'srv'), '--dns', 'a.test,b.test', '--ip', '127.0.0.1'], io),
+      await runCertCommand(
+        [
+          'server',
+          '--ca',
+          join(dir, 'ca'),
+          '--out',
+          join(dir, 'srv'),
+          '--dns',
+          'a.test,b.test',
+          '--ip',
+          '127.0.0.1',
+        ],
+        io,
+      ),
       0,
     );
-    assert.equal(await runCertCommand(['client', '--ca', join(dir, 'ca'), '--out', join(dir, 'cli'), '--cn', 'dev1'], io), 0);
+    assert.equal(
+      await runCertCommand(
+        ['client', '--ca', join(dir, 'ca'), '--out', join(dir, 'cli'), '--cn', 'dev1'],
+        io,
+      ),
+      0,
+    );
     const caX = new X509Certificate(readFileSync(join(dir, 'ca', 'ca.crt')));
     assert.match(caX.subject, /CN=My Dev CA/);
     const srv = new X509Certificate(readFileSync(join(dir, 'srv', 'server.crt')));

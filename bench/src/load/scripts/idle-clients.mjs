@@ -4,7 +4,12 @@
 // argv: port count holdSeconds path
 import { connect } from 'node:net';
 
-const [port, count, holdSeconds, path] = [Number(process.argv[2]), Number(process.argv[3]), Number(process.argv[4]), process.argv[5] ?? '/'];
+const [port, count, holdSeconds, path] = [
+  Number(process.argv[2]),
+  Number(process.argv[3]),
+  Number(process.argv[4]),
+  process.argv[5] ?? '/',
+];
 const inFlightMax = 200;
 const request = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`;
 const sockets = [];

@@ -1,6 +1,6 @@
 // The plain Node baseline: http-proxy-3 behind node:http(s) with a keep-alive agent to the upstream.
 // Plain JavaScript on purpose: the measured process must not carry a TypeScript loader.
-// Configuration arrives as JSON in argv[2]: { port, target, tls?: { cert, key } }.
+// Configuration arrives as JSON in argv[2]: { port, target, ws, tls?: { cert, key } }.
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -27,6 +27,7 @@ const server = cfg.tls
     )
   : http.createServer(handler);
 // Idle keep-alive connections must survive the idle-connection scenario.
+if (cfg.ws) server.on('upgrade', (req, socket, head) => proxy.ws(req, socket, head));
 server.keepAliveTimeout = 120000;
 server.headersTimeout = 121000;
 server.requestTimeout = 0;

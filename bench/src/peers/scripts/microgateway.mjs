@@ -15,7 +15,13 @@ const config = {
     // edgemicro's default is 1000; raised so the idle-connection scenario compares like with like.
     max_connections: 20000,
     keep_alive_timeout: 120000,
-    logging: { level: 'error', dir: cfg.logDir, stats_log_interval: 60, rotate_interval: 24, to_console: false },
+    logging: {
+      level: 'error',
+      dir: cfg.logDir,
+      stats_log_interval: 60,
+      rotate_interval: 24,
+      to_console: false,
+    },
     plugins: { sequence: [] },
     ...(cfg.tls ? { ssl: { key: cfg.tls.key, cert: cfg.tls.cert } } : {}),
   },

@@ -70,7 +70,10 @@ export async function runCertCommand(
     await mkdir(outDir, { recursive: true });
     const written: string[] = [];
     if (kind === 'ca') {
-      const ca = createCertificateAuthority({ commonName: values.cn ?? 'Gatehouse Development CA', validityDays: days });
+      const ca = createCertificateAuthority({
+        commonName: values.cn ?? 'Gatehouse Development CA',
+        validityDays: days,
+      });
       await writeFile(join(outDir, 'ca.crt'), ca.certPem);
       await writeKey(join(outDir, 'ca.key'), ca.keyPem);
       written.push(join(outDir, 'ca.crt'), join(outDir, 'ca.key'));
@@ -89,8 +92,12 @@ export async function runCertCommand(
       const commonName = values.cn ?? dnsNames[0] ?? (kind === 'server' ? 'localhost' : 'gatehouse-client');
       const issued = issueCertificate(ca, {
         commonName,
-        dnsNames: kind === 'server' && dnsNames.length === 0 && ipAddresses.length === 0 ? ['localhost'] : dnsNames,
-        ipAddresses: kind === 'server' && dnsNames.length === 0 && ipAddresses.length === 0 ? ['127.0.0.1'] : ipAddresses,
+        dnsNames:
+          kind === 'server' && dnsNames.length === 0 && ipAddresses.length === 0 ? ['localhost'] : dnsNames,
+        ipAddresses:
+          kind === 'server' && dnsNames.length === 0 && ipAddresses.length === 0
+            ? ['127.0.0.1']
+            : ipAddresses,
         client: kind === 'client',
         server: kind === 'server',
         validityDays: days,
@@ -99,7 +106,11 @@ export async function runCertCommand(
       await writeFile(join(outDir, `${base}.crt`), issued.certPem);
       await writeFile(join(outDir, `${base}-chain.crt`), issued.chainPem);
       await writeKey(join(outDir, `${base}.key`), issued.keyPem);
-      written.push(join(outDir, `${base}.crt`), join(outDir, `${base}-chain.crt`), join(outDir, `${base}.key`));
+      written.push(
+        join(outDir, `${base}.crt`),
+        join(outDir, `${base}-chain.crt`),
+        join(outDir, `${base}.key`),
+      );
       io.out(`serial ${issued.serialHex.toUpperCase()}`);
     }
     for (const f of written) io.out(`wrote ${f}`);

@@ -20,9 +20,11 @@ export interface EngineHooks {
   finish(ctx: RequestContext): void;
 }
 
-/** Plugin pipeline entry point, set by the pipeline package; undefined routes take the fast path. */
+/** Plugin pipeline entry point, set by the pipeline package; undefined routes take the fast path.
+ *  `forward` continues on the engine's own path; `pools` lets a pipeline that transforms bodies or
+ *  response heads dispatch upstream itself. */
 export interface PipelineRunner {
-  run(ctx: RequestContext, forward: (ctx: RequestContext) => void): void;
+  run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void;
 }
 
 export interface HandlerDeps {
@@ -203,7 +205,7 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
 }
 
 function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
-  if (ctx.route!.plugins.length && deps.pipeline) deps.pipeline.run(ctx, (c) => act(c, deps, limit));
+  if (ctx.route!.plugins.length && deps.pipeline) deps.pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
   else act(ctx, deps, limit);
 }
 
@@ -256,6 +258,8 @@ export function forward(ctx: RequestContext, deps: HandlerDeps, action: Compiled
     if (limit > 0 && ctx.headers['content-length'] === undefined) body = ctx.req.pipe(new BodyLimit(limit, ctx));
   }
   ctx.upstream = target.origin;
+  // We answered the client's Expect ourselves (undici does not forward it): ask for the body now.
+  if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent) ctx.res.writeContinue();
   const handler = new ProxyHandler(ctx, { done: () => undefined }, undefined);
   deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
 }

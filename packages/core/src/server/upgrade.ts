@@ -3,8 +3,7 @@
 import type { Dispatcher } from 'undici';
 import type { Duplex } from 'node:stream';
 import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
-import { upstreamHeaders, upstreamPath } from '../upstream/forward.js';
-import { classifyUpstreamError } from './errors.js';
+import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import type { RequestContext } from './request-context.js';
 import { fail, type HandlerDeps } from './request-handler.js';
 
@@ -29,42 +28,22 @@ export function forwardUpgrade(ctx: RequestContext, deps: HandlerDeps, action: C
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
   const protocol = String(ctx.headers.upgrade ?? 'websocket');
   const client = state.socket;
-  const idle = ctx.server!.limits.upgradeIdleTimeoutMs;
+  // nginx bounds idle tunnels with proxy_read_timeout; the engine default applies when the route sets none.
+  const idle = target.options.readTimeoutMs ?? ctx.server!.limits.upgradeIdleTimeoutMs;
   ctx.upstream = target.origin;
-  let aborted = false;
-  let abort: ((e?: Error) => void) | undefined;
-  client.once('close', () => {
-    aborted = true;
-    abort?.(new Error('client closed'));
-  });
-  const handler: Dispatcher.DispatchHandler = {
-    onConnect(a) {
-      abort = a;
-      if (aborted) a(new Error('client closed'));
-    },
-    onHeaders() {
-      return true;
-    },
-    onData() {
-      return true;
-    },
-    onComplete() {},
-    onError(err) {
-      const e = classifyUpstreamError(err);
-      ctx.error = e.code === 'upstream_reset' ? 'upgrade_failed' : e.code;
-      if (!client.destroyed) fail(ctx, ctx.error as 'upgrade_failed', e.detail, true);
-    },
-    onUpgrade(statusCode, rawHeaders, upstream) {
-      ctx.status = statusCode;
-      let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
-      for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
-        head += `${rawHeaders[i]!.toString()}: ${rawHeaders[i + 1]!.toString()}\r\n`;
-      client.write(head + '\r\n');
-      if (state.head.length) upstream.write(state.head);
-      splice(client, upstream, idle);
-      // The exchange is now a tunnel; account for it as answered.
-      ctx.res.emit('finish');
-    },
+  // A non-101 answer (401, 404…) is relayed like any response, as nginx does; a 101 splices the sockets.
+  const handler = new ProxyHandler(ctx, { done: () => undefined }, undefined) as ProxyHandler & Dispatcher.DispatchHandler;
+  handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
+    ctx.status = statusCode;
+    let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
+    for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
+      head += `${rawHeaders[i]!.toString()}: ${rawHeaders[i + 1]!.toString()}\r\n`;
+    client.write(head + '\r\n');
+    if (state.head.length) upstream.write(state.head);
+    splice(client, upstream, idle);
+    // The exchange is now a tunnel; account for it as answered (status 101 keeps the socket open).
+    ctx.res.statusCode = statusCode;
+    ctx.res.emit('finish');
   };
   deps.pools.get(target).dispatch(
     { origin: target.origin, path, method: ctx.method as Dispatcher.HttpMethod, headers, upgrade: protocol, body: null },

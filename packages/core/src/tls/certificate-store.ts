@@ -49,7 +49,8 @@ export interface CertificateInfo {
 }
 
 /** The raw material of a pair, as tls.createSecureContext takes it (the server's default context needs it). */
-export type PairMaterial = { cert: string; key: string; passphrase?: string } | { pfx: Buffer; passphrase?: string };
+export type PairMaterial =
+  { cert: string; key: string; passphrase?: string } | { pfx: Buffer; passphrase?: string };
 
 export interface CertificateEntry {
   info: CertificateInfo;
@@ -240,7 +241,12 @@ export class CertificateStore extends EventEmitter {
     slot.entry = entry;
     const { info } = entry;
     this.#opts.logger?.info(
-      { certificate: name, subject: info.subject, serial: info.serialNumber, notAfter: info.notAfter.toISOString() },
+      {
+        certificate: name,
+        subject: info.subject,
+        serial: info.serialNumber,
+        notAfter: info.notAfter.toISOString(),
+      },
       previous ? 'certificate reloaded' : 'certificate loaded',
     );
     this.emit('updated', { name, info, previous, initial: previous === undefined });
@@ -248,7 +254,10 @@ export class CertificateStore extends EventEmitter {
 
   #refuse(name: string, error: CertificateError, initial: boolean): void {
     // Only the code and OpenSSL's reason: never the PEM, the key or the passphrase.
-    this.#opts.logger?.error({ certificate: name, code: error.code, reason: error.message }, 'certificate refused');
+    this.#opts.logger?.error(
+      { certificate: name, code: error.code, reason: error.message },
+      'certificate refused',
+    );
     this.emit('rejected', { name, error, initial });
   }
 
@@ -272,7 +281,10 @@ export class CertificateStore extends EventEmitter {
         hash.update(data).update('\0');
         return data;
       } catch (err) {
-        throw new CertificateError('certificate_unreadable', `cannot read ${this.#path(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+        throw new CertificateError(
+          'certificate_unreadable',
+          `cannot read ${this.#path(file)}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
       }
     };
     const passphrase = source.passphrase;
@@ -283,20 +295,32 @@ export class CertificateStore extends EventEmitter {
     const cert = source.certFile ? (await readOne(source.certFile)).toString('utf8') : source.cert;
     const key = source.keyFile ? (await readOne(source.keyFile)).toString('utf8') : source.key;
     if (!cert || !key) {
-      throw new CertificateError('source_invalid', 'a certificate source needs certFile+keyFile, cert+key or pfxFile');
+      throw new CertificateError(
+        'source_invalid',
+        'a certificate source needs certFile+keyFile, cert+key or pfxFile',
+      );
     }
     if (!source.certFile) hash.update(cert).update('\0').update(key);
     const origin = source.certFile || source.keyFile ? 'files' : 'memory';
     return { material: { cert, key, passphrase }, origin, hash: hash.digest('hex') };
   }
 
-  #validate(name: string, _source: CertificateSource, material: PairMaterial, origin: CertificateInfo['origin']): CertificateEntry {
+  #validate(
+    name: string,
+    _source: CertificateSource,
+    material: PairMaterial,
+    origin: CertificateInfo['origin'],
+  ): CertificateEntry {
     let x509: X509Certificate;
     let secureContext: tls.SecureContext;
     if ('pfx' in material) {
       try {
         // OpenSSL parses the bundle and refuses a key that does not match the certificate.
-        secureContext = tls.createSecureContext({ ...this.#opts.contextOptions, pfx: material.pfx, passphrase: material.passphrase });
+        secureContext = tls.createSecureContext({
+          ...this.#opts.contextOptions,
+          pfx: material.pfx,
+          passphrase: material.passphrase,
+        });
       } catch (err) {
         throw new CertificateError('certificate_invalid', `PKCS#12: ${opensslReason(err)}`);
       }
@@ -315,7 +339,10 @@ export class CertificateStore extends EventEmitter {
       try {
         key = createPrivateKey({ key: material.key, format: 'pem', passphrase: material.passphrase });
       } catch (err) {
-        throw new CertificateError('key_invalid', `cannot read private key (wrong passphrase?): ${opensslReason(err)}`);
+        throw new CertificateError(
+          'key_invalid',
+          `cannot read private key (wrong passphrase?): ${opensslReason(err)}`,
+        );
       }
       if (!x509.checkPrivateKey(key)) {
         throw new CertificateError('key_mismatch', 'the private key does not belong to the certificate');
@@ -338,7 +365,10 @@ export class CertificateStore extends EventEmitter {
       throw new CertificateError('certificate_expired', `certificate expired at ${notAfter.toISOString()}`);
     }
     if (now + this.#opts.notBeforeToleranceMs < notBefore.getTime()) {
-      throw new CertificateError('certificate_not_yet_valid', `certificate not valid before ${notBefore.toISOString()}`);
+      throw new CertificateError(
+        'certificate_not_yet_valid',
+        `certificate not valid before ${notBefore.toISOString()}`,
+      );
     }
     const { dnsNames, ipAddresses } = subjectAltNames(x509);
     const info: CertificateInfo = {
@@ -377,7 +407,10 @@ export class CertificateStore extends EventEmitter {
       read = await this.#read(source);
     } catch (err) {
       // A file briefly missing during a swap: the poll or the next event will look again.
-      this.#opts.logger?.debug({ certificate: name, reason: (err as Error).message }, 'certificate files not readable yet');
+      this.#opts.logger?.debug(
+        { certificate: name, reason: (err as Error).message },
+        'certificate files not readable yet',
+      );
       return;
     }
     slot.statSignature = await this.#statSignature(source).catch(() => undefined);
@@ -413,13 +446,19 @@ export class CertificateStore extends EventEmitter {
       try {
         const w = fsWatch(dir, { persistent: false }, () => this.#onDirEvent(dir));
         w.on('error', (err) => {
-          this.#opts.logger?.warn({ dir, reason: err.message }, 'certificate directory watch failed; polling');
+          this.#opts.logger?.warn(
+            { dir, reason: err.message },
+            'certificate directory watch failed; polling',
+          );
           w.close();
           if (this.#watchers.get(dir) === w) this.#watchers.delete(dir);
         });
         this.#watchers.set(dir, w);
       } catch (err) {
-        this.#opts.logger?.warn({ dir, reason: (err as Error).message }, 'cannot watch certificate directory; polling');
+        this.#opts.logger?.warn(
+          { dir, reason: (err as Error).message },
+          'cannot watch certificate directory; polling',
+        );
       }
     }
   }

@@ -6,9 +6,7 @@ import { escapeUriComponentNginx } from './escape.js';
 export type ClientCertificateMode = 'off' | 'optional' | 'optional_no_ca' | 'required';
 
 export type ClientCertificateErrorCode =
-  | 'client_certificate_required'
-  | 'client_certificate_invalid'
-  | 'client_certificate_expired';
+  'client_certificate_required' | 'client_certificate_invalid' | 'client_certificate_expired';
 
 /** Verification errors that `optional_no_ca` ignores (nginx's ngx_ssl_verify_error_optional). */
 const UNTRUSTED_CHAIN_ERRORS = new Set([
@@ -87,9 +85,12 @@ function computeError(
     return DATE_ERRORS.has(code) ? 'client_certificate_expired' : 'client_certificate_invalid';
   }
   if (!socket.authorized) {
-    return code !== undefined && DATE_ERRORS.has(code) ? 'client_certificate_expired' : 'client_certificate_invalid';
+    return code !== undefined && DATE_ERRORS.has(code)
+      ? 'client_certificate_expired'
+      : 'client_certificate_invalid';
   }
-  if (verifyDepth !== undefined && intermediateCount(socket) > verifyDepth) return 'client_certificate_invalid';
+  if (verifyDepth !== undefined && intermediateCount(socket) > verifyDepth)
+    return 'client_certificate_invalid';
   return undefined;
 }
 

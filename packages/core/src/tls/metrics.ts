@@ -1,6 +1,10 @@
 // Certificate metrics: seconds to expiry of each loaded certificate (computed at scrape time) and reloads.
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { CertificateRejectedEvent, CertificateStore, CertificateUpdatedEvent } from './certificate-store.js';
+import type {
+  CertificateRejectedEvent,
+  CertificateStore,
+  CertificateUpdatedEvent,
+} from './certificate-store.js';
 
 export interface TlsMetrics {
   /** Reports the certificates of `store` until the returned function is called. */

@@ -48,7 +48,11 @@ const DAY_MS = 86_400_000;
 // Backdate by a minute so that a certificate used at once on a machine with a slightly late clock is valid.
 const BACKDATE_MS = 60_000;
 
-function newKeyPair(bits: number): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; keyPem: string } {
+function newKeyPair(bits: number): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  keyPem: string;
+} {
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
@@ -68,7 +72,8 @@ function newSerialHex(): string {
 
 function validity(opts: { validityDays?: number; notBefore?: Date; notAfter?: Date }, defaultDays: number) {
   const notBefore = opts.notBefore ?? new Date(Date.now() - BACKDATE_MS);
-  const notAfter = opts.notAfter ?? new Date(notBefore.getTime() + (opts.validityDays ?? defaultDays) * DAY_MS);
+  const notAfter =
+    opts.notAfter ?? new Date(notBefore.getTime() + (opts.validityDays ?? defaultDays) * DAY_MS);
   return { notBefore, notAfter };
 }
 
@@ -99,7 +104,10 @@ export function createCertificateAuthority(opts: CertificateAuthorityOptions): C
   return { certPem, keyPem, serialHex: cert.serialNumber, chainPem: certPem };
 }
 
-export function issueCertificate(ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>, opts: IssueOptions): IssuedCertificate {
+export function issueCertificate(
+  ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>,
+  opts: IssueOptions,
+): IssuedCertificate {
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const { publicKey, keyPem } = newKeyPair(opts.keyBits ?? 2048);
@@ -193,9 +201,23 @@ export function issueEcdsaCertificateWithOpenssl(
     run(['req', '-new', '-key', p('leaf.key'), '-subj', `/CN=${opts.commonName}`, '-out', p('leaf.csr')]);
     const serialHex = newSerialHex();
     run([
-      'x509', '-req', '-in', p('leaf.csr'), '-CA', p('ca.crt'), '-CAkey', p('ca.key'),
-      '-set_serial', `0x${serialHex}`, '-days', String(opts.validityDays ?? 825), '-sha256',
-      '-extfile', p('ext.cnf'), '-out', p('leaf.crt'),
+      'x509',
+      '-req',
+      '-in',
+      p('leaf.csr'),
+      '-CA',
+      p('ca.crt'),
+      '-CAkey',
+      p('ca.key'),
+      '-set_serial',
+      `0x${serialHex}`,
+      '-days',
+      String(opts.validityDays ?? 825),
+      '-sha256',
+      '-extfile',
+      p('ext.cnf'),
+      '-out',
+      p('leaf.crt'),
     ]);
     const certPem = readFileSync(p('leaf.crt'), 'utf8');
     const keyPem = readFileSync(p('leaf.key'), 'utf8');

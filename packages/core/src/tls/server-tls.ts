@@ -8,7 +8,12 @@ import type tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { CertificateSource, ServerTlsConfig } from '../config/types.js';
-import { CertificateError, CertificateStore, type CertificateEntry, type CertificateUpdatedEvent } from './certificate-store.js';
+import {
+  CertificateError,
+  CertificateStore,
+  type CertificateEntry,
+  type CertificateUpdatedEvent,
+} from './certificate-store.js';
 import {
   clientCertificateError,
   type ClientCertificateErrorCode,
@@ -30,7 +35,11 @@ export const DEFAULT_TLS12_CIPHERS = [
 ].join(':');
 
 /** TLS 1.3 suites (all AEAD). */
-export const DEFAULT_TLS13_CIPHERSUITES = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'].join(':');
+export const DEFAULT_TLS13_CIPHERSUITES = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+].join(':');
 
 export const DEFAULT_CIPHERS = `${DEFAULT_TLS13_CIPHERSUITES}:${DEFAULT_TLS12_CIPHERS}`;
 
@@ -87,7 +96,8 @@ function normaliseHost(host: string): string {
  */
 class SniTable {
   readonly #exact = new Map<string, string>();
-  readonly #wildcards: Array<{ suffix: string; anyDepth: boolean; includeBase: boolean; storeName: string }> = [];
+  readonly #wildcards: Array<{ suffix: string; anyDepth: boolean; includeBase: boolean; storeName: string }> =
+    [];
 
   add(pattern: string, storeName: string, explicit: boolean): void {
     const p = normaliseHost(pattern);
@@ -119,14 +129,20 @@ class SniTable {
   }
 }
 
-async function readPem(value: string | undefined, file: string | undefined, baseDir: string): Promise<string | undefined> {
+async function readPem(
+  value: string | undefined,
+  file: string | undefined,
+  baseDir: string,
+): Promise<string | undefined> {
   if (file) return readFile(resolve(baseDir, file), 'utf8');
   return value;
 }
 
 function materialOptions(entry: CertificateEntry): tls.SecureContextOptions {
   const m = entry.material;
-  return 'pfx' in m ? { pfx: m.pfx, passphrase: m.passphrase } : { cert: m.cert, key: m.key, passphrase: m.passphrase };
+  return 'pfx' in m
+    ? { pfx: m.pfx, passphrase: m.passphrase }
+    : { cert: m.cert, key: m.key, passphrase: m.passphrase };
 }
 
 export async function createServerTls(cfg: ServerTlsConfig, deps: ServerTlsDeps): Promise<ServerTlsRuntime> {
@@ -137,7 +153,10 @@ export async function createServerTls(cfg: ServerTlsConfig, deps: ServerTlsDeps)
   const clientCa = mode === 'off' ? undefined : await readPem(client.ca, client.caFile, baseDir);
   if ((mode === 'optional' || mode === 'required') && !clientCa) {
     // nginx: "no ssl_client_certificate for ssl_verify_client"
-    throw new CertificateError('source_invalid', `client certificate mode "${mode}" needs a CA bundle (ca or caFile)`);
+    throw new CertificateError(
+      'source_invalid',
+      `client certificate mode "${mode}" needs a CA bundle (ca or caFile)`,
+    );
   }
 
   // Shared by every context so that a context switch (SNI, reload) keeps verification and resumption working.
@@ -178,7 +197,8 @@ export async function createServerTls(cfg: ServerTlsConfig, deps: ServerTlsDeps)
     store.close();
     throw err;
   }
-  if (!defaultName) throw new CertificateError('source_invalid', 'a TLS server needs at least one certificate');
+  if (!defaultName)
+    throw new CertificateError('source_invalid', 'a TLS server needs at least one certificate');
   const defaultStoreName = defaultName;
 
   let table = buildTable();

@@ -9,7 +9,14 @@ import type { UpstreamTlsConfig } from '../config/types.js';
 /** Options for undici's `connect:` (a subset of tls.ConnectionOptions). */
 export type UpstreamConnectOptions = Pick<
   tls.ConnectionOptions,
-  'ca' | 'cert' | 'key' | 'passphrase' | 'rejectUnauthorized' | 'servername' | 'checkServerIdentity' | 'minVersion'
+  | 'ca'
+  | 'cert'
+  | 'key'
+  | 'passphrase'
+  | 'rejectUnauthorized'
+  | 'servername'
+  | 'checkServerIdentity'
+  | 'minVersion'
 >;
 
 function readMaybe(value: string | undefined, file: string | undefined, baseDir: string): string | undefined {
@@ -106,7 +113,12 @@ export function createUpstreamConnector(
       ...(connectOpts.httpSocket ? { socket: connectOpts.httpSocket as import('node:net').Socket } : {}),
     });
     socket.setNoDelay(true);
-    const timer = extra.timeout ? setTimeout(() => fail(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })), extra.timeout) : undefined;
+    const timer = extra.timeout
+      ? setTimeout(
+          () => fail(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' })),
+          extra.timeout,
+        )
+      : undefined;
     function fail(err: Error) {
       if (done) return;
       done = true;

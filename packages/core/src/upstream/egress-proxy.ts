@@ -180,7 +180,10 @@ export function createEgressDispatcher(
     proxyTunnel: false,
     ...pool,
     ...(timeout !== undefined ? { connect: { timeout } } : {}),
-    requestTls: target.protocol === 'https:' ? { ...targetTls, ...(timeout !== undefined ? { timeout } : {}) } : undefined,
+    requestTls:
+      target.protocol === 'https:'
+        ? { ...targetTls, ...(timeout !== undefined ? { timeout } : {}) }
+        : undefined,
     proxyTls: { ...(proxyTls ?? {}), ...(timeout !== undefined ? { timeout } : {}) },
   });
 }

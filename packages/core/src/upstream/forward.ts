@@ -111,11 +111,7 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private finished = false;
-  private readonly onDrain = (): void => {
-    const r = this.resume;
-    this.resume = undefined;
-    r?.();
-  };
+  private readonly onDrain = (): void => this.resume?.();
 
   constructor(
     private readonly ctx: RequestContext,

@@ -28,14 +28,19 @@ export function acceptDirective(ctx: CompileContext, d: NginxDirective): void {
       ctx.notice(`"${d.name}" ${STREAMED}`, d);
       return;
     case 'proxy_pass_request_headers':
-      if (!ctx.flag(d)) ctx.notice('"proxy_pass_request_headers off" is not supported: client headers are passed', d);
+      if (!ctx.flag(d))
+        ctx.notice('"proxy_pass_request_headers off" is not supported: client headers are passed', d);
       return;
     case 'chunked_transfer_encoding':
-      if (!ctx.flag(d)) ctx.notice('"chunked_transfer_encoding off" is ignored: chunked responses stay chunked', d);
+      if (!ctx.flag(d))
+        ctx.notice('"chunked_transfer_encoding off" is ignored: chunked responses stay chunked', d);
       return;
     case 'client_body_timeout':
       ctx.time(d);
-      ctx.notice('"client_body_timeout" is accepted and ignored: the engine\'s request timeout bounds bodies', d);
+      ctx.notice(
+        '"client_body_timeout" is accepted and ignored: the engine\'s request timeout bounds bodies',
+        d,
+      );
       return;
     case 'worker_connections':
       ctx.integer(d);

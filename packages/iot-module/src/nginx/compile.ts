@@ -8,7 +8,14 @@ import { CompileContext } from './context.js';
 import { compileListen } from './listen.js';
 import { compileLocation, parseLocationMatch, type LocationScope } from './location.js';
 import { compileMap } from './maps.js';
-import type { GatehouseConfig, ListenConfig, LogConfig, MapConfig, RouteConfig, ServerConfig } from './native-types.js';
+import type {
+  GatehouseConfig,
+  ListenConfig,
+  LogConfig,
+  MapConfig,
+  RouteConfig,
+  ServerConfig,
+} from './native-types.js';
 import { compileServerTls } from './server-tls.js';
 import { collectSettings, mergeSettings, type Settings } from './settings.js';
 import { parseSize } from './units.js';
@@ -169,7 +176,8 @@ class Compiler {
       }
     }
     if (maps.length > 0) config.maps = maps;
-    for (const d of servers) config.servers.push(this.server(d, settings, maps, zones, config.servers.length));
+    for (const d of servers)
+      config.servers.push(this.server(d, settings, maps, zones, config.servers.length));
     this.checkDefaultServers(config.servers, servers);
   }
 
@@ -217,7 +225,8 @@ class Compiler {
         case 'server_name':
           for (const a of x.args) {
             if (a.value === '') continue;
-            if (a.value.startsWith('~')) this.ctx.notice('regex "server_name" is not supported and never matches', a);
+            if (a.value.startsWith('~'))
+              this.ctx.notice('regex "server_name" is not supported and never matches', a);
             names.push(a.value.toLowerCase());
           }
           break;
@@ -226,7 +235,10 @@ class Compiler {
           break;
         case 'access_log':
         case 'error_log':
-          this.ctx.notice(`"${x.name}" in a server block is ignored: logging is configured at the http level`, x);
+          this.ctx.notice(
+            `"${x.name}" in a server block is ignored: logging is configured at the http level`,
+            x,
+          );
           break;
         default:
           if (ACCEPTED_DIRECTIVES.has(x.name)) acceptDirective(this.ctx, x);

@@ -4,9 +4,14 @@ import type { CompileContext } from './context.js';
 import type { ListenConfig } from './native-types.js';
 
 /** Socket tuning parameters of nginx's listen that the engine leaves to the OS. */
-const IGNORED_PARAMS = /^(backlog|rcvbuf|sndbuf|ipv6only|so_keepalive|fastopen|accept_filter|setfib)=|^(reuseport|bind|deferred)$/;
+const IGNORED_PARAMS =
+  /^(backlog|rcvbuf|sndbuf|ipv6only|so_keepalive|fastopen|accept_filter|setfib)=|^(reuseport|bind|deferred)$/;
 
-export function compileListen(ctx: CompileContext, d: NginxDirective, wildcard: string | undefined): ListenConfig {
+export function compileListen(
+  ctx: CompileContext,
+  d: NginxDirective,
+  wildcard: string | undefined,
+): ListenConfig {
   const a = d.args[0]!;
   const text = a.value;
   if (text.startsWith('unix:')) ctx.fail(`unix domain socket listeners are not supported: "${text}"`, a);

@@ -34,7 +34,10 @@ export interface LocationScope {
 /** nginx's `$scheme$proxy_host$request_uri`, the default proxy_cache_key. */
 const DEFAULT_CACHE_KEY = '$scheme$proxy_host$request_uri';
 
-export function parseLocationMatch(ctx: CompileContext, d: NginxDirective): { match: RouteMatch; kind: 'exact' | 'prefix' | 'regex' } {
+export function parseLocationMatch(
+  ctx: CompileContext,
+  d: NginxDirective,
+): { match: RouteMatch; kind: 'exact' | 'prefix' | 'regex' } {
   let modifier = '';
   let pattern: NginxArg;
   if (d.args.length === 2) {
@@ -51,7 +54,8 @@ export function parseLocationMatch(ctx: CompileContext, d: NginxDirective): { ma
   }
   const name = pattern.value;
   if (name === '') ctx.fail('missing location name', d);
-  if (modifier === '' && name.startsWith('@')) ctx.fail(`named locations are not supported: "${name}"`, pattern);
+  if (modifier === '' && name.startsWith('@'))
+    ctx.fail(`named locations are not supported: "${name}"`, pattern);
   switch (modifier) {
     case '=':
       return { match: { exact: name }, kind: 'exact' };
@@ -118,7 +122,9 @@ export function compileLocation(ctx: CompileContext, d: NginxDirective, scope: L
   if (statements.length > 0) route.rewrite = statements;
 
   if (s.authRequest) {
-    route.authRequest = s.authRequestSet ? { uri: s.authRequest, set: s.authRequestSet } : { uri: s.authRequest };
+    route.authRequest = s.authRequestSet
+      ? { uri: s.authRequest, set: s.authRequestSet }
+      : { uri: s.authRequest };
   }
   if (s.addHeaders && s.addHeaders.length > 0) {
     route.addResponseHeaders = s.addHeaders.map(({ name, value, always }) => {
@@ -213,7 +219,10 @@ function proxyAction(
       const any = validity.find((v) => v.codes.includes('any'));
       const chosen = any ?? validity[0]!;
       if (!any || validity.length > 1) {
-        ctx.notice('"proxy_cache_valid" per status is not supported: one validity applies to every status', chosen.at);
+        ctx.notice(
+          '"proxy_cache_valid" per status is not supported: one validity applies to every status',
+          chosen.at,
+        );
       }
       action.cache = { key: s.cacheKey ?? DEFAULT_CACHE_KEY, validMs: chosen.ms, maxEntries };
     }
@@ -221,7 +230,12 @@ function proxyAction(
   return action;
 }
 
-function upstreamTls(ctx: CompileContext, s: Settings, d: NginxDirective, scope: LocationScope): UpstreamTlsConfig {
+function upstreamTls(
+  ctx: CompileContext,
+  s: Settings,
+  d: NginxDirective,
+  scope: LocationScope,
+): UpstreamTlsConfig {
   // nginx defaults: no verification, no SNI; state both so the engine's defaults do not apply.
   const tls: UpstreamTlsConfig = {
     verify: s.proxySslVerify ?? scope.upstreamTlsVerify,

@@ -16,4 +16,4 @@ export type {
   TlsVersion,
   UpstreamTlsConfig,
   LogConfig,
-} from '../../../core/src/config/types.js';
+} from '@gatehouse/core';

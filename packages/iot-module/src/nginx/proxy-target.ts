@@ -91,7 +91,8 @@ export function proxyTarget(
     return { mode: 'replace_prefix', scheme };
   }
   const shape = shapeOf(text, values, 0);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !shape.scheme) ctx.fail(`invalid URL prefix in "${text}"`, url);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !shape.scheme)
+    ctx.fail(`invalid URL prefix in "${text}"`, url);
   const target: ProxyTarget = { mode: shape.uri === false ? 'request_uri' : 'url' };
   if (shape.scheme) target.scheme = shape.scheme;
   return target;

@@ -75,9 +75,6 @@ export const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
   'ssl_ciphers',
 ]);
 
-/** Keys that are lists: repeated directives append instead of being duplicates. */
-const LIST_KEYS = new Set<keyof Settings>(['proxySetHeaders', 'addHeaders', 'authRequestSet', 'cacheValid']);
-
 const TLS_VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 
 const VERIFY_CLIENT: Record<string, Settings['sslVerifyClient']> = {
@@ -171,7 +168,8 @@ export function collectSettings(ctx: CompileContext, directives: NginxDirective[
         break;
       case 'keepalive_timeout':
         single(d, 'keepaliveTimeoutMs', ctx.time(d));
-        if (d.args[1]) ctx.notice('the second ("Keep-Alive: timeout=") argument of "keepalive_timeout" is ignored', d);
+        if (d.args[1])
+          ctx.notice('the second ("Keep-Alive: timeout=") argument of "keepalive_timeout" is ignored', d);
         break;
       case 'ssl_certificate':
         single(d, 'sslCertificate', a0);
@@ -222,11 +220,12 @@ function protocols(ctx: CompileContext, d: NginxDirective): { min: TlsVersion; m
   return { min: TLS_VERSIONS[min]!, max: TLS_VERSIONS[max]! };
 }
 
-/** nginx's merge: a child's own value (scalar or whole list) wins, otherwise the parent's. */
+/** nginx's merge: a child's own value (scalar or whole list) wins, otherwise the parent's. A list is
+ *  set at a level as soon as one of its directives appears there, so it replaces the parent's list. */
 export function mergeSettings(parent: Settings, child: Settings): Settings {
   const out: Settings = { ...parent };
   for (const key of Object.keys(child) as Array<keyof Settings>) {
-    if (child[key] !== undefined || LIST_KEYS.has(key)) (out as Record<string, unknown>)[key] = child[key];
+    if (child[key] !== undefined) (out as Record<string, unknown>)[key] = child[key];
   }
   return out;
 }

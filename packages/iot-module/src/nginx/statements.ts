@@ -38,7 +38,10 @@ function compileStatement(ctx: CompileContext, d: NginxDirective): Statement {
 }
 
 /** `return code [text|URL]` or `return URL` (302), as ngx_http_rewrite_return. */
-export function compileReturn(ctx: CompileContext, d: NginxDirective): { type: 'return'; status: number; body?: string } {
+export function compileReturn(
+  ctx: CompileContext,
+  d: NginxDirective,
+): { type: 'return'; status: number; body?: string } {
   const first = d.args[0]!;
   if (/^\d+$/.test(first.value)) {
     const status = Number(first.value);

@@ -1,0 +1,134 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { addRatios } from '../src/measure/ratios.js';
+import type { SystemResult, RepMetrics } from '../src/measure/types.js';
+import { toMarkdown } from '../src/report/markdown.js';
+import { toSvg } from '../src/report/svg.js';
+import type { Report } from '../src/report/types.js';
+import { SCENARIOS } from '../src/scenarios/index.js';
+import { gatehouseConfig } from '../src/peers/gatehouse.js';
+import { nginxProxyConf } from '../src/peers/nginx.js';
+import type { RunContext } from '../src/peers/types.js';
+
+function metrics(rps: number, cpu: number): RepMetrics {
+  return {
+    requestsPerSecond: rps,
+    reqPerCpuSecond: rps / cpu,
+    cpuPercent: cpu * 100,
+    mbPerSecond: 1,
+    errors: 0,
+    rssMiB: 10,
+  };
+}
+
+function results(): SystemResult[] {
+  return [
+    {
+      scenario: 'small',
+      system: 'gatehouse',
+      status: 'ok',
+      reps: [],
+      median: metrics(10000, 1),
+      peakRssMiB: 50,
+    },
+    {
+      scenario: 'small',
+      system: 'nginx',
+      status: 'ok',
+      reps: [],
+      median: metrics(20000, 0.5),
+      peakRssMiB: 8,
+    },
+    { scenario: 'small', system: 'haproxy', status: 'failed', reason: 'did not | start', reps: [] },
+  ];
+}
+
+test('ratios are each figure over nginx’s in the same scenario', () => {
+  const r = results();
+  addRatios(r);
+  assert.equal(r[0]!.ratio?.requestsPerSecond, 0.5);
+  assert.equal(r[0]!.ratio?.reqPerCpuSecond, 10000 / 40000);
+  assert.equal(r[1]!.ratio?.reqPerCpuSecond, 1);
+  assert.equal(r[2]!.ratio, undefined);
+});
+
+test('no nginx result: no ratios', () => {
+  const r = results().filter((x) => x.system !== 'nginx');
+  addRatios(r);
+  assert.equal(r[0]!.ratio, undefined);
+});
+
+function report(): Report {
+  const r = results();
+  addRatios(r);
+  return {
+    date: '2026-01-01T00:00:00Z',
+    mode: 'quick',
+    timing: { warmupSeconds: 1, seconds: 3, reps: 1 },
+    command: 'pnpm bench',
+    machine: { cores: 2, cpuModel: 'x', memoryGiB: 1, os: 'y', pinned: true, versions: { node: 'v20' } },
+    systems: ['gatehouse', 'nginx', 'haproxy'],
+    scenarios: [
+      { name: 'small', title: 'small', primary: 'reqPerCpuSecond', loadKind: 'wrk', results: r },
+      { name: 'later', title: 'later', primary: 'rssMiB', loadKind: 'wrk', pending: 'needs X', results: [] },
+    ],
+  };
+}
+
+test('markdown: summary ratios, per-scenario rows, escaped failure reason, pending list', () => {
+  const md = toMarkdown(report());
+  assert.match(md, /\| small \| req per proxy CPU-s \| 0\.25× \| 1\.00× \| failed \|/);
+  assert.match(md, /\| gatehouse \| 10,000 \|/);
+  assert.match(md, /failed: did not \\\| start/);
+  assert.match(md, /- later \(later\) — pending: needs X/);
+});
+
+test('svg: one bar per ok result, well-formed', () => {
+  const svg = toSvg(report());
+  assert.ok(svg.startsWith('<svg') && svg.trim().endsWith('</svg>'));
+  assert.equal((svg.match(/<rect class="bar"/g) ?? []).length, 2);
+  assert.match(svg, />0\.25×</);
+  assert.doesNotMatch(svg, /later/);
+});
+
+test('scenario table: unique names, every non-pending load bounded and well-formed', () => {
+  const names = SCENARIOS.map((s) => s.name);
+  assert.equal(new Set(names).size, names.length);
+  for (const s of SCENARIOS) {
+    assert.ok(s.load.path.startsWith('/'), s.name);
+    if (s.load.kind === 'wrk') assert.ok(s.load.connections > 0 && s.load.connections <= 1000, s.name);
+  }
+  assert.ok(
+    SCENARIOS.some((s) => s.pending && s.gatehouseConfig),
+    'plugin scenarios carry a config hook',
+  );
+});
+
+const ctx: RunContext = {
+  dir: '/tmp/x',
+  repoRoot: '/repo',
+  originPort: 9000,
+  wsOriginPort: 9001,
+  certs: {
+    rsa: { kind: 'rsa', certFile: '/c/rsa.crt', keyFile: '/c/rsa.key', bundleFile: '/c/rsa.pem' },
+    ecdsa: { kind: 'ecdsa', certFile: '/c/ec.crt', keyFile: '/c/ec.key', bundleFile: '/c/ec.pem' },
+  },
+  mayInstall: false,
+  log: () => {},
+};
+
+test('equivalent configs: 10,000 routes in ours and nginx’s, TLS without resumption in nginx', () => {
+  const g = gatehouseConfig(ctx, 8000, { routes: 10000 });
+  assert.equal(g.servers[0]!.routes.length, 10000);
+  assert.deepEqual(g.servers[0]!.routes[9999]!.match, { prefix: '/r09999' });
+  const n = nginxProxyConf(ctx, '/tmp/x/n', 8000, { routes: 10000 });
+  assert.equal((n.match(/location \/r\d{5} /g) ?? []).length, 10000);
+  const t = nginxProxyConf(ctx, '/tmp/x/n', 8000, { tls: 'rsa', http2: true });
+  assert.match(t, /listen 127\.0\.0\.1:8000 ssl http2/);
+  assert.match(t, /ssl_session_tickets off;/);
+  assert.match(t, /ssl_session_cache off;/);
+  assert.match(t, /keepalive 64;/);
+  const gt = gatehouseConfig(ctx, 8000, { tls: 'ecdsa', http2: true });
+  assert.deepEqual(gt.servers[0]!.listen[0], { address: '127.0.0.1', port: 8000, tls: true, http2: true });
+  assert.equal(gt.servers[0]!.tls?.certificate?.certFile, '/c/ec.crt');
+});

@@ -1,0 +1,171 @@
+// Egress proxy: NO_PROXY rules, a CONNECT tunnel for https targets (with the target's TLS settings inside
+// the tunnel), absolute-form requests for http targets, against a tiny proxy on 127.0.0.1.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
+import { request } from 'undici';
+import { buildUpstreamConnectOptions } from '../src/tls/index.js';
+import {
+  bypassesProxy,
+  createEgressDispatcher,
+  parseNoProxy,
+  resolveEgressProxy,
+} from '../src/upstream/egress-proxy.js';
+import { createTestPki } from '../../../test/helpers/pki.js';
+
+const pki = createTestPki();
+after(() => pki.cleanup());
+
+test('NO_PROXY rules: exact, suffix, .suffix, *.suffix, host:port, *, IPs, CIDR, case-insensitive', () => {
+  const rules = parseNoProxy([
+    'Example.com, .corp.local *.svc:8443',
+    'api.test:8080',
+    '10.0.0.1',
+    '192.168.0.0/16',
+    '[::1]',
+  ]);
+  const cases: Array<[string, boolean]> = [
+    ['http://example.com/', true],
+    ['http://WWW.EXAMPLE.COM/', true],
+    ['http://notexample.com/', false],
+    ['http://corp.local/', true],
+    ['http://a.b.corp.local/', true],
+    ['https://x.svc:8443/', true],
+    ['https://x.svc/', false],
+    ['http://api.test:8080/', true],
+    ['http://api.test/', false],
+    ['http://10.0.0.1:9000/', true],
+    ['http://10.0.0.2/', false],
+    ['http://192.168.4.5/', true],
+    ['http://[::1]:8080/', true],
+    ['http://example.com./', true],
+  ];
+  for (const [url, bypass] of cases) assert.equal(bypassesProxy(rules, new URL(url)), bypass, url);
+  assert.equal(bypassesProxy(parseNoProxy(['*']), new URL('http://anything/')), true);
+  assert.equal(bypassesProxy(parseNoProxy(['']), new URL('http://anything/')), false);
+});
+
+test('resolveEgressProxy from env: lower case first, scheme added, NO_PROXY honoured, httpoxy guarded', () => {
+  const p = resolveEgressProxy('env', {
+    HTTP_PROXY: 'http://upper:1',
+    http_proxy: 'lower:3128',
+    HTTPS_PROXY: 'http://secure:8080',
+    NO_PROXY: 'localhost,.internal',
+  })!;
+  assert.equal(p.proxyFor(new URL('http://a.example/')), 'http://lower:3128');
+  assert.equal(p.proxyFor(new URL('https://a.example/')), 'http://secure:8080');
+  assert.equal(p.proxyFor(new URL('https://db.internal/')), undefined);
+  assert.equal(p.proxyFor(new URL('http://localhost:8080/')), undefined);
+  assert.equal(resolveEgressProxy('env', {}), undefined);
+  assert.equal(resolveEgressProxy(undefined, { HTTP_PROXY: 'http://x:1' }), undefined);
+  const cgi = resolveEgressProxy('env', {
+    REQUEST_METHOD: 'GET',
+    HTTP_PROXY: 'http://evil:1',
+    HTTPS_PROXY: 'http://s:1',
+  })!;
+  assert.equal(cgi.proxyFor(new URL('http://a.example/')), undefined, 'HTTP_PROXY ignored under CGI');
+  const cfg = resolveEgressProxy({ https: 'http://p:1', noProxy: ['skip.me'] })!;
+  assert.equal(cfg.proxyFor(new URL('http://a/')), undefined, 'no http proxy configured');
+  assert.equal(cfg.proxyFor(new URL('https://skip.me/')), undefined);
+  assert.equal(cfg.proxyFor(new URL('https://other/')), 'http://p:1');
+});
+
+interface Proxy {
+  url: string;
+  connects: string[];
+  absolute: string[];
+  close(): void;
+}
+
+/** A minimal forward proxy: CONNECT tunnels, and absolute-form requests answered by the proxy itself. */
+async function startProxy(): Promise<Proxy> {
+  const connects: string[] = [];
+  const absolute: string[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    absolute.push(req.url ?? '');
+    res.end(`proxied ${req.method} ${req.url} host=${req.headers.host}`);
+  });
+  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
+    connects.push(req.url ?? '');
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = net.connect(Number(port), host, () => {
+      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream).add(client);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    connects,
+    absolute,
+    close() {
+      for (const s of sockets) s.destroy();
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
+test('https target through a CONNECT tunnel with the upstream TLS settings inside it', async () => {
+  const proxy = await startProxy();
+  const moduleCert = pki.issue('egress-module', { commonName: 'module-id', dnsNames: ['module-id'] });
+  const upstream = https.createServer({ cert: moduleCert.chainPem, key: moduleCert.keyPem }, (req, res) =>
+    res.end(`tls ${req.url}`),
+  );
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  const target = new URL(`https://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+  try {
+    const ok = createEgressDispatcher(proxy.url, target, {
+      connect: {
+        ...buildUpstreamConnectOptions({ caFile: pki.caFile, name: 'module-id' }, target),
+        timeout: 5000,
+      },
+    });
+    const res = await request(new URL('/x?y=1', target), { dispatcher: ok });
+    assert.equal(await res.body.text(), 'tls /x?y=1');
+    assert.deepEqual(proxy.connects, [`127.0.0.1:${target.port}`]);
+    await ok.close();
+
+    // Without the name override the certificate does not match 127.0.0.1: the TLS check runs in the tunnel.
+    const bad = createEgressDispatcher(proxy.url, target, {
+      connect: buildUpstreamConnectOptions({ caFile: pki.caFile }, target),
+    });
+    await assert.rejects(request(target, { dispatcher: bad }), (err: Error) =>
+      /ALTNAME|altnames/i.test(
+        String((err as { code?: string }).code) +
+          err.message +
+          String((err as { cause?: Error }).cause?.message),
+      ),
+    );
+    await bad.close();
+  } finally {
+    proxy.close();
+    upstream.closeAllConnections();
+    upstream.close();
+  }
+});
+
+test('http target: absolute-form request to the proxy, no CONNECT', async () => {
+  const proxy = await startProxy();
+  try {
+    const target = new URL('http://backend.test:8080');
+    const dispatcher = createEgressDispatcher(proxy.url, target);
+    const res = await request('http://backend.test:8080/p?q=1', { dispatcher });
+    assert.equal(await res.body.text(), 'proxied GET http://backend.test:8080/p?q=1 host=backend.test:8080');
+    assert.deepEqual(proxy.connects, []);
+    await dispatcher.close();
+  } finally {
+    proxy.close();
+  }
+});
