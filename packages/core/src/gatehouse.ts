@@ -144,6 +144,33 @@ export class Gatehouse {
     return this.pools.stats();
   }
 
+  /**
+   * Replace the default certificate of the TLS listeners of server `serverName` (all TLS listeners when
+   * undefined) with an in-memory pair — the programmatic rotation the iot-module drives from its HTTP API.
+   * New handshakes get the new pair; open connections keep theirs. A refused pair throws the store's
+   * CertificateError and the old pair keeps serving.
+   */
+  async updateCertificate(
+    serverName: string | undefined,
+    pair: { cert: string; key: string; passphrase?: string },
+  ): Promise<void> {
+    const runtimes = new Set<ServerTlsRuntime>();
+    for (const s of this.current.servers) {
+      if (serverName !== undefined && s.name !== serverName) continue;
+      for (const l of s.listen) {
+        const tls = l.tls ? this.listeners.get(listenerKey(l))?.tls : undefined;
+        if (tls) runtimes.add(tls);
+      }
+    }
+    if (runtimes.size === 0)
+      throw new Error(serverName === undefined ? 'no TLS listener' : `server "${serverName}" has no TLS listener`);
+    const source = { cert: pair.cert, key: pair.key, ...(pair.passphrase !== undefined ? { passphrase: pair.passphrase } : {}) };
+    for (const runtime of runtimes) {
+      const result = await runtime.store.update(runtime.defaultName, source);
+      if (!result.ok) throw result.error;
+    }
+  }
+
   /** True once close() has begun. */
   get isClosing(): boolean {
     return this.closing;

@@ -12,3 +12,4 @@ export type { PipelineRunner } from './server/request-handler.js';
 export type { RequestContext } from './server/request-context.js';
 export { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream.js';
 export * as tls from './tls/index.js';
+export * from './pipeline/index.js';

@@ -1,6 +1,7 @@
 // Shared set-up of the golden and oracle tests of the default template: a dev PKI written as the
 // module's conf dir, recording upstreams standing in for registry / blob storage / connected ACR /
 // edgeHub / the parent proxy, a fake token server, the three layer environments, and an HTTPS client.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
@@ -76,7 +77,28 @@ export async function startRecorder(
       res.end(body);
     });
   };
-  const server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
+  const server = tls
+    ? https.createServer({ cert: tls.cert, key: tls.key }, handler)
+    : http.createServer(handler);
+  // WebSocket handshakes are recorded and accepted (101), then the tunnel is closed.
+  server.on('upgrade', (req: http.IncomingMessage, socket: import('node:net').Socket) => {
+    const servername = (req.socket as TLSSocket).servername || undefined;
+    requests.push({
+      upstream: name,
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      bodyBytes: 0,
+      servername,
+    });
+    const accept = createHash('sha1')
+      .update(`${String(req.headers['sec-websocket-key'])}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
+      .digest('base64');
+    socket.on('error', () => undefined);
+    socket.end(
+      `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+    );
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -257,5 +279,44 @@ export function send(
     req.on('timeout', () => req.destroy(new Error(`request ${r.path} timed out`)));
     req.on('error', reject);
     req.end(r.body);
+  });
+}
+
+/** A WebSocket handshake over TLS; resolves with the status (101 when upgraded) and the response headers. */
+export function upgrade(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 10_000,
+): Promise<ClientResponse> {
+  return new Promise((resolve, reject) => {
+    const req = https.request({
+      host: '127.0.0.1',
+      port,
+      path,
+      agent: false,
+      rejectUnauthorized: false,
+      timeout: timeoutMs,
+      headers: {
+        host: CLIENT_HOST,
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-protocol': 'mqtt',
+        ...headers,
+      },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers });
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`upgrade ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
   });
 }

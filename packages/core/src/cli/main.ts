@@ -9,6 +9,8 @@ import { readConfigFile } from '../config/load.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import { runCertCommand } from './cert-command.js';
 import { startDemoUpstream } from '../demo/demo-upstream.js';
+import { createPluginPipeline, loadPlugins } from '../pipeline/index.js';
+import type { GatehouseConfig } from '../config/types.js';
 
 const USAGE = `usage:
   gatehouse serve --config FILE      run the proxy (SIGHUP or a file change reloads; SIGTERM drains)
@@ -53,7 +55,9 @@ async function serve(args: string[]): Promise<number> {
   const path = resolve(file);
   let engine: Gatehouse;
   try {
-    engine = createGatehouse({ config: readConfigFile(path), baseDir: dirname(path) });
+    const config = validateConfig(readConfigFile(path), path);
+    engine = createGatehouse({ config, baseDir: dirname(path) });
+    if (config.plugins) engine.setPipeline(await pluginPipeline(config, dirname(path), engine));
     await engine.start();
   } catch (err) {
     printError(err);
@@ -79,6 +83,18 @@ async function serve(args: string[]): Promise<number> {
   }).unref();
   handleSignals(engine, reload);
   return -1;
+}
+
+/** Load every plugin the routes name from `plugins.dir`, in first-use order. */
+async function pluginPipeline(config: GatehouseConfig, baseDir: string, engine: Gatehouse) {
+  const names = [...new Set(config.servers.flatMap((s) => s.routes.flatMap((r) => r.plugins ?? [])))];
+  const plugins = await loadPlugins({
+    sequence: names,
+    dir: resolve(baseDir, config.plugins!.dir),
+    config: config.plugins!.config ?? {},
+    logger: engine.logger,
+  });
+  return createPluginPipeline({ plugins, logger: engine.logger, hookTimeoutMs: config.plugins!.hookTimeoutMs });
 }
 
 function check(args: string[]): number {

@@ -273,17 +273,23 @@ export function resolveUpstream(url: string, options: Omit<UpstreamConfig, 'url'
   if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TemplateError(`unsupported scheme in "${url}"`, url);
   const defaultPort = u.protocol === 'https:' ? '443' : '80';
   const port = u.port || defaultPort;
-  // URL keeps the path as written (percent-encoded); a bare origin has path "/", which nginx treats as "no URI part"
-  // only when the original string had no slash after the authority.
-  const authorityEnd = url.indexOf('/', url.indexOf('//') + 2);
-  const hasPath = authorityEnd !== -1;
+  // Path, query and host are taken from the string as written: the URL parser would resolve dot
+  // segments and lower-case the host, and nginx sends both verbatim.
+  const start = url.indexOf('//') + 2;
+  const slash = url.indexOf('/', start);
+  const question = url.indexOf('?', start);
+  const authorityEnd = [slash, question, url.length].filter((i) => i !== -1).reduce((a, b) => Math.min(a, b));
+  const authority = url.slice(start, authorityEnd).replace(/^[^@]*@/, '');
+  const rest = url.slice(authorityEnd).replace(/#.*$/, '');
+  const q = rest.indexOf('?');
+  const path = q === -1 ? rest : rest.slice(0, q);
   return {
     origin: `${u.protocol}//${u.hostname}:${port}`,
     protocol: u.protocol,
     hostname: u.hostname.replace(/^\[|\]$/g, ''),
-    hostHeader: u.port ? `${u.hostname}:${u.port}` : u.hostname,
-    path: hasPath ? u.pathname : '',
-    search: u.search,
+    hostHeader: authority,
+    path: path === '' && q !== -1 ? '/' : path,
+    search: q === -1 ? '' : rest.slice(q),
     options,
   };
 }

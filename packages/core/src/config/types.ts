@@ -26,6 +26,17 @@ export interface GatehouseConfig {
   egressProxy?: EgressProxyConfig | 'env';
   /** How long SIGTERM/close waits for in-flight requests before closing sockets. Default 10000. */
   drainTimeoutMs?: number;
+  /** edgemicro-style plugins for routes that name them (`RouteConfig.plugins`), loaded by the CLI. */
+  plugins?: PluginsConfig;
+}
+
+export interface PluginsConfig {
+  /** Directory with one sub-directory (package.json + index.js) per plugin; relative to the config file. */
+  dir: string;
+  /** Per-plugin sections (`config[pluginName]`) and shared sections passed to `init`. */
+  config?: Record<string, unknown>;
+  /** Bound on a hook that never calls next (ms). Default: the server's requestTimeoutMs. */
+  hookTimeoutMs?: number;
 }
 
 export interface ServerConfig {

@@ -194,7 +194,11 @@ function checkConfig(c: Checker, cfg: Obj): void {
     }
   }
   c.int(cfg.drainTimeoutMs, 'drainTimeoutMs', 0, MAX_MS);
-  if (cfg.plugins !== undefined) c.object(cfg.plugins, 'plugins', Object.keys(cfg.plugins as Obj));
+  if (cfg.plugins !== undefined && c.object(cfg.plugins, 'plugins', ['dir', 'config', 'hookTimeoutMs'])) {
+    c.string(cfg.plugins.dir, 'plugins.dir');
+    if (cfg.plugins.config !== undefined) c.object(cfg.plugins.config, 'plugins.config', Object.keys(cfg.plugins.config as Obj));
+    c.int(cfg.plugins.hookTimeoutMs, 'plugins.hookTimeoutMs', 0, MAX_MS);
+  }
 }
 
 function checkLimits(c: Checker, v: unknown, p: string): void {

@@ -84,7 +84,9 @@ export function buildUpstreamConnectOptions(
 
 /** True when connections must be made without SNI although the host is a name (undici always sends one). */
 export function suppressesSni(cfg: UpstreamTlsConfig | undefined, url: URL): boolean {
-  return cfg?.serverName === false && isIP(unbracket(url.hostname)) === 0;
+  // No SNI when switched off, and never for an IP literal (unless a name override gives one).
+  if (cfg?.serverName === false) return true;
+  return isIP(unbracket(url.hostname)) !== 0 && cfg?.name === undefined;
 }
 
 /**
@@ -96,17 +98,23 @@ export function createUpstreamConnector(
   cfg: UpstreamTlsConfig | undefined,
   url: URL,
   baseDir?: string,
-  extra: { timeout?: number } = {},
+  extra: { timeout?: number; lookup?: unknown } = {},
 ): buildConnector.connector {
   const options = buildUpstreamConnectOptions(cfg, url, baseDir);
-  const base = buildConnector({ ...options, ...extra });
-  if (!suppressesSni(cfg, url)) return base;
+  const base = buildConnector({ ...options, ...extra } as buildConnector.BuildOptions);
+  if (!suppressesSni(cfg, url)) {
+    // undici derives SNI from the request's Host header, which must not win over the configured name
+    // (nginx `proxy_ssl_name`, default the upstream host).
+    const servername = options.servername;
+    return (connectOpts, callback) => base({ ...connectOpts, servername }, callback);
+  }
   return (connectOpts, callback) => {
     if (connectOpts.protocol !== 'https:') return base(connectOpts, callback);
     const port = Number(connectOpts.port) || 443;
     let done = false;
     const socket = tls.connect({
       ...options,
+      ...(extra.lookup ? { lookup: extra.lookup as tls.ConnectionOptions['lookup'] } : {}),
       host: connectOpts.hostname,
       port,
       ALPNProtocols: ['http/1.1'],

@@ -1,11 +1,11 @@
 // One undici Pool per upstream origin and connection options, shared across config reloads so that
 // kept-alive upstream connections survive a reload that does not change the upstream.
-import { Agent, Pool, type Dispatcher } from 'undici';
+import { Agent, Pool, buildConnector, type Dispatcher } from 'undici';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UpstreamTarget } from '../config/compile.js';
 import type { EgressProxyConfig } from '../config/types.js';
-import { buildUpstreamConnectOptions } from '../tls/upstream-tls.js';
+import { buildUpstreamConnectOptions, createUpstreamConnector } from '../tls/upstream-tls.js';
 import { createEgressDispatcher, resolveEgressProxy } from './egress-proxy.js';
 
 export const UPSTREAM_DEFAULTS = {
@@ -52,13 +52,11 @@ export class PoolRegistry {
     const o = target.options;
     const url = new URL(target.origin);
     const proxy = this.egress?.proxyFor(url);
-    const tls = target.protocol === 'https:' ? buildUpstreamConnectOptions(o.tls, url, this.baseDir) : {};
     const mapped = this.hosts.get(target.hostname.toLowerCase());
-    const connect = {
-      ...tls,
-      timeout: o.connectTimeoutMs ?? UPSTREAM_DEFAULTS.connectTimeoutMs,
-      ...(mapped ? { lookup: fixedLookup(mapped) } : {}),
-    };
+    const timeout = o.connectTimeoutMs ?? UPSTREAM_DEFAULTS.connectTimeoutMs;
+    const lookup = mapped ? fixedLookup(mapped) : undefined;
+    const tls = target.protocol === 'https:' ? buildUpstreamConnectOptions(o.tls, url, this.baseDir) : {};
+    const connect = { ...tls, timeout, ...(lookup ? { lookup } : {}) };
     const common = {
       keepAliveTimeout: o.keepAliveTimeoutMs ?? UPSTREAM_DEFAULTS.keepAliveTimeoutMs,
       keepAliveMaxTimeout: Math.max(o.keepAliveTimeoutMs ?? UPSTREAM_DEFAULTS.keepAliveTimeoutMs, 1000),
@@ -72,7 +70,10 @@ export class PoolRegistry {
     return new Pool(target.origin, {
       ...common,
       connections: o.maxConnections ?? UPSTREAM_DEFAULTS.maxConnections,
-      connect,
+      connect:
+        target.protocol === 'https:'
+          ? createUpstreamConnector(o.tls, url, this.baseDir, { timeout, lookup })
+          : buildConnector({ timeout, ...(lookup ? { lookup } : {}) } as buildConnector.BuildOptions),
     });
   }
 
