@@ -82,7 +82,7 @@ test(
     const stopAt = Date.now() + 3000;
     const client = async (): Promise<void> => {
       while (Date.now() < stopAt) {
-        const r = await request(engine.port, '/load', { agent, timeoutMs: 5000 });
+        const r = await request(engine.port, '/load', { agent, timeoutMs: 10_000 });
         if (r.status !== 200 || !r.complete) {
           failures.push(`${r.status} ${r.error ?? ''} ${r.body.slice(0, 80)}`);
           continue;

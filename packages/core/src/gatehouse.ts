@@ -1,7 +1,7 @@
 // The engine: owns listeners, upstream pools, the current config snapshot, metrics and logs.
 // Configured only through the native config; `reload` validates and compiles first, then swaps
 // atomically — requests in flight keep the snapshot they started with.
-import { createWriteStream } from 'node:fs';
+import { pino } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -59,6 +59,8 @@ export class Gatehouse {
   private admin: AdminServer | undefined;
   private accessLog: ((ctx: RequestContext) => void) | undefined;
   private closing = false;
+  /** Byte counters of each client socket when its previous request finished. */
+  private readonly socketBytes = new WeakMap<Socket, { read: number; written: number }>();
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly baseDir: string;
@@ -227,16 +229,18 @@ export class Gatehouse {
   };
 
   private async reconcileListeners(snap: Snapshot): Promise<void> {
-    const wanted = new Map<string, { spec: CompiledServer['listen'][number]; server: CompiledServer }>();
+    const wanted = new Map<string, { spec: CompiledServer['listen'][number]; server: CompiledServer; all: CompiledServer[] }>();
     for (const s of snap.servers)
       for (const l of s.listen) {
         const k = listenerKey(l);
         const prev = wanted.get(k);
-        if (!prev || l.defaultServer) wanted.set(k, { spec: l, server: s });
+        const all = prev?.all ?? [];
+        if (!all.includes(s)) all.push(s);
+        if (!prev || l.defaultServer) wanted.set(k, { spec: l, server: s, all });
       }
     const opened: ListenerEntry[] = [];
     try {
-      for (const [key, { spec, server }] of wanted) {
+      for (const [key, { spec, server, all }] of wanted) {
         let existing = this.listeners.get(key);
         if (!existing && spec.port !== 0) {
           // A listener opened on port 0 and now named by its bound port is the same socket: keep it.
@@ -250,22 +254,26 @@ export class Gatehouse {
             existing = candidate;
           }
         }
-        const tlsConfig = spec.tls ? server.config.tls : undefined;
+        const tlsConfig = spec.tls ? listenerTls(server, all) : undefined;
         const tlsKey = tlsConfig ? JSON.stringify(tlsConfig) : '';
         if (existing) {
           if (existing.tlsKey !== tlsKey && tlsConfig) {
             // New certificates/settings: swap the secure context in place; open connections are untouched.
-            const tls = await this.createTls(tlsConfig);
+            const tls = await this.createTls(tlsConfig, server.name);
             const old = existing.tls;
             existing.tls = tls;
             existing.tlsKey = tlsKey;
-            (existing.runtime.server as import('node:tls').Server).setSecureContext(tls.serverOptions);
-            tls.attach(existing.runtime.server as import('node:tls').Server);
+            const srv = existing.runtime.server as import('node:tls').Server & { requestCert?: boolean; rejectUnauthorized?: boolean };
+            srv.setSecureContext(tls.serverOptions);
+            // setSecureContext keeps the server's own client-certificate flags; Node reads them per connection.
+            srv.requestCert = tls.serverOptions.requestCert === true;
+            srv.rejectUnauthorized = tls.serverOptions.rejectUnauthorized === true;
+            tls.attach(srv);
             old?.close();
           }
           continue;
         }
-        const tls = tlsConfig ? await this.createTls(tlsConfig) : undefined;
+        const tls = tlsConfig ? await this.createTls(tlsConfig, server.name) : undefined;
         const ref = { key };
         const handler = createRequestHandler(this.deps, (s) => this.serversFor(s, ref.key), spec.tls === true);
         const runtime = await openListener({
@@ -307,8 +315,8 @@ export class Gatehouse {
     else cb(null, undefined);
   }
 
-  private createTls(cfg: ServerTlsConfig): Promise<ServerTlsRuntime> {
-    return createServerTls(cfg, { logger: this.logger, registry: this.metrics.registry, baseDir: this.baseDir });
+  private createTls(cfg: ServerTlsConfig, name: string): Promise<ServerTlsRuntime> {
+    return createServerTls(cfg, { logger: this.logger, registry: this.metrics.registry, baseDir: this.baseDir, name });
   }
 
   private track(
@@ -317,23 +325,29 @@ export class Gatehouse {
     handler: (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void,
   ): void {
     this.inflight++;
-    let done = false;
-    const end = (): void => {
-      if (done) return;
-      done = true;
-      if (--this.inflight === 0 && this.idleWaiters.length) {
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    };
-    res.once('finish', end);
-    res.once('close', end);
     handler(req, res);
   }
 
   private finish(ctx: RequestContext): void {
+    if (--this.inflight === 0 && this.idleWaiters.length) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
     const seconds = (performance.now() - ctx.start) / 1000;
+    // Bytes on this request's connection since it began (HTTP/1; an HTTP/2 session is shared by streams).
+    const socket = ctx.req.httpVersionMajor === 1 ? (ctx.req.socket as Socket | undefined) : undefined;
+    if (socket) {
+      const seen = this.socketBytes.get(socket);
+      ctx.bytesIn = socket.bytesRead - (seen?.read ?? 0);
+      ctx.bytesOut = socket.bytesWritten - (seen?.written ?? 0);
+      if (seen) {
+        seen.read = socket.bytesRead;
+        seen.written = socket.bytesWritten;
+      } else this.socketBytes.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
+      this.metrics.bytesIn.inc(ctx.bytesIn);
+      this.metrics.bytesOut.inc(ctx.bytesOut);
+    }
     this.metrics.observe(ctx.server, ctx.route, ctx.status, seconds);
     if (ctx.error && ctx.error.startsWith('upstream_')) this.metrics.upstreamErrors.inc({ kind: ctx.error });
     this.accessLog?.(ctx);
@@ -345,11 +359,14 @@ export class Gatehouse {
       this.accessLog = undefined;
       return;
     }
-    const stream = typeof access === 'string' ? createWriteStream(access, { flags: 'a', mode: 0o600 }) : (this.options.accessLogStream ?? process.stdout);
+    // A separate pino instance: one JSON line per request, ISO time, no level/pid noise; files are 0600.
+    const destination =
+      typeof access === 'string'
+        ? pino.destination({ dest: access, sync: false, mkdir: true, mode: 0o600 } as Parameters<typeof pino.destination>[0])
+        : ((this.options.accessLogStream ?? pino.destination({ dest: 1, sync: false })) as pino.DestinationStream);
+    const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: () => ({ log: 'access' }) } }, destination);
     this.accessLog = (ctx) => {
-      const socket = ctx.req.socket as Socket | undefined;
-      const line = {
-        time: new Date().toISOString(),
+      log.info({
         remote: ctx.remoteAddr,
         method: ctx.method,
         uri: scrubTarget(ctx.requestUri),
@@ -358,12 +375,34 @@ export class Gatehouse {
         server: ctx.server?.name ?? null,
         upstream: ctx.upstream || null,
         duration_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
-        bytes_out: socket?.bytesWritten ?? 0,
+        bytes_in: ctx.bytesIn,
+        bytes_out: ctx.bytesOut,
         error: ctx.error || null,
-      };
-      stream.write(JSON.stringify(line) + '\n');
+      });
     };
   }
+
+}
+
+/**
+ * The TLS settings of a listener shared by several servers (nginx server blocks on one port): the default
+ * server's settings, plus every other server's certificates offered by SNI for its server names. Client
+ * certificates are requested when any server on the port asks for them (each server checks its own mode).
+ */
+function listenerTls(main: CompiledServer, all: CompiledServer[]): ServerTlsConfig | undefined {
+  const base = main.config.tls;
+  if (!base || all.length === 1) return base;
+  const sni = [...(base.sni ?? [])];
+  let clientCertificate = base.clientCertificate;
+  for (const s of all) {
+    if (s === main || !s.config.tls) continue;
+    const t = s.config.tls;
+    if (t.certificate) sni.push({ ...t.certificate, serverNames: s.serverNames.length ? s.serverNames : undefined });
+    sni.push(...(t.sni ?? []));
+    if ((!clientCertificate || clientCertificate.mode === 'off') && t.clientCertificate && t.clientCertificate.mode !== 'off')
+      clientCertificate = { ...t.clientCertificate, mode: 'optional_no_ca' };
+  }
+  return { ...base, sni, clientCertificate };
 }
 
 /** Create an engine from a native config. Call `start()` to bind its listeners. */

@@ -113,9 +113,11 @@ test('reload during traffic loses no request; an invalid config is refused and t
   let ok = 0;
   let failed = 0;
   const seen = new Set<string>();
-  const deadline = Date.now() + 1500;
+  // Workers run until the reloads are done plus a margin (bounded by a hard deadline).
+  let stop = false;
+  const hardDeadline = Date.now() + 20_000;
   const worker = async () => {
-    while (Date.now() < deadline) {
+    while (!stop && Date.now() < hardDeadline) {
       try {
         const r = await request(gh.url + '/', { agent });
         if (r.status === 200) {
@@ -133,6 +135,8 @@ test('reload during traffic loses no request; an invalid config is refused and t
   await new Promise((r) => setTimeout(r, 300));
   await gh.gh.reload(pinned);
   await assert.rejects(gh.gh.reload({ servers: [{ listen: [{ port: gh.port }], routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: 'missing' } }] }] }), ConfigError);
+  await new Promise((r) => setTimeout(r, 300));
+  stop = true;
   await Promise.all(workers);
   agent.destroy();
   assert.equal(failed, 0);

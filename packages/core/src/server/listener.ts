@@ -62,14 +62,21 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
     const tlsOptions = o.tlsOptions ?? {};
     if (spec.http2 !== false) {
       server = http2.createSecureServer(
-        { ...tlsOptions, ...h1Options, allowHTTP1: true, ALPNProtocols: ['h2', 'http/1.1'], maxSessionMemory: 64 } as http2.SecureServerOptions,
+        {
+          ...tlsOptions,
+          ...h1Options,
+          allowHTTP1: true,
+          ALPNProtocols: ['h2', 'http/1.1'],
+          maxSessionMemory: 64,
+          settings: { maxHeaderListSize: limits.maxHeaderSize },
+        } as http2.SecureServerOptions,
         o.onRequest as never,
       );
     } else {
       server = https.createServer({ ...tlsOptions, ...h1Options, ALPNProtocols: ['http/1.1'] }, o.onRequest as never);
     }
   } else if (spec.h2c) {
-    server = http2.createServer({}, o.onRequest as never);
+    server = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: limits.maxHeaderSize } }, o.onRequest as never);
   } else {
     server = http.createServer(h1Options, o.onRequest as never);
   }
@@ -80,6 +87,9 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
   hs.headersTimeout = limits.headersTimeoutMs;
   hs.requestTimeout = limits.requestTimeoutMs;
   hs.keepAliveTimeout = limits.keepAliveTimeoutMs;
+
+  // An h2c session has no HTTP/1 timers: close a session idle for longer than the request timeout.
+  if (!tls && spec.h2c) (server as http2.Http2Server).setTimeout(limits.requestTimeoutMs || limits.keepAliveTimeoutMs);
 
   const connections = new Set<Socket>();
   const runtime: ListenerRuntime = {

@@ -39,9 +39,13 @@ export class RequestContext implements RewritableSource {
   error = '';
   /** Status finally sent. */
   status = 0;
+  /** Bytes this request moved on its HTTP/1 connection (set when it finishes). */
   bytesIn = 0;
+  bytesOut = 0;
   /** Plugin pipeline state attached by the pipeline (opaque to the engine). */
   plugins: unknown = undefined;
+  /** Told when the client connection closes before the exchange finished (the upstream is aborted). */
+  onClientClose: { clientClosed(): void } | undefined = undefined;
 
   constructor(
     readonly snapshot: Snapshot,

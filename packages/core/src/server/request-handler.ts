@@ -64,8 +64,11 @@ export function createRequestHandler(
   return function onRequest(req, res) {
     const snap = deps.snapshot();
     const ctx = new RequestContext(snap, req, res, tls);
-    res.once('finish', () => finish(ctx, deps));
-    res.once('close', () => finish(ctx, deps));
+    // One listener per request: 'close' follows 'finish' on a completed response and also signals an abort.
+    res.once('close', () => {
+      if (!res.writableFinished) ctx.onClientClose?.clientClosed();
+      finish(ctx, deps);
+    });
     try {
       handle(ctx, deps, serversFor(snap));
     } catch (err) {
@@ -127,9 +130,9 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
   ctx.serverName = server.serverNames[0] ?? ctx.host;
 
   if (ctx.tls) {
-    const mode = server.config.tls?.clientCertificate?.mode;
-    if (mode && mode !== 'off') {
-      const certError = clientCertificateError(req.socket as TLSSocket, mode);
+    const cc = server.config.tls?.clientCertificate;
+    if (cc && cc.mode !== 'off') {
+      const certError = clientCertificateError(req.socket as TLSSocket, cc.mode, cc.verifyDepth);
       if (certError) return fail(ctx, certError as ErrorCode);
     }
   }
@@ -260,7 +263,7 @@ export function forward(ctx: RequestContext, deps: HandlerDeps, action: Compiled
   ctx.upstream = target.origin;
   // We answered the client's Expect ourselves (undici does not forward it): ask for the body now.
   if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent) ctx.res.writeContinue();
-  const handler = new ProxyHandler(ctx, { done: () => undefined }, undefined);
+  const handler = new ProxyHandler(ctx);
   deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
 }
 

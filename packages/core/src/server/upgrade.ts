@@ -32,7 +32,7 @@ export function forwardUpgrade(ctx: RequestContext, deps: HandlerDeps, action: C
   const idle = target.options.readTimeoutMs ?? ctx.server!.limits.upgradeIdleTimeoutMs;
   ctx.upstream = target.origin;
   // A non-101 answer (401, 404…) is relayed like any response, as nginx does; a 101 splices the sockets.
-  const handler = new ProxyHandler(ctx, { done: () => undefined }, undefined) as ProxyHandler & Dispatcher.DispatchHandler;
+  const handler = new ProxyHandler(ctx) as ProxyHandler & Dispatcher.DispatchHandler;
   handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
     ctx.status = statusCode;
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;

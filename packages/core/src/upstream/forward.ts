@@ -10,11 +10,6 @@ import type { RequestContext } from '../server/request-context.js';
 import { encodePath } from '../routing/uri.js';
 import { UPSTREAM_DEFAULTS } from './pools.js';
 
-export interface ForwardHooks {
-  /** Called once the exchange is over (response finished, or failed). */
-  done(ctx: RequestContext, error: ProxyError | undefined): void;
-}
-
 /** Build the request target sent upstream. */
 export function upstreamPath(ctx: RequestContext, action: CompiledProxy, target: UpstreamTarget): string {
   const query = ctx.hasQuery ? `?${ctx.args}` : '';
@@ -113,21 +108,16 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
   private finished = false;
   private readonly onDrain = (): void => this.resume?.();
 
-  constructor(
-    private readonly ctx: RequestContext,
-    private readonly hooks: ForwardHooks,
-    private readonly responseHook: ((ctx: RequestContext, status: number, headers: string[]) => void) | undefined,
-  ) {
-    const res = ctx.res;
-    // A client that goes away aborts the upstream request, freeing its pool connection.
-    res.once('close', () => {
-      if (!this.finished) {
-        this.finished = true;
-        ctx.error ||= 'client_closed';
-        this.abortUpstream?.(new Error('client closed the connection'));
-        this.hooks.done(ctx, undefined);
-      }
-    });
+  constructor(private readonly ctx: RequestContext) {
+    ctx.onClientClose = this;
+  }
+
+  /** The client went away before we finished: abort the upstream request, freeing its pool connection. */
+  clientClosed(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.ctx.error ||= 'client_closed';
+    this.abortUpstream?.(new Error('client closed the connection'));
   }
 
   onConnect(abort: (err?: Error) => void): void {
@@ -140,20 +130,20 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const res = ctx.res;
     if (this.finished || res.headersSent) return false;
+    let out: string[] = [];
     let connection: string | undefined;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      if (rawHeaders[i]!.length === 10 && rawHeaders[i]!.toString('latin1').toLowerCase() === 'connection') {
-        connection = connection ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
-      }
-    }
-    const nominated = nominatedFields(connection);
-    const out: string[] = [];
     for (let i = 0; i < rawHeaders.length; i += 2) {
       const name = rawHeaders[i]!.toString('latin1');
       const lower = name.toLowerCase();
-      if (isHopByHop(lower) || nominated.has(lower)) continue;
+      if (isHopByHop(lower)) {
+        if (lower === 'connection') connection = connection ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
+        continue;
+      }
       out.push(name, rawHeaders[i + 1]!.toString('latin1'));
     }
+    // Fields the upstream nominated in Connection are hop-by-hop too (rare: filter afterwards).
+    const nominated = nominatedFields(connection);
+    if (nominated.size) out = out.filter((_v, i, a) => !nominated.has(a[i - (i % 2)]!.toLowerCase()));
     const via = ctx.snapshot.headers.via;
     if (via) out.push('via', `1.1 ${via}`);
     const add = ctx.route?.addResponseHeaders;
@@ -166,7 +156,6 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
       const v = h.value.evaluate(ctx);
       if (v !== '') out.push(h.name, v);
     }
-    this.responseHook?.(ctx, statusCode, out);
     ctx.status = statusCode;
     if ('stream' in res) res.writeHead(statusCode, toObject(out));
     else res.writeHead(statusCode, statusText || undefined, out);
@@ -197,7 +186,6 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
       }
     }
     res.end();
-    this.hooks.done(this.ctx, undefined);
   }
 
   onError(err: Error): void {
@@ -212,7 +200,6 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
       // Headers are out: cut the connection so a truncated body never looks complete.
       this.ctx.res.destroy(err);
     }
-    this.hooks.done(this.ctx, e);
   }
 }
 

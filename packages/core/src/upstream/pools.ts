@@ -27,12 +27,21 @@ export class PoolRegistry {
   private hosts: ReadonlyMap<string, string> = new Map();
   private egress: ReturnType<typeof resolveEgressProxy> | undefined;
   private readonly baseDir: string | undefined;
+  private settingsKey: string | undefined;
 
   constructor(options: { baseDir?: string } = {}) {
     this.baseDir = options.baseDir;
   }
 
   configure(hosts: ReadonlyMap<string, string>, egress: EgressProxyConfig | 'env' | undefined): void {
+    const key = JSON.stringify([[...hosts], egress ?? null]);
+    if (this.settingsKey !== undefined && key !== this.settingsKey) {
+      // Name mapping or egress changed: pools dial differently now. Retire them; requests in flight finish.
+      const old = [...this.pools.values()];
+      this.pools.clear();
+      for (const e of old) e.dispatcher.close().catch(() => e.dispatcher.destroy());
+    }
+    this.settingsKey = key;
     this.hosts = hosts;
     this.egress = egress === undefined ? undefined : resolveEgressProxy(egress, process.env);
   }
@@ -109,8 +118,13 @@ export class PoolRegistry {
   }
 }
 
+/** A key equal for equal options whatever their key order, at every depth (TLS settings included). */
 function stableKey(o: object): string {
-  return JSON.stringify(o, Object.keys(o).sort());
+  return JSON.stringify(o, (_k, v: unknown) =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : v,
+  );
 }
 
 /** A DNS lookup that answers with a configured address (tests, Docker-style names on loopback). */
