@@ -162,26 +162,22 @@ describe('slow clients', { timeout: 30_000 }, () => {
     assert.ok(await eventually(() => engine.gh.upstreamStats().running === 0, 3000));
   });
 
-  test(
-    'idle connections that never send a byte, or stall inside the request line, are closed by headersTimeout',
-    {
-      todo: 'node 20 starts headersTimeout only once a request line was parsed: silent connections live until maxConnections',
-    },
-    async () => {
-      const sockets = await Promise.all(Array.from({ length: 50 }, () => connectIdle(engine.port)));
-      for (const s of sockets.slice(25)) s.write('GET /partial-line');
-      try {
-        const closed = await Promise.all(sockets.map((s) => closedWithin(s, 5000)));
-        assert.equal(
-          closed.filter((c) => !c).length,
-          0,
-          `${closed.filter((c) => !c).length} of 50 silent connections still open after 5 s`,
-        );
-      } finally {
-        for (const s of sockets) s.destroy();
-      }
-    },
-  );
+  test('idle connections that never send a byte, or stall inside the request line, are closed by headersTimeout', async () => {
+    const sockets = await Promise.all(Array.from({ length: 50 }, () => connectIdle(engine.port)));
+    // Read what the engine sends (a 408) so the close is seen.
+    for (const s of sockets) s.resume();
+    for (const s of sockets.slice(25)) s.write('GET /partial-line');
+    try {
+      const closed = await Promise.all(sockets.map((s) => closedWithin(s, 5000)));
+      assert.equal(
+        closed.filter((c) => !c).length,
+        0,
+        `${closed.filter((c) => !c).length} of 50 silent connections still open after 5 s`,
+      );
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
 });
 
 describe('max connections', { timeout: 20_000 }, () => {

@@ -123,23 +123,14 @@ describe('requests the engine accepts on purpose', { timeout: 20_000 }, () => {
     assert.equal(r.closed, true);
   });
 
-  test(
-    'a duplicate Host hidden after 1000 header fields is still refused',
-    {
-      todo: "node's default maxHeadersCount drops fields after the 1000th: the duplicate-Host check never sees it",
-    },
-    async () => {
-      upstream.requests.length = 0;
-      let fill = '';
-      for (let i = 0; i < 1100; i++) fill += `x${i}: 1\r\n`;
-      const r = await rawRequest(
-        engine.port,
-        `GET / HTTP/1.1\r\nHost: a.test\r\n${fill}Host: b.test\r\n\r\n`,
-      );
-      assert.equal(upstream.requests.length, 0);
-      assert.equal(r.status, 400);
-    },
-  );
+  test('a duplicate Host hidden after 1000 header fields is still refused', {}, async () => {
+    upstream.requests.length = 0;
+    let fill = '';
+    for (let i = 0; i < 1100; i++) fill += `x${i}: 1\r\n`;
+    const r = await rawRequest(engine.port, `GET / HTTP/1.1\r\nHost: a.test\r\n${fill}Host: b.test\r\n\r\n`);
+    assert.equal(upstream.requests.length, 0);
+    assert.equal(r.status, 400);
+  });
 });
 
 describe(

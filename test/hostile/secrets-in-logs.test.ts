@@ -197,23 +197,17 @@ test('no secret appears in any log line at level trace', { timeout: 30_000 }, as
   assertNoSecrets(8);
 });
 
-test(
-  'a refused config that carries credentials is logged without them',
-  {
-    todo: 'validate.ts quotes the offending value: an upstream URL with userinfo is logged with its password',
-  },
-  async () => {
-    await assert.rejects(
-      engine.gh.reload({
-        ...config(),
-        upstreams: {
-          app: {
-            url: `ftp://bob:${SECRETS.upstreamPassword}@host/`,
-            tls: { passphrase: SECRETS.passphrase },
-          },
+test('a refused config that carries credentials is logged without them', {}, async () => {
+  await assert.rejects(
+    engine.gh.reload({
+      ...config(),
+      upstreams: {
+        app: {
+          url: `ftp://bob:${SECRETS.upstreamPassword}@host/`,
+          tls: { passphrase: SECRETS.passphrase },
         },
-      }),
-    );
-    assertNoSecrets(0);
-  },
-);
+      },
+    }),
+  );
+  assertNoSecrets(0);
+});

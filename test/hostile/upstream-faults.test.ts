@@ -238,9 +238,7 @@ describe('upstream faults → 502/504 JSON, nothing leaked', { timeout: 40_000 }
 describe('pool identity', { timeout: 10_000 }, () => {
   test(
     'two upstreams on one origin with different TLS settings never share a pool (verify off must not leak to verify on)',
-    {
-      todo: 'PoolRegistry stableKey: JSON.stringify with a key array drops nested keys, so every `tls: {...}` gives the same pool key',
-    },
+    {},
     async () => {
       const eng = await startEngine({
         upstreams: {

@@ -114,7 +114,10 @@ export class Gatehouse {
       await this.reconcileListeners(next);
     } catch (err) {
       this.metrics.reloads.inc({ result: 'failure' });
-      this.logger.error({ err: { message: (err as Error).message } }, 'configuration rejected; keeping the running one');
+      this.logger.error(
+        { err: { message: (err as Error).message } },
+        'configuration rejected; keeping the running one',
+      );
       throw err;
     }
     this.pools.configure(next.hosts, next.config.egressProxy);
@@ -165,8 +168,14 @@ export class Gatehouse {
       }
     }
     if (runtimes.size === 0)
-      throw new Error(serverName === undefined ? 'no TLS listener' : `server "${serverName}" has no TLS listener`);
-    const source = { cert: pair.cert, key: pair.key, ...(pair.passphrase !== undefined ? { passphrase: pair.passphrase } : {}) };
+      throw new Error(
+        serverName === undefined ? 'no TLS listener' : `server "${serverName}" has no TLS listener`,
+      );
+    const source = {
+      cert: pair.cert,
+      key: pair.key,
+      ...(pair.passphrase !== undefined ? { passphrase: pair.passphrase } : {}),
+    };
     for (const runtime of runtimes) {
       const result = await runtime.store.update(runtime.defaultName, source);
       if (!result.ok) throw result.error;
@@ -229,7 +238,10 @@ export class Gatehouse {
   };
 
   private async reconcileListeners(snap: Snapshot): Promise<void> {
-    const wanted = new Map<string, { spec: CompiledServer['listen'][number]; server: CompiledServer; all: CompiledServer[] }>();
+    const wanted = new Map<
+      string,
+      { spec: CompiledServer['listen'][number]; server: CompiledServer; all: CompiledServer[] }
+    >();
     for (const s of snap.servers)
       for (const l of s.listen) {
         const k = listenerKey(l);
@@ -263,7 +275,10 @@ export class Gatehouse {
             const old = existing.tls;
             existing.tls = tls;
             existing.tlsKey = tlsKey;
-            const srv = existing.runtime.server as import('node:tls').Server & { requestCert?: boolean; rejectUnauthorized?: boolean };
+            const srv = existing.runtime.server as import('node:tls').Server & {
+              requestCert?: boolean;
+              rejectUnauthorized?: boolean;
+            };
             srv.setSecureContext(tls.serverOptions);
             // setSecureContext keeps the server's own client-certificate flags; Node reads them per connection.
             srv.requestCert = tls.serverOptions.requestCert === true;
@@ -275,14 +290,20 @@ export class Gatehouse {
         }
         const tls = tlsConfig ? await this.createTls(tlsConfig, server.name) : undefined;
         const ref = { key };
-        const handler = createRequestHandler(this.deps, (s) => this.serversFor(s, ref.key), spec.tls === true);
+        const handler = createRequestHandler(
+          this.deps,
+          (s) => this.serversFor(s, ref.key),
+          spec.tls === true,
+        );
         const runtime = await openListener({
           spec,
           limits: server.limits,
           deps: this.deps,
           serversFor: (s) => this.serversFor(s, ref.key),
           onRequest: (req, res) => this.track(req, res, handler),
-          tlsOptions: tls ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) } : undefined,
+          tlsOptions: tls
+            ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) }
+            : undefined,
           onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: runtime?.key ?? key }, d),
         });
         if (tls) tls.attach(runtime.server as import('node:tls').Server);
@@ -308,7 +329,11 @@ export class Gatehouse {
     }
   }
 
-  private sni(key: string, name: string, cb: (err: Error | null, ctx?: import('node:tls').SecureContext) => void): void {
+  private sni(
+    key: string,
+    name: string,
+    cb: (err: Error | null, ctx?: import('node:tls').SecureContext) => void,
+  ): void {
     const tls = this.listeners.get(key)?.tls;
     const f = tls?.serverOptions.SNICallback;
     if (f) f(name, cb);
@@ -316,7 +341,12 @@ export class Gatehouse {
   }
 
   private createTls(cfg: ServerTlsConfig, name: string): Promise<ServerTlsRuntime> {
-    return createServerTls(cfg, { logger: this.logger, registry: this.metrics.registry, baseDir: this.baseDir, name });
+    return createServerTls(cfg, {
+      logger: this.logger,
+      registry: this.metrics.registry,
+      baseDir: this.baseDir,
+      name,
+    });
   }
 
   private track(
@@ -362,9 +392,19 @@ export class Gatehouse {
     // A separate pino instance: one JSON line per request, ISO time, no level/pid noise; files are 0600.
     const destination =
       typeof access === 'string'
-        ? pino.destination({ dest: access, sync: false, mkdir: true, mode: 0o600 } as Parameters<typeof pino.destination>[0])
-        : ((this.options.accessLogStream ?? pino.destination({ dest: 1, sync: false })) as pino.DestinationStream);
-    const log = pino({ base: null, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: () => ({ log: 'access' }) } }, destination);
+        ? pino.destination({ dest: access, sync: false, mkdir: true, mode: 0o600 } as Parameters<
+            typeof pino.destination
+          >[0])
+        : ((this.options.accessLogStream ??
+            pino.destination({ dest: 1, sync: false })) as pino.DestinationStream);
+    const log = pino(
+      {
+        base: null,
+        timestamp: pino.stdTimeFunctions.isoTime,
+        formatters: { level: () => ({ log: 'access' }) },
+      },
+      destination,
+    );
     this.accessLog = (ctx) => {
       log.info({
         remote: ctx.remoteAddr,
@@ -381,7 +421,6 @@ export class Gatehouse {
       });
     };
   }
-
 }
 
 /**
@@ -397,9 +436,14 @@ function listenerTls(main: CompiledServer, all: CompiledServer[]): ServerTlsConf
   for (const s of all) {
     if (s === main || !s.config.tls) continue;
     const t = s.config.tls;
-    if (t.certificate) sni.push({ ...t.certificate, serverNames: s.serverNames.length ? s.serverNames : undefined });
+    if (t.certificate)
+      sni.push({ ...t.certificate, serverNames: s.serverNames.length ? s.serverNames : undefined });
     sni.push(...(t.sni ?? []));
-    if ((!clientCertificate || clientCertificate.mode === 'off') && t.clientCertificate && t.clientCertificate.mode !== 'off')
+    if (
+      (!clientCertificate || clientCertificate.mode === 'off') &&
+      t.clientCertificate &&
+      t.clientCertificate.mode !== 'off'
+    )
       clientCertificate = { ...t.clientCertificate, mode: 'optional_no_ca' };
   }
   return { ...base, sni, clientCertificate };

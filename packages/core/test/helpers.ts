@@ -26,7 +26,10 @@ export interface Upstream {
 export type UpstreamHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
 
 /** An upstream that records each request (with its full body unless `stream` handles it) and answers via `handler`. */
-export async function startUpstream(handler?: UpstreamHandler, opts: { stream?: boolean } = {}): Promise<Upstream> {
+export async function startUpstream(
+  handler?: UpstreamHandler,
+  opts: { stream?: boolean } = {},
+): Promise<Upstream> {
   const seen: Seen[] = [];
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
@@ -35,7 +38,13 @@ export async function startUpstream(handler?: UpstreamHandler, opts: { stream?: 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      seen.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body });
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      });
       if (handler) handler(req, res, body);
       else {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -73,7 +82,13 @@ export interface Engine {
 }
 
 /** Start an engine; `servers[0].listen` defaults to one ephemeral loopback port. */
-export async function startEngine(config: Omit<GatehouseConfig, 'servers'> & { servers: Array<Partial<GatehouseConfig['servers'][number]> & { routes: GatehouseConfig['servers'][number]['routes'] }> }): Promise<Engine> {
+export async function startEngine(
+  config: Omit<GatehouseConfig, 'servers'> & {
+    servers: Array<
+      Partial<GatehouseConfig['servers'][number]> & { routes: GatehouseConfig['servers'][number]['routes'] }
+    >;
+  },
+): Promise<Engine> {
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _e, cb) {
@@ -85,7 +100,11 @@ export async function startEngine(config: Omit<GatehouseConfig, 'servers'> & { s
     ...config,
     servers: config.servers.map((s) => ({ listen: [{ address: '127.0.0.1', port: 0 }], ...s })),
   } as GatehouseConfig;
-  const gh = createGatehouse({ config: full, logger: createLogger({ level: config.log?.level ?? 'warn' }, sink), accessLogStream: sink });
+  const gh = createGatehouse({
+    config: full,
+    logger: createLogger({ level: config.log?.level ?? 'warn' }, sink),
+    accessLogStream: sink,
+  });
   await gh.start();
   const port = gh.addresses()[0]!.port;
   return { gh, port, url: `http://127.0.0.1:${port}`, logs, close: () => gh.close(1000) };
@@ -110,7 +129,13 @@ export function request(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         const body = Buffer.concat(chunks);
-        resolve({ status: res.statusCode!, headers: res.headers, rawHeaders: res.rawHeaders, body, text: body.toString() });
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          rawHeaders: res.rawHeaders,
+          body,
+          text: body.toString(),
+        });
       });
       res.on('error', reject);
     });
@@ -120,7 +145,12 @@ export function request(
 }
 
 /** Send raw bytes and collect everything until the server closes or `ms` passes. */
-export function rawRequest(port: number, data: string | Buffer, ms = 2000, later: Array<[number, string | Buffer]> = []): Promise<string> {
+export function rawRequest(
+  port: number,
+  data: string | Buffer,
+  ms = 2000,
+  later: Array<[number, string | Buffer]> = [],
+): Promise<string> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     const s = net.connect(port, '127.0.0.1', () => {
@@ -139,6 +169,12 @@ export function rawRequest(port: number, data: string | Buffer, ms = 2000, later
   });
 }
 
-export function proxyRoute(upstream: string, extra: Record<string, unknown> = {}): GatehouseConfig['servers'][number]['routes'][number] {
-  return { match: { prefix: '/' }, action: { type: 'proxy', upstream, ...extra } } as GatehouseConfig['servers'][number]['routes'][number];
+export function proxyRoute(
+  upstream: string,
+  extra: Record<string, unknown> = {},
+): GatehouseConfig['servers'][number]['routes'][number] {
+  return {
+    match: { prefix: '/' },
+    action: { type: 'proxy', upstream, ...extra },
+  } as GatehouseConfig['servers'][number]['routes'][number];
 }

@@ -55,35 +55,61 @@ test('compile errors: unknown variables and auth subrequests to nowhere are name
     servers: [
       {
         listen: [{ port: 0 }],
-        routes: [{ match: { prefix: '/' }, authRequest: { uri: '/auth' }, action: { type: 'proxy', upstream: 'http://x$nope' } }],
+        routes: [
+          {
+            match: { prefix: '/' },
+            authRequest: { uri: '/auth' },
+            action: { type: 'proxy', upstream: 'http://x$nope' },
+          },
+        ],
       },
     ],
   });
-  assert.throws(() => compileConfig(cfg), (e: ConfigError) => {
-    assert.match(e.message, /servers\[0\]\.routes\[0\]: unknown variable "\$nope"/);
-    return true;
-  });
+  assert.throws(
+    () => compileConfig(cfg),
+    (e: ConfigError) => {
+      assert.match(e.message, /servers\[0\]\.routes\[0\]: unknown variable "\$nope"/);
+      return true;
+    },
+  );
 });
 
 test('a JSON syntax error names file, line and column', () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-'));
   const file = join(dir, 'bad.json');
   writeFileSync(file, '{\n  "servers": [\n    { "listen": [ ] ,, }\n  ]\n}\n');
-  assert.throws(() => readConfigFile(file), (e: ConfigError) => {
-    assert.match(e.message, /bad\.json:3:\d+/);
-    return true;
-  });
+  assert.throws(
+    () => readConfigFile(file),
+    (e: ConfigError) => {
+      assert.match(e.message, /bad\.json:3:\d+/);
+      return true;
+    },
+  );
 });
 
 test('`gatehouse check` exits 0 on a valid config and 1 naming the problem otherwise', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'gh-'));
   const good = join(dir, 'good.json');
   const bad = join(dir, 'bad.json');
-  writeFileSync(good, JSON.stringify({ servers: [{ listen: [{ port: 0 }], routes: [proxyRoute('http://127.0.0.1:9')] }] }));
-  writeFileSync(bad, JSON.stringify({ servers: [{ listen: [{ port: 0 }], routes: [{ match: { prefix: '/' } }] }] }));
+  writeFileSync(
+    good,
+    JSON.stringify({ servers: [{ listen: [{ port: 0 }], routes: [proxyRoute('http://127.0.0.1:9')] }] }),
+  );
+  writeFileSync(
+    bad,
+    JSON.stringify({ servers: [{ listen: [{ port: 0 }], routes: [{ match: { prefix: '/' } }] }] }),
+  );
   const run = (file: string) =>
     new Promise<{ code: number; out: string }>((resolve) => {
-      const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'check', '--config', file]);
+      const p = spawn(process.execPath, [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        CLI,
+        'check',
+        '--config',
+        file,
+      ]);
       let out = '';
       p.stdout.on('data', (c) => (out += c));
       p.stderr.on('data', (c) => (out += c));
@@ -100,7 +126,9 @@ test('`gatehouse check` exits 0 on a valid config and 1 naming the problem other
 test('reload during traffic loses no request; an invalid config is refused and the old one keeps serving', async (t) => {
   const a = await startUpstream((_q, res) => res.end('A'));
   const b = await startUpstream((_q, res) => res.end('B'));
-  const cfg = (url: string) => ({ servers: [{ listen: [{ address: '127.0.0.1', port: 0 }], routes: [proxyRoute(url)] }] });
+  const cfg = (url: string) => ({
+    servers: [{ listen: [{ address: '127.0.0.1', port: 0 }], routes: [proxyRoute(url)] }],
+  });
   const gh = await startEngine(cfg(a.url));
   t.after(async () => {
     await gh.close();
@@ -108,7 +136,9 @@ test('reload during traffic loses no request; an invalid config is refused and t
     await b.close();
   });
   // Reloads must keep the same listener: pin its port.
-  const pinned = { servers: [{ listen: [{ address: '127.0.0.1', port: gh.port }], routes: [proxyRoute(b.url)] }] };
+  const pinned = {
+    servers: [{ listen: [{ address: '127.0.0.1', port: gh.port }], routes: [proxyRoute(b.url)] }],
+  };
   const agent = new http.Agent({ keepAlive: true, maxSockets: 50 });
   let ok = 0;
   let failed = 0;
@@ -134,7 +164,17 @@ test('reload during traffic loses no request; an invalid config is refused and t
   await gh.gh.reload({ ...pinned, servers: [{ ...pinned.servers[0]!, routes: [proxyRoute(a.url)] }] });
   await new Promise((r) => setTimeout(r, 300));
   await gh.gh.reload(pinned);
-  await assert.rejects(gh.gh.reload({ servers: [{ listen: [{ port: gh.port }], routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: 'missing' } }] }] }), ConfigError);
+  await assert.rejects(
+    gh.gh.reload({
+      servers: [
+        {
+          listen: [{ port: gh.port }],
+          routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: 'missing' } }],
+        },
+      ],
+    }),
+    ConfigError,
+  );
   await new Promise((r) => setTimeout(r, 300));
   stop = true;
   await Promise.all(workers);
@@ -153,8 +193,18 @@ test('SIGTERM stops accepting, lets in-flight requests finish, then exits 0', as
   t.after(() => up.close());
   const dir = mkdtempSync(join(tmpdir(), 'gh-'));
   const file = join(dir, 'gh.json');
-  writeFileSync(file, JSON.stringify({ servers: [{ listen: [{ address: '127.0.0.1', port: 0 }], routes: [proxyRoute(up.url)] }], log: { level: 'info' } }));
-  const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  writeFileSync(
+    file,
+    JSON.stringify({
+      servers: [{ listen: [{ address: '127.0.0.1', port: 0 }], routes: [proxyRoute(up.url)] }],
+      log: { level: 'info' },
+    }),
+  );
+  const p = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   t.after(() => p.kill('SIGKILL'));
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -177,7 +227,10 @@ test('SIGTERM stops accepting, lets in-flight requests finish, then exits 0', as
 
 test('metrics and admin: /metrics, /healthz, /readyz on a loopback admin listener', async (t) => {
   const up = await startUpstream();
-  const gh = await startEngine({ servers: [{ routes: [{ ...proxyRoute(up.url), name: 'main' }] }], admin: { port: 0 } });
+  const gh = await startEngine({
+    servers: [{ routes: [{ ...proxyRoute(up.url), name: 'main' }] }],
+    admin: { port: 0 },
+  });
   t.after(async () => {
     await gh.close();
     await up.close();
@@ -190,7 +243,10 @@ test('metrics and admin: /metrics, /healthz, /readyz on a loopback admin listene
   const m = await request(base + '/metrics');
   assert.equal(m.status, 200);
   assert.match(m.text, /gatehouse_requests_total\{server="server0",route="main",status_class="2xx"\} 2/);
-  assert.match(m.text, /gatehouse_request_duration_seconds_bucket\{le="\+Inf",server="server0",route="main",status_class="2xx"\} 2/);
+  assert.match(
+    m.text,
+    /gatehouse_request_duration_seconds_bucket\{le="\+Inf",server="server0",route="main",status_class="2xx"\} 2/,
+  );
   assert.match(m.text, /gatehouse_open_connections/);
   assert.equal((await request(base + '/healthz')).status, 200);
   assert.equal(JSON.parse((await request(base + '/readyz')).text).status, 'ready');

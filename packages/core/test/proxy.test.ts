@@ -28,7 +28,10 @@ test('Host is preserved or templated when the route says so', async (t) => {
       {
         routes: [
           { match: { prefix: '/keep' }, action: { type: 'proxy', upstream: up.url, host: 'preserve' } },
-          { match: { prefix: '/tpl' }, action: { type: 'proxy', upstream: up.url, host: { template: 'api.$host' } } },
+          {
+            match: { prefix: '/tpl' },
+            action: { type: 'proxy', upstream: up.url, host: { template: 'api.$host' } },
+          },
         ],
       },
     ],
@@ -104,7 +107,10 @@ test('Content-Length and chunked framing are preserved in both directions', asyn
     await gh.close();
     await up.close();
   });
-  const withLength = await rawRequest(gh.port, 'POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello');
+  const withLength = await rawRequest(
+    gh.port,
+    'POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello',
+  );
   assert.match(withLength, /content-length: 5/i);
   assert.doesNotMatch(withLength, /transfer-encoding/i);
   assert.equal(up.seen[0]!.headers['content-length'], '5');
@@ -173,7 +179,11 @@ test('Expect: 100-continue gets a 100 from the proxy, then the body flows; over 
     await up.close();
   });
   const ok = await new Promise<string>((resolve, reject) => {
-    const req = http.request(gh.url + '/', { method: 'PUT', agent: false, headers: { expect: '100-continue', 'content-length': '10' } });
+    const req = http.request(gh.url + '/', {
+      method: 'PUT',
+      agent: false,
+      headers: { expect: '100-continue', 'content-length': '10' },
+    });
     req.on('continue', () => req.end('0123456789'));
     req.on('response', (res) => {
       let s = '';
@@ -184,7 +194,11 @@ test('Expect: 100-continue gets a 100 from the proxy, then the body flows; over 
   });
   assert.equal(ok, '200 got 10');
   assert.equal(up.seen[0]!.headers.expect, undefined);
-  const tooBig = await rawRequest(gh.port, 'PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n', 1500);
+  const tooBig = await rawRequest(
+    gh.port,
+    'PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n',
+    1500,
+  );
   assert.match(tooBig, /^HTTP\/1\.1 413/);
   assert.doesNotMatch(tooBig, /100 Continue/);
   assert.match(tooBig, /"error":"payload_too_large"/);
@@ -194,13 +208,21 @@ test('X-Forwarded-*, Via and Forwarded follow the header policy', async (t) => {
   const up = await startUpstream();
   const gh = await startEngine({
     servers: [{ routes: [proxyRoute(up.url)] }],
-    headers: { xForwardedFor: 'append', xForwardedProto: 'set', xForwardedHost: 'replace', via: 'gatehouse', forwarded: true },
+    headers: {
+      xForwardedFor: 'append',
+      xForwardedProto: 'set',
+      xForwardedHost: 'replace',
+      via: 'gatehouse',
+      forwarded: true,
+    },
   });
   t.after(async () => {
     await gh.close();
     await up.close();
   });
-  const r = await request(gh.url + '/', { headers: { 'x-forwarded-for': '10.0.0.1', 'x-forwarded-host': 'spoofed', host: 'front.example' } });
+  const r = await request(gh.url + '/', {
+    headers: { 'x-forwarded-for': '10.0.0.1', 'x-forwarded-host': 'spoofed', host: 'front.example' },
+  });
   const h = up.seen[0]!.headers;
   assert.equal(h['x-forwarded-for'], '10.0.0.1, 127.0.0.1');
   assert.equal(h['x-forwarded-proto'], 'http');
@@ -234,7 +256,11 @@ test('route setHeaders: values are templates and an empty value removes the head
   await request(gh.url + '/p%61th?a=1', { headers: { 'x-client-cert': 'forged', 'x-user': '' } });
   const h = up.seen[0]!.headers;
   assert.equal(h['x-uri'], '/path|a=1|GET');
-  assert.equal(h['x-client-cert'], undefined, 'a client-sent copy is dropped and the empty value is not sent');
+  assert.equal(
+    h['x-client-cert'],
+    undefined,
+    'a client-sent copy is dropped and the empty value is not sent',
+  );
   assert.equal(h['x-user'], undefined);
 });
 
@@ -248,8 +274,14 @@ test('error bodies: 404 no route, 502 refused, 504 timeout, 413 body too large, 
     servers: [
       {
         routes: [
-          { match: { prefix: '/refused' }, action: { type: 'proxy', upstream: `http://127.0.0.1:${deadPort}` } },
-          { match: { prefix: '/slow' }, action: { type: 'proxy', upstream: slow.url, options: { readTimeoutMs: 300 } } },
+          {
+            match: { prefix: '/refused' },
+            action: { type: 'proxy', upstream: `http://127.0.0.1:${deadPort}` },
+          },
+          {
+            match: { prefix: '/slow' },
+            action: { type: 'proxy', upstream: slow.url, options: { readTimeoutMs: 300 } },
+          },
           { match: { prefix: '/small' }, action: { type: 'proxy', upstream: slow.url }, maxBodySize: 4 },
         ],
       },
@@ -262,7 +294,11 @@ test('error bodies: 404 no route, 502 refused, 504 timeout, 413 body too large, 
   });
   const notFound = await request(gh.url + '/nothing');
   assert.equal(notFound.status, 404);
-  assert.deepEqual(JSON.parse(notFound.text), { error: 'not_found', message: 'no route matches this request', status: 404 });
+  assert.deepEqual(JSON.parse(notFound.text), {
+    error: 'not_found',
+    message: 'no route matches this request',
+    status: 404,
+  });
   const refused = await request(gh.url + '/refused');
   assert.equal(refused.status, 502);
   assert.equal(JSON.parse(refused.text).error, 'upstream_connect_failed');
@@ -278,7 +314,10 @@ test('error bodies: 404 no route, 502 refused, 504 timeout, 413 body too large, 
   assert.match(bad, /"error":"invalid_target"/);
   // The access log names the cause.
   await new Promise((r) => setTimeout(r, 50));
-  const causes = gh.logs.map((l) => JSON.parse(l)).filter((l) => 'uri' in l).map((l) => `${l.status} ${l.error}`);
+  const causes = gh.logs
+    .map((l) => JSON.parse(l))
+    .filter((l) => 'uri' in l)
+    .map((l) => `${l.status} ${l.error}`);
   assert.ok(causes.includes('502 upstream_connect_failed'), causes.join(','));
   assert.ok(causes.includes('504 upstream_timeout'));
   assert.ok(causes.includes('413 payload_too_large'));
@@ -292,11 +331,15 @@ test('chunked body over the limit is cut with 413 without reading it all', async
     await up.close();
   });
   const reply = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = http.request(gh.url + '/', { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-      let s = '';
-      res.on('data', (c) => (s += c));
-      res.on('end', () => resolve({ status: res.statusCode!, body: s }));
-    });
+    const req = http.request(
+      gh.url + '/',
+      { method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } },
+      (res) => {
+        let s = '';
+        res.on('data', (c) => (s += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: s }));
+      },
+    );
     req.on('error', () => undefined);
     const chunk = Buffer.alloc(512, 'x');
     let n = 0;
@@ -377,7 +420,10 @@ test('absolute-form targets are forwarded in origin form with the target authori
     await gh.close();
     await up.close();
   });
-  const raw = await rawRequest(gh.port, 'GET http://other.example/x?y=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  const raw = await rawRequest(
+    gh.port,
+    'GET http://other.example/x?y=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+  );
   assert.match(raw, /^HTTP\/1\.1 200/);
   assert.equal(up.seen[0]!.url, '/x?y=1');
 });

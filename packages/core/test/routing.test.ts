@@ -85,7 +85,13 @@ test('parseTarget: $uri is decoded and normalised; the raw path is kept; ambiguo
     assert.ok(typeof p === 'object', `${t} → ${String(p)}`);
     return p;
   };
-  assert.deepEqual(ok('/a/b?x=1'), { rawPath: '/a/b', args: 'x=1', hasQuery: true, uri: '/a/b', cleanPath: '/a/b' });
+  assert.deepEqual(ok('/a/b?x=1'), {
+    rawPath: '/a/b',
+    args: 'x=1',
+    hasQuery: true,
+    uri: '/a/b',
+    cleanPath: '/a/b',
+  });
   assert.equal(ok('/a/./b/../c').uri, '/a/c');
   assert.equal(ok('//a///b').uri, '/a/b');
   assert.equal(ok('/%76ideo').uri, '/video');
@@ -134,17 +140,49 @@ test('rewrite phase: server-level if + rewrite last, location rewrite, set, retu
     servers: [
       {
         rewrite: [
-          { type: 'if', condition: { type: 'truthy', value: '$http_x_ms_version' }, then: [{ type: 'rewrite', regex: '^(.*)$', replacement: '/storage$1', flag: 'last' }] },
-          { type: 'if', condition: { type: 'matches', value: '$uri', regex: '^/v2*.' }, then: [{ type: 'rewrite', regex: '^(.*)$', replacement: '/registry$1', flag: 'last' }] },
+          {
+            type: 'if',
+            condition: { type: 'truthy', value: '$http_x_ms_version' },
+            then: [{ type: 'rewrite', regex: '^(.*)$', replacement: '/storage$1', flag: 'last' }],
+          },
+          {
+            type: 'if',
+            condition: { type: 'matches', value: '$uri', regex: '^/v2*.' },
+            then: [{ type: 'rewrite', regex: '^(.*)$', replacement: '/registry$1', flag: 'last' }],
+          },
         ],
         routes: [
-          { match: { regex: '^/registry/(.*)' }, action: { type: 'proxy', upstream: `${up.url}$request_uri`, target: 'url' }, rewrite: [{ type: 'set', variable: 'tag', value: 'reg:$1' }] },
-          { match: { regex: '^/storage/(.*)' }, action: { type: 'proxy', upstream: `${up.url}/blob/$1`, target: 'url' } },
-          { match: { prefix: '/old/' }, rewrite: [{ type: 'rewrite', regex: '^/old/(.*)$', replacement: '/new/$1', flag: 'last' }], action: { type: 'return', status: 500 } },
+          {
+            match: { regex: '^/registry/(.*)' },
+            action: { type: 'proxy', upstream: `${up.url}$request_uri`, target: 'url' },
+            rewrite: [{ type: 'set', variable: 'tag', value: 'reg:$1' }],
+          },
+          {
+            match: { regex: '^/storage/(.*)' },
+            action: { type: 'proxy', upstream: `${up.url}/blob/$1`, target: 'url' },
+          },
+          {
+            match: { prefix: '/old/' },
+            rewrite: [{ type: 'rewrite', regex: '^/old/(.*)$', replacement: '/new/$1', flag: 'last' }],
+            action: { type: 'return', status: 500 },
+          },
           { match: { prefix: '/new/' }, action: { type: 'proxy', upstream: up.url } },
-          { match: { exact: '/moved' }, rewrite: [{ type: 'rewrite', regex: '.*', replacement: 'https://example.com/there', flag: 'permanent' }], action: { type: 'return', status: 500 } },
-          { match: { exact: '/teapot' }, action: { type: 'return', status: 418, body: 'short and stout $arg_x' } },
-          { match: { exact: '/loop' }, rewrite: [{ type: 'rewrite', regex: '.*', replacement: '/loop', flag: 'last' }], action: { type: 'return', status: 200 } },
+          {
+            match: { exact: '/moved' },
+            rewrite: [
+              { type: 'rewrite', regex: '.*', replacement: 'https://example.com/there', flag: 'permanent' },
+            ],
+            action: { type: 'return', status: 500 },
+          },
+          {
+            match: { exact: '/teapot' },
+            action: { type: 'return', status: 418, body: 'short and stout $arg_x' },
+          },
+          {
+            match: { exact: '/loop' },
+            rewrite: [{ type: 'rewrite', regex: '.*', replacement: '/loop', flag: 'last' }],
+            action: { type: 'return', status: 200 },
+          },
           { match: { exact: '/auth' }, internal: true, action: { type: 'return', status: 204 } },
         ],
       },
@@ -155,10 +193,21 @@ test('rewrite phase: server-level if + rewrite last, location rewrite, set, retu
     await up.close();
   });
   assert.equal((await request(gh.url + '/video?x=%2F')).status, 200);
-  assert.equal(up.seen.at(-1)!.url, '/video?x=%2F', 'the raw request URI goes upstream, not the rewritten one');
-  assert.equal((await request(gh.url + '/account/c/b?sig=1', { headers: { 'x-ms-version': '2020' } })).status, 200);
+  assert.equal(
+    up.seen.at(-1)!.url,
+    '/video?x=%2F',
+    'the raw request URI goes upstream, not the rewritten one',
+  );
+  assert.equal(
+    (await request(gh.url + '/account/c/b?sig=1', { headers: { 'x-ms-version': '2020' } })).status,
+    200,
+  );
   assert.equal(up.seen.at(-1)!.url, '/blob/account/c/b', 'captured remainder in a variable proxy URL');
-  assert.equal((await request(gh.url + '/account', { headers: { 'x-ms-version': '0' } })).status, 404, '"0" is false');
+  assert.equal(
+    (await request(gh.url + '/account', { headers: { 'x-ms-version': '0' } })).status,
+    404,
+    '"0" is false',
+  );
   assert.equal((await request(gh.url + '/old/thing?q=1')).status, 200);
   assert.equal(up.seen.at(-1)!.url, '/new/thing?q=1', 'a rewritten URI is sent normalised with its args');
   const moved = await request(gh.url + '/moved');
@@ -168,18 +217,46 @@ test('rewrite phase: server-level if + rewrite last, location rewrite, set, retu
   assert.equal(tea.status, 418);
   assert.equal(tea.text, 'short and stout 1');
   assert.equal((await request(gh.url + '/loop')).status, 500);
-  assert.equal((await request(gh.url + '/auth')).status, 404, 'internal locations are not reachable from outside');
-  assert.match(await rawRequest(gh.port, 'GET /V2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'), /^HTTP\/1\.1 404/);
+  assert.equal(
+    (await request(gh.url + '/auth')).status,
+    404,
+    'internal locations are not reachable from outside',
+  );
+  assert.match(
+    await rawRequest(gh.port, 'GET /V2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    /^HTTP\/1\.1 404/,
+  );
 });
 
 test('maps are evaluated lazily per request and may use other variables', async (t) => {
   const up = await startUpstream();
   const gh = await startEngine({
     maps: [
-      { source: '$http_authorization', variable: 'auth', entries: [{ key: '', value: 'fallback-token' }], default: '$http_authorization' },
-      { source: '$uri', variable: 'kind', regexEntries: [{ regex: '^/img/(.*)', value: 'image:$1' }], default: 'other' },
+      {
+        source: '$http_authorization',
+        variable: 'auth',
+        entries: [{ key: '', value: 'fallback-token' }],
+        default: '$http_authorization',
+      },
+      {
+        source: '$uri',
+        variable: 'kind',
+        regexEntries: [{ regex: '^/img/(.*)', value: 'image:$1' }],
+        default: 'other',
+      },
     ],
-    servers: [{ routes: [proxyRoute(up.url, { setHeaders: [{ name: 'authorization', value: '$auth' }, { name: 'x-kind', value: '$kind' }] })] }],
+    servers: [
+      {
+        routes: [
+          proxyRoute(up.url, {
+            setHeaders: [
+              { name: 'authorization', value: '$auth' },
+              { name: 'x-kind', value: '$kind' },
+            ],
+          }),
+        ],
+      },
+    ],
   });
   t.after(async () => {
     await gh.close();
@@ -208,19 +285,35 @@ test('auth_request: 2xx allows and sets variables from the subrequest response, 
   });
   const up = await startUpstream();
   const gh = await startEngine({
-    maps: [{ source: '$http_authorization', variable: 'auth', entries: [{ key: '', value: '$token' }], default: '$http_authorization' }],
+    maps: [
+      {
+        source: '$http_authorization',
+        variable: 'auth',
+        entries: [{ key: '', value: '$token' }],
+        default: '$http_authorization',
+      },
+    ],
     servers: [
       {
         routes: [
           {
             match: { regex: '^/devices' },
             authRequest: { uri: '/auth', set: [{ variable: 'token', value: '$upstream_http_x_token' }] },
-            action: { type: 'proxy', upstream: up.url, setHeaders: [{ name: 'authorization', value: '$auth' }] },
+            action: {
+              type: 'proxy',
+              upstream: up.url,
+              setHeaders: [{ name: 'authorization', value: '$auth' }],
+            },
           },
           {
             match: { exact: '/auth' },
             internal: true,
-            action: { type: 'proxy', upstream: `${tokens.url}/token`, target: 'url', cache: { key: 'token', validMs: 60_000 } },
+            action: {
+              type: 'proxy',
+              upstream: `${tokens.url}/token`,
+              target: 'url',
+              cache: { key: 'token', validMs: 60_000 },
+            },
           },
         ],
       },
@@ -251,7 +344,11 @@ test('auth_request denial is passed through and the upstream is never called', a
     servers: [
       {
         routes: [
-          { match: { prefix: '/' }, authRequest: { uri: '/auth' }, action: { type: 'proxy', upstream: up.url } },
+          {
+            match: { prefix: '/' },
+            authRequest: { uri: '/auth' },
+            action: { type: 'proxy', upstream: up.url },
+          },
           { match: { exact: '/auth' }, internal: true, action: { type: 'proxy', upstream: deny.url } },
         ],
       },

@@ -34,75 +34,102 @@ function pump(w: NodeJS.WritableStream & { destroyed?: boolean }, total: number,
   go();
 }
 
-test('1 GiB up and 1 GiB down stream through with the proxy RSS growing less than 64 MiB', { timeout: 120_000 }, async (t) => {
-  const upstream = http.createServer((req, res) => {
-    if (req.method === 'POST') {
-      let n = 0;
-      req.on('data', (c: Buffer) => (n += c.length));
-      req.on('end', () => res.end(String(n)));
-      return;
-    }
-    res.writeHead(200, { 'content-length': String(GiB) });
-    pump(res, GiB, () => res.end());
-  });
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
-  t.after(() => {
-    upstream.closeAllConnections();
-    upstream.close();
-  });
-  const upPort = (upstream.address() as AddressInfo).port;
-  const dir = mkdtempSync(join(tmpdir(), 'gh-stream-'));
-  const file = join(dir, 'gh.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      servers: [{ listen: [{ address: '127.0.0.1', port: 0 }], routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: `http://127.0.0.1:${upPort}` } }] }],
-      limits: { requestTimeoutMs: 0 },
-      log: { level: 'info' },
-    }),
-  );
-  const proc = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file], { stdio: ['ignore', 'pipe', 'inherit'] });
-  t.after(() => proc.kill('SIGKILL'));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (c) => {
-      out += c;
-      const m = /"port":(\d+).*"msg":"listening"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    proc.on('exit', () => reject(new Error(out)));
-  });
-  // Warm up, then take the baseline.
-  await new Promise<void>((resolve) => http.get(`http://127.0.0.1:${port}/`, { agent: false, headers: { range: 'x' } }, (res) => res.destroy() && resolve()).on('error', () => resolve()));
-  await new Promise((r) => setTimeout(r, 200));
-  const base = rssOf(proc.pid!);
-  let peak = base;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssOf(proc.pid!))), 50);
-  t.after(() => clearInterval(sampler));
-
-  const received = await new Promise<string>((resolve, reject) => {
-    const req = http.request(`http://127.0.0.1:${port}/upload`, { method: 'POST', agent: false, headers: { 'content-length': String(GiB) } }, (res) => {
-      let s = '';
-      res.on('data', (c) => (s += c));
-      res.on('end', () => resolve(s));
-    });
-    req.on('error', reject);
-    pump(req, GiB, () => req.end());
-  });
-  assert.equal(received, String(GiB));
-
-  const downloaded = await new Promise<number>((resolve, reject) => {
-    http
-      .get(`http://127.0.0.1:${port}/download`, { agent: false }, (res) => {
+test(
+  '1 GiB up and 1 GiB down stream through with the proxy RSS growing less than 64 MiB',
+  { timeout: 120_000 },
+  async (t) => {
+    const upstream = http.createServer((req, res) => {
+      if (req.method === 'POST') {
         let n = 0;
-        res.on('data', (c: Buffer) => (n += c.length));
-        res.on('end', () => resolve(n));
-        res.on('error', reject);
-      })
-      .on('error', reject);
-  });
-  assert.equal(downloaded, GiB);
-  clearInterval(sampler);
-  const growth = peak - base;
-  assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
-});
+        req.on('data', (c: Buffer) => (n += c.length));
+        req.on('end', () => res.end(String(n)));
+        return;
+      }
+      res.writeHead(200, { 'content-length': String(GiB) });
+      pump(res, GiB, () => res.end());
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    t.after(() => {
+      upstream.closeAllConnections();
+      upstream.close();
+    });
+    const upPort = (upstream.address() as AddressInfo).port;
+    const dir = mkdtempSync(join(tmpdir(), 'gh-stream-'));
+    const file = join(dir, 'gh.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        servers: [
+          {
+            listen: [{ address: '127.0.0.1', port: 0 }],
+            routes: [
+              { match: { prefix: '/' }, action: { type: 'proxy', upstream: `http://127.0.0.1:${upPort}` } },
+            ],
+          },
+        ],
+        limits: { requestTimeoutMs: 0 },
+        log: { level: 'info' },
+      }),
+    );
+    const proc = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    t.after(() => proc.kill('SIGKILL'));
+    const port = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      proc.stdout.on('data', (c) => {
+        out += c;
+        const m = /"port":(\d+).*"msg":"listening"/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      proc.on('exit', () => reject(new Error(out)));
+    });
+    // Warm up, then take the baseline.
+    await new Promise<void>((resolve) =>
+      http
+        .get(
+          `http://127.0.0.1:${port}/`,
+          { agent: false, headers: { range: 'x' } },
+          (res) => res.destroy() && resolve(),
+        )
+        .on('error', () => resolve()),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const base = rssOf(proc.pid!);
+    let peak = base;
+    const sampler = setInterval(() => (peak = Math.max(peak, rssOf(proc.pid!))), 50);
+    t.after(() => clearInterval(sampler));
+
+    const received = await new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        `http://127.0.0.1:${port}/upload`,
+        { method: 'POST', agent: false, headers: { 'content-length': String(GiB) } },
+        (res) => {
+          let s = '';
+          res.on('data', (c) => (s += c));
+          res.on('end', () => resolve(s));
+        },
+      );
+      req.on('error', reject);
+      pump(req, GiB, () => req.end());
+    });
+    assert.equal(received, String(GiB));
+
+    const downloaded = await new Promise<number>((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${port}/download`, { agent: false }, (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => (n += c.length));
+          res.on('end', () => resolve(n));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    assert.equal(downloaded, GiB);
+    clearInterval(sampler);
+    const growth = peak - base;
+    assert.ok(growth < 64 * 1024 * 1024, `RSS grew by ${(growth / 1048576).toFixed(1)} MiB`);
+  },
+);

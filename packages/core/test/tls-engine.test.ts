@@ -342,31 +342,28 @@ test('reload() with new TLS settings swaps the certificate without closing the l
   }
 });
 
-test(
-  'reload() that turns client certificates on makes new handshakes request one',
-  async () => {
-    const config = (mode: 'off' | 'required'): GatehouseConfig => ({
-      log: { level: 'error' },
-      servers: [
-        tlsServer({
-          certificate: { cert: pki.server.chainPem, key: pki.server.keyPem },
-          clientCertificate: { mode, caFile: pki.caFile },
-        }),
-      ] as GatehouseConfig['servers'],
-    });
-    const engine = await startEngine(config('off'));
-    const port = tlsPort(engine);
-    try {
-      assert.equal((await httpsGet(port)).status, 200);
-      await engine.gh.reload(config('required'));
-      assert.equal((await httpsGet(port)).status, 400, 'no certificate: 400');
-      const withCert = await httpsGet(port, { cert: pki.client.chainPem, key: pki.client.keyPem });
-      assert.equal(withCert.status, 200, `with a certificate: ${withCert.text}`);
-    } finally {
-      await engine.close();
-    }
-  },
-);
+test('reload() that turns client certificates on makes new handshakes request one', async () => {
+  const config = (mode: 'off' | 'required'): GatehouseConfig => ({
+    log: { level: 'error' },
+    servers: [
+      tlsServer({
+        certificate: { cert: pki.server.chainPem, key: pki.server.keyPem },
+        clientCertificate: { mode, caFile: pki.caFile },
+      }),
+    ] as GatehouseConfig['servers'],
+  });
+  const engine = await startEngine(config('off'));
+  const port = tlsPort(engine);
+  try {
+    assert.equal((await httpsGet(port)).status, 200);
+    await engine.gh.reload(config('required'));
+    assert.equal((await httpsGet(port)).status, 400, 'no certificate: 400');
+    const withCert = await httpsGet(port, { cert: pki.client.chainPem, key: pki.client.keyPem });
+    assert.equal(withCert.status, 200, `with a certificate: ${withCert.text}`);
+  } finally {
+    await engine.close();
+  }
+});
 
 test('SNI selects the certificate by server name; unknown names and no SNI get the default', async () => {
   const a = pki.issue('sni-a', { commonName: 'a.test', dnsNames: ['a.test'] });
@@ -405,31 +402,28 @@ test('SNI selects the certificate by server name; unknown names and no SNI get t
   }
 });
 
-test(
-  'two servers sharing a TLS port each present their own certificate by SNI (nginx server blocks)',
-  async () => {
-    const a = pki.issue('vh-a', { commonName: 'a.test', dnsNames: ['a.test'] });
-    const b = pki.issue('vh-b', { commonName: 'b.test', dnsNames: ['b.test'] });
-    const engine = await startEngine({
-      log: { level: 'error' },
-      servers: [
-        tlsServer({ certificate: { cert: a.chainPem, key: a.keyPem } }, [okRoute], {
-          serverNames: ['a.test'],
-        }),
-        tlsServer({ certificate: { cert: b.chainPem, key: b.keyPem } }, [okRoute], {
-          serverNames: ['b.test'],
-        }),
-      ],
-    });
-    const port = tlsPort(engine);
-    try {
-      assert.equal(await peerSerial(port, { servername: 'a.test' }), serialOf(a));
-      assert.equal(await peerSerial(port, { servername: 'b.test' }), serialOf(b));
-    } finally {
-      await engine.close();
-    }
-  },
-);
+test('two servers sharing a TLS port each present their own certificate by SNI (nginx server blocks)', async () => {
+  const a = pki.issue('vh-a', { commonName: 'a.test', dnsNames: ['a.test'] });
+  const b = pki.issue('vh-b', { commonName: 'b.test', dnsNames: ['b.test'] });
+  const engine = await startEngine({
+    log: { level: 'error' },
+    servers: [
+      tlsServer({ certificate: { cert: a.chainPem, key: a.keyPem } }, [okRoute], {
+        serverNames: ['a.test'],
+      }),
+      tlsServer({ certificate: { cert: b.chainPem, key: b.keyPem } }, [okRoute], {
+        serverNames: ['b.test'],
+      }),
+    ],
+  });
+  const port = tlsPort(engine);
+  try {
+    assert.equal(await peerSerial(port, { servername: 'a.test' }), serialOf(a));
+    assert.equal(await peerSerial(port, { servername: 'b.test' }), serialOf(b));
+  } finally {
+    await engine.close();
+  }
+});
 
 test('client-certificate modes behave as nginx; $ssl_client_escaped_cert reaches the upstream only with a certificate', async () => {
   const other = createCertificateAuthority({ commonName: 'Other CA', keyBits: 2048 });

@@ -171,39 +171,36 @@ test('untrusted and self-signed upstreams: 502 naming the cause, unless trusted 
   }
 });
 
-test(
-  'routes to one origin with different upstream TLS settings each use their own',
-  async () => {
-    const up = await startTlsUpstream({
-      cert: pki.server.chainPem,
-      key: pki.server.keyPem,
-      ca: pki.ca.certPem,
-      requestCert: true,
-      // Ask for a client certificate but accept connections without one: each route's own settings show.
-      rejectUnauthorized: false,
-    });
-    const base = `https://127.0.0.1:${up.port}`;
-    const engine = await engineFor({
-      mtls: {
-        url: base,
-        tls: { caFile: pki.caFile, certFile: pki.client.certFile, keyFile: pki.client.keyFile },
-      },
-      plain: { url: base, tls: { caFile: pki.caFile } },
-      noverify: { url: base, tls: { verify: false, name: 'nothing-matches' } },
-    });
-    try {
-      assert.equal((await request(`${engine.url}/mtls/x`)).text, 'tls /mtls/x client=test-client sni=-');
-      assert.equal((await request(`${engine.url}/plain/x`)).text, 'tls /plain/x client= sni=-');
-      assert.equal(
-        (await request(`${engine.url}/noverify/x`)).text,
-        'tls /noverify/x client= sni=nothing-matches',
-      );
-    } finally {
-      await engine.close();
-      await up.close();
-    }
-  },
-);
+test('routes to one origin with different upstream TLS settings each use their own', async () => {
+  const up = await startTlsUpstream({
+    cert: pki.server.chainPem,
+    key: pki.server.keyPem,
+    ca: pki.ca.certPem,
+    requestCert: true,
+    // Ask for a client certificate but accept connections without one: each route's own settings show.
+    rejectUnauthorized: false,
+  });
+  const base = `https://127.0.0.1:${up.port}`;
+  const engine = await engineFor({
+    mtls: {
+      url: base,
+      tls: { caFile: pki.caFile, certFile: pki.client.certFile, keyFile: pki.client.keyFile },
+    },
+    plain: { url: base, tls: { caFile: pki.caFile } },
+    noverify: { url: base, tls: { verify: false, name: 'nothing-matches' } },
+  });
+  try {
+    assert.equal((await request(`${engine.url}/mtls/x`)).text, 'tls /mtls/x client=test-client sni=-');
+    assert.equal((await request(`${engine.url}/plain/x`)).text, 'tls /plain/x client= sni=-');
+    assert.equal(
+      (await request(`${engine.url}/noverify/x`)).text,
+      'tls /noverify/x client= sni=nothing-matches',
+    );
+  } finally {
+    await engine.close();
+    await up.close();
+  }
+});
 
 interface Proxy {
   url: string;

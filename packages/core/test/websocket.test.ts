@@ -8,7 +8,10 @@ import { startEngine } from './helpers.js';
 
 async function wsUpstream(onConnection?: (ws: WebSocket, req: http.IncomingMessage) => void) {
   const server = http.createServer((_q, res) => res.end('not a websocket'));
-  const wss = new WebSocketServer({ server, handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false) });
+  const wss = new WebSocketServer({
+    server,
+    handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
+  });
   const requests: http.IncomingMessage[] = [];
   wss.on('connection', (ws, req) => {
     requests.push(req);
@@ -42,7 +45,20 @@ function open(url: string, protocols?: string[]): Promise<WebSocket> {
 test('WebSocket echo through the proxy, with subprotocol and headers relayed', async (t) => {
   const up = await wsUpstream();
   const gh = await startEngine({
-    servers: [{ routes: [{ match: { regex: '^/.iothub/websocket' }, action: { type: 'proxy', upstream: up.url, setHeaders: [{ name: 'authorization', value: 'token-x' }] } }] }],
+    servers: [
+      {
+        routes: [
+          {
+            match: { regex: '^/.iothub/websocket' },
+            action: {
+              type: 'proxy',
+              upstream: up.url,
+              setHeaders: [{ name: 'authorization', value: 'token-x' }],
+            },
+          },
+        ],
+      },
+    ],
   });
   t.after(async () => {
     await gh.close();
@@ -74,7 +90,9 @@ test('WebSocket echo through the proxy, with subprotocol and headers relayed', a
 
 test('upstream close propagates to the client; unknown route gets 404 on upgrade', async (t) => {
   const up = await wsUpstream((ws) => setTimeout(() => ws.close(4001, 'bye'), 50));
-  const gh = await startEngine({ servers: [{ routes: [{ match: { prefix: '/ws' }, action: { type: 'proxy', upstream: up.url } }] }] });
+  const gh = await startEngine({
+    servers: [{ routes: [{ match: { prefix: '/ws' }, action: { type: 'proxy', upstream: up.url } }] }],
+  });
   t.after(async () => {
     await gh.close();
     await up.close();
@@ -88,7 +106,16 @@ test('upstream close propagates to the client; unknown route gets 404 on upgrade
 test('an idle tunnel is closed after the route read timeout', async (t) => {
   const up = await wsUpstream(() => undefined);
   const gh = await startEngine({
-    servers: [{ routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: up.url, options: { readTimeoutMs: 300 } } }] }],
+    servers: [
+      {
+        routes: [
+          {
+            match: { prefix: '/' },
+            action: { type: 'proxy', upstream: up.url, options: { readTimeoutMs: 300 } },
+          },
+        ],
+      },
+    ],
   });
   t.after(async () => {
     await gh.close();
@@ -108,7 +135,16 @@ test('an upgrade refused by the upstream is relayed as the upstream answered it'
   });
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
   const gh = await startEngine({
-    servers: [{ routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: `http://127.0.0.1:${(plain.address() as AddressInfo).port}` } }] }],
+    servers: [
+      {
+        routes: [
+          {
+            match: { prefix: '/' },
+            action: { type: 'proxy', upstream: `http://127.0.0.1:${(plain.address() as AddressInfo).port}` },
+          },
+        ],
+      },
+    ],
   });
   t.after(async () => {
     await gh.close();

@@ -36,7 +36,9 @@ export async function startAdminServer(config: AdminConfig, engine: Gatehouse): 
     if (path === '/readyz') {
       const ready = engine.addresses().length > 0 && !engine.isClosing;
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ status: ready ? 'ready' : 'not_ready', generation: engine.snapshot.generation }));
+      return void res.end(
+        JSON.stringify({ status: ready ? 'ready' : 'not_ready', generation: engine.snapshot.generation }),
+      );
     }
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'not_found', status: 404 }));

@@ -68,7 +68,10 @@ async function serve(args: string[]): Promise<number> {
     try {
       config = readConfigFile(path);
     } catch (err) {
-      engine.logger.error({ err: { message: (err as Error).message } }, 'configuration rejected; keeping the running one');
+      engine.logger.error(
+        { err: { message: (err as Error).message } },
+        'configuration rejected; keeping the running one',
+      );
       engine.metrics.reloads.inc({ result: 'failure' });
       return;
     }
@@ -94,7 +97,11 @@ async function pluginPipeline(config: GatehouseConfig, baseDir: string, engine: 
     config: config.plugins!.config ?? {},
     logger: engine.logger,
   });
-  return createPluginPipeline({ plugins, logger: engine.logger, hookTimeoutMs: config.plugins!.hookTimeoutMs });
+  return createPluginPipeline({
+    plugins,
+    logger: engine.logger,
+    hookTimeoutMs: config.plugins!.hookTimeoutMs,
+  });
 }
 
 function check(args: string[]): number {
@@ -106,11 +113,16 @@ function check(args: string[]): number {
   try {
     const snap = compileConfig(validateConfig(readConfigFile(resolve(file)), file), file);
     for (const s of snap.servers) {
-      const listen = s.listen.map((l) => `${l.tls ? 'https' : 'http'}://${l.address ?? '127.0.0.1'}:${l.port}`).join(', ');
+      const listen = s.listen
+        .map((l) => `${l.tls ? 'https' : 'http'}://${l.address ?? '127.0.0.1'}:${l.port}`)
+        .join(', ');
       console.log(`server ${s.name} on ${listen}`);
       for (const r of s.routes) {
         const a = r.action;
-        const to = a.type === 'return' ? `return ${a.status}` : `proxy ${a.upstream?.origin ?? a.upstreamTemplate?.source} (${a.target})`;
+        const to =
+          a.type === 'return'
+            ? `return ${a.status}`
+            : `proxy ${a.upstream?.origin ?? a.upstreamTemplate?.source} (${a.target})`;
         console.log(`  ${r.internal ? '(internal) ' : ''}${r.name} -> ${to}`);
       }
     }
@@ -134,7 +146,11 @@ async function demo(args: string[]): Promise<number> {
           routes: [
             { name: 'hello', match: { exact: '/hello' }, action: { type: 'proxy', upstream: 'demo' } },
             { name: 'api', match: { basePath: '/api' }, action: { type: 'proxy', upstream: 'demo-echo' } },
-            { name: 'teapot', match: { exact: '/teapot' }, action: { type: 'return', status: 418, body: "I'm a teapot\n" } },
+            {
+              name: 'teapot',
+              match: { exact: '/teapot' },
+              action: { type: 'return', status: 418, body: "I'm a teapot\n" },
+            },
           ],
         },
       ],

@@ -166,7 +166,8 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
       router,
       routes,
       limits: { ...limits, ...stripUndefined(s.limits) },
-      addResponseHeaders: guard(`${path}.addResponseHeaders`, () => compileHeaders(s.addResponseHeaders, scope)) ?? [],
+      addResponseHeaders:
+        guard(`${path}.addResponseHeaders`, () => compileHeaders(s.addResponseHeaders, scope)) ?? [],
     };
     return compiled;
   });
@@ -265,12 +266,17 @@ function buildScope(config: GatehouseConfig, problems: ConfigProblem[]): Variabl
 }
 
 function compileHeaders(headers: HeaderSet[] | undefined, scope: VariableScope): CompiledHeader[] {
-  return (headers ?? []).map((h) => ({ name: h.name, lower: h.name.toLowerCase(), value: compileTemplate(h.value, scope) }));
+  return (headers ?? []).map((h) => ({
+    name: h.name,
+    lower: h.name.toLowerCase(),
+    value: compileTemplate(h.value, scope),
+  }));
 }
 
 export function resolveUpstream(url: string, options: Omit<UpstreamConfig, 'url'>): UpstreamTarget {
   const u = new URL(url);
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new TemplateError(`unsupported scheme in "${url}"`, url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new TemplateError(`unsupported scheme in "${url}"`, url);
   const defaultPort = u.protocol === 'https:' ? '443' : '80';
   const port = u.port || defaultPort;
   // Path, query and host are taken from the string as written: the URL parser would resolve dot
@@ -302,7 +308,8 @@ function compileRoute(
   upstreams: Map<string, UpstreamTarget>,
 ): CompiledRoute {
   const m = r.match;
-  const prefix = 'basePath' in m ? m.basePath.replace(/\/+$/, '') : 'prefix' in m ? m.prefix : 'exact' in m ? m.exact : '';
+  const prefix =
+    'basePath' in m ? m.basePath.replace(/\/+$/, '') : 'prefix' in m ? m.prefix : 'exact' in m ? m.exact : '';
   const name =
     r.name ??
     ('basePath' in m ? m.basePath : 'exact' in m ? `=${m.exact}` : 'prefix' in m ? m.prefix : `~${m.regex}`);
@@ -342,7 +349,11 @@ function compileRoute(
             ? 'preserve'
             : compileTemplate(a.host.template, scope),
       cache: a.cache
-        ? { key: compileTemplate(a.cache.key, scope), validMs: a.cache.validMs, maxEntries: a.cache.maxEntries ?? 1000 }
+        ? {
+            key: compileTemplate(a.cache.key, scope),
+            validMs: a.cache.validMs,
+            maxEntries: a.cache.maxEntries ?? 1000,
+          }
         : undefined,
       upgrade: a.upgrade ?? true,
       keepAlive: a.keepAlive ?? true,

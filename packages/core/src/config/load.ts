@@ -16,7 +16,10 @@ export function parseConfigText(text: string, file: string): unknown {
       const column = pos - before.lastIndexOf('\n');
       where = `:${line}:${column}`;
     }
-    throw new ConfigError([{ path: '', message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '')}` }], `${file}${where}`);
+    throw new ConfigError(
+      [{ path: '', message: `JSON syntax error: ${message.replace(/ in JSON at position \d+.*$/, '')}` }],
+      `${file}${where}`,
+    );
   }
 }
 
@@ -25,7 +28,15 @@ export function readConfigFile(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError([{ path: '', message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }], file);
+    throw new ConfigError(
+      [
+        {
+          path: '',
+          message: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        },
+      ],
+      file,
+    );
   }
   return parseConfigText(text, file);
 }

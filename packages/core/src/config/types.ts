@@ -218,7 +218,12 @@ export interface HeaderSet {
 /** A rewrite-phase statement (nginx ngx_http_rewrite_module). */
 export type Statement =
   | { type: 'if'; condition: Condition; then: Statement[] }
-  | { type: 'rewrite'; regex: string; replacement: Template; flag?: 'last' | 'break' | 'redirect' | 'permanent' }
+  | {
+      type: 'rewrite';
+      regex: string;
+      replacement: Template;
+      flag?: 'last' | 'break' | 'redirect' | 'permanent';
+    }
   | { type: 'set'; variable: string; value: Template }
   | { type: 'return'; status: number; body?: Template };
 

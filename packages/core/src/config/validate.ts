@@ -51,7 +51,7 @@ class Checker {
   string(v: unknown, path: string, optional = false, nonEmpty = true): boolean {
     if (v === undefined && optional) return true;
     if (typeof v !== 'string' || (nonEmpty && v.length === 0)) {
-      this.fail(path, `expected a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(v)}`);
+      this.fail(path, `expected a ${nonEmpty ? 'non-empty ' : ''}string, got ${describe(v, path)}`);
       return false;
     }
     return true;
@@ -60,20 +60,24 @@ class Checker {
   int(v: unknown, path: string, min: number, max: number, optional = true): boolean {
     if (v === undefined && optional) return true;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-      this.fail(path, `expected an integer from ${min} to ${max}, got ${describe(v)}`);
+      this.fail(path, `expected an integer from ${min} to ${max}, got ${describe(v, path)}`);
       return false;
     }
     return true;
   }
 
   bool(v: unknown, path: string): void {
-    if (v !== undefined && typeof v !== 'boolean') this.fail(path, `expected true or false, got ${describe(v)}`);
+    if (v !== undefined && typeof v !== 'boolean')
+      this.fail(path, `expected true or false, got ${describe(v, path)}`);
   }
 
   oneOf(v: unknown, path: string, values: readonly string[], optional = true): void {
     if (v === undefined && optional) return;
     if (typeof v !== 'string' || !values.includes(v))
-      this.fail(path, `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${describe(v)}`);
+      this.fail(
+        path,
+        `expected one of ${values.map((x) => JSON.stringify(x)).join(', ')}, got ${describe(v)}`,
+      );
   }
 
   regex(v: unknown, path: string): void {
@@ -86,11 +90,18 @@ class Checker {
   }
 }
 
-function describe(v: unknown): string {
+const SECRET_KEY = /(passphrase|password|secret|token|key|cert|pfx)$/i;
+
+function describe(v: unknown, path = ''): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v);
+  // Never echo what may be a secret: values under secret-like keys, and the userinfo of URLs.
+  if (SECRET_KEY.test(path)) return `a ${typeof v} (value not shown)`;
+  if (typeof v === 'string') {
+    const safe = v.replace(/\/\/[^/@\s]*@/g, '//***@');
+    return JSON.stringify(safe.length > 40 ? safe.slice(0, 40) + '…' : safe);
+  }
   if (typeof v === 'object') return 'an object';
   return `${typeof v} ${String(v)}`;
 }
@@ -129,7 +140,10 @@ export function validateConfig(input: unknown, source?: string): GatehouseConfig
 
 function checkConfig(c: Checker, cfg: Obj): void {
   const upstreamNames = new Set<string>();
-  if (cfg.upstreams !== undefined && c.object(cfg.upstreams, 'upstreams', Object.keys(cfg.upstreams as Obj))) {
+  if (
+    cfg.upstreams !== undefined &&
+    c.object(cfg.upstreams, 'upstreams', Object.keys(cfg.upstreams as Obj))
+  ) {
     for (const [name, u] of Object.entries(cfg.upstreams as Obj)) {
       upstreamNames.add(name);
       checkUpstream(c, u, `upstreams.${name}`, true);
@@ -164,7 +178,16 @@ function checkConfig(c: Checker, cfg: Obj): void {
     });
   }
   if (cfg.limits !== undefined) checkLimits(c, cfg.limits, 'limits');
-  if (cfg.headers !== undefined && c.object(cfg.headers, 'headers', ['xForwardedFor', 'xForwardedProto', 'xForwardedHost', 'via', 'forwarded'])) {
+  if (
+    cfg.headers !== undefined &&
+    c.object(cfg.headers, 'headers', [
+      'xForwardedFor',
+      'xForwardedProto',
+      'xForwardedHost',
+      'via',
+      'forwarded',
+    ])
+  ) {
     const h = cfg.headers;
     c.oneOf(h.xForwardedFor, 'headers.xForwardedFor', ['append', 'replace', 'off']);
     c.oneOf(h.xForwardedProto, 'headers.xForwardedProto', ['set', 'replace', 'off']);
@@ -196,7 +219,8 @@ function checkConfig(c: Checker, cfg: Obj): void {
   c.int(cfg.drainTimeoutMs, 'drainTimeoutMs', 0, MAX_MS);
   if (cfg.plugins !== undefined && c.object(cfg.plugins, 'plugins', ['dir', 'config', 'hookTimeoutMs'])) {
     c.string(cfg.plugins.dir, 'plugins.dir');
-    if (cfg.plugins.config !== undefined) c.object(cfg.plugins.config, 'plugins.config', Object.keys(cfg.plugins.config as Obj));
+    if (cfg.plugins.config !== undefined)
+      c.object(cfg.plugins.config, 'plugins.config', Object.keys(cfg.plugins.config as Obj));
     c.int(cfg.plugins.hookTimeoutMs, 'plugins.hookTimeoutMs', 0, MAX_MS);
   }
 }
@@ -278,7 +302,18 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
 }
 
 function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>): void {
-  if (!c.object(s, p, ['name', 'listen', 'serverNames', 'tls', 'rewrite', 'routes', 'limits', 'addResponseHeaders']))
+  if (
+    !c.object(s, p, [
+      'name',
+      'listen',
+      'serverNames',
+      'tls',
+      'rewrite',
+      'routes',
+      'limits',
+      'addResponseHeaders',
+    ])
+  )
     return;
   c.string(s.name, `${p}.name`, true);
   let anyTls = false;
@@ -310,13 +345,24 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
 
 function checkCertSource(c: Checker, v: unknown, p: string, extra: string[] = []): void {
   if (!c.object(v, p, ['certFile', 'keyFile', 'cert', 'key', 'pfxFile', 'passphrase', ...extra])) return;
-  for (const k of ['certFile', 'keyFile', 'cert', 'key', 'pfxFile', 'passphrase']) c.string(v[k], `${p}.${k}`, true);
+  for (const k of ['certFile', 'keyFile', 'cert', 'key', 'pfxFile', 'passphrase'])
+    c.string(v[k], `${p}.${k}`, true);
   const hasPem = (v.certFile || v.cert) && (v.keyFile || v.key);
   if (!hasPem && !v.pfxFile) c.fail(p, 'expected certFile+keyFile, cert+key, or pfxFile');
 }
 
 function checkServerTls(c: Checker, t: unknown, p: string): void {
-  if (!c.object(t, p, ['certificate', 'sni', 'minVersion', 'maxVersion', 'ciphers', 'clientCertificate', 'watch']))
+  if (
+    !c.object(t, p, [
+      'certificate',
+      'sni',
+      'minVersion',
+      'maxVersion',
+      'ciphers',
+      'clientCertificate',
+      'watch',
+    ])
+  )
     return;
   if (t.certificate !== undefined) checkCertSource(c, t.certificate, `${p}.certificate`);
   if (t.sni !== undefined && c.array(t.sni, `${p}.sni`))
@@ -355,7 +401,8 @@ function checkStatements(c: Checker, v: unknown, p: string): void {
   if (!c.array(v, p)) return;
   v.forEach((s, i) => {
     const sp = `${p}[${i}]`;
-    if (typeof s !== 'object' || s === null) return c.fail(sp, `expected a statement object, got ${describe(s)}`);
+    if (typeof s !== 'object' || s === null)
+      return c.fail(sp, `expected a statement object, got ${describe(s)}`);
     const type = (s as Obj).type;
     switch (type) {
       case 'if':
@@ -386,7 +433,8 @@ function checkStatements(c: Checker, v: unknown, p: string): void {
 }
 
 function checkCondition(c: Checker, v: unknown, p: string): void {
-  if (typeof v !== 'object' || v === null) return c.fail(p, `expected a condition object, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null)
+    return c.fail(p, `expected a condition object, got ${describe(v)}`);
   const type = (v as Obj).type;
   if (type === 'truthy') {
     if (c.object(v, p, ['type', 'value'])) c.string(v.value, `${p}.value`, false, false);
@@ -424,7 +472,11 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
   const mp = `${p}.match`;
   if (typeof m !== 'object' || m === null) c.fail(mp, `expected a match object, got ${describe(m)}`);
   else if ('basePath' in m) {
-    if (c.object(m, mp, ['basePath']) && c.string(m.basePath, `${mp}.basePath`) && !(m.basePath as string).startsWith('/'))
+    if (
+      c.object(m, mp, ['basePath']) &&
+      c.string(m.basePath, `${mp}.basePath`) &&
+      !(m.basePath as string).startsWith('/')
+    )
       c.fail(`${mp}.basePath`, 'expected a path starting with "/"');
   } else if ('exact' in m) {
     if (c.object(m, mp, ['exact'])) c.string(m.exact, `${mp}.exact`);
@@ -463,7 +515,17 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
   const type = (a as Obj).type;
   if (type === 'proxy') {
     if (
-      !c.object(a, ap, ['type', 'upstream', 'target', 'setHeaders', 'host', 'options', 'cache', 'upgrade', 'keepAlive'])
+      !c.object(a, ap, [
+        'type',
+        'upstream',
+        'target',
+        'setHeaders',
+        'host',
+        'options',
+        'cache',
+        'upgrade',
+        'keepAlive',
+      ])
     )
       return;
     if (c.string(a.upstream, `${ap}.upstream`)) {

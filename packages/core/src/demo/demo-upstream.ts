@@ -17,7 +17,13 @@ export async function startDemoUpstream(port = 0, host = '127.0.0.1'): Promise<D
     req.on('data', (c: Buffer) => (size += c.length));
     req.on('end', () => {
       const body = JSON.stringify(
-        { method: req.method, url, headers: req.headers, bodyBytes: size, served_by: 'gatehouse-demo-upstream' },
+        {
+          method: req.method,
+          url,
+          headers: req.headers,
+          bodyBytes: size,
+          served_by: 'gatehouse-demo-upstream',
+        },
         null,
         2,
       );

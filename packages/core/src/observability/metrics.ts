@@ -23,7 +23,8 @@ export class EngineMetrics {
 
   constructor(registry = new Registry(), options: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
-    if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
+    if (options.defaultMetrics !== false)
+      collectDefaultMetrics({ register: registry, prefix: 'gatehouse_process_' });
     this.requests = new Counter({
       name: 'gatehouse_requests_total',
       help: 'Requests answered, by server, route and status class',
@@ -49,8 +50,16 @@ export class EngineMetrics {
       labelNames: ['listener'],
       registers: [registry],
     });
-    this.bytesIn = new Counter({ name: 'gatehouse_bytes_received_total', help: 'Bytes received from clients', registers: [registry] });
-    this.bytesOut = new Counter({ name: 'gatehouse_bytes_sent_total', help: 'Bytes sent to clients', registers: [registry] });
+    this.bytesIn = new Counter({
+      name: 'gatehouse_bytes_received_total',
+      help: 'Bytes received from clients',
+      registers: [registry],
+    });
+    this.bytesOut = new Counter({
+      name: 'gatehouse_bytes_sent_total',
+      help: 'Bytes sent to clients',
+      registers: [registry],
+    });
     this.reloads = new Counter({
       name: 'gatehouse_config_reloads_total',
       help: 'Configuration reloads by result',
@@ -60,7 +69,12 @@ export class EngineMetrics {
   }
 
   /** Record one finished request. */
-  observe(server: CompiledServer | undefined, route: CompiledRoute | undefined, status: number, seconds: number): void {
+  observe(
+    server: CompiledServer | undefined,
+    route: CompiledRoute | undefined,
+    status: number,
+    seconds: number,
+  ): void {
     const cls = status >= 100 && status < 600 ? ((status / 100) | 0) - 1 : 4;
     if (!route || !server) {
       this.requests.inc({ server: server?.name ?? '', route: '', status_class: CLASSES[cls] });

@@ -48,7 +48,9 @@ export class PrefixTree<T> {
   private acceptable(node: Node<T>, path: string, end: number): T | undefined {
     if (node.value === undefined) return undefined;
     if (!node.segment || end === path.length || end === 0) return node.value;
-    // A base path ending in '/' (only "/" itself after normalisation) or followed by '/' matches.
-    return path.charCodeAt(end) === 47 || path.charCodeAt(end - 1) === 47 ? node.value : undefined;
+    // A base path ending in '/' (only "/" itself after normalisation) or followed by '/' matches; so does
+    // one followed by ';' (path parameters: servers that strip `;x` would serve the base path itself).
+    const next = path.charCodeAt(end);
+    return next === 47 || next === 59 || path.charCodeAt(end - 1) === 47 ? node.value : undefined;
   }
 }

@@ -22,7 +22,11 @@ export type CompiledStatements = (src: RewritableSource) => Outcome;
 
 type Step = (src: RewritableSource) => Outcome;
 
-export function compileStatements(statements: Statement[], scope: VariableScope, path: string): CompiledStatements {
+export function compileStatements(
+  statements: Statement[],
+  scope: VariableScope,
+  path: string,
+): CompiledStatements {
   const steps = statements.map((s, i) => compileStatement(s, scope, `${path}[${i}]`));
   return (src) => {
     for (const step of steps) {
@@ -83,7 +87,11 @@ function compileCondition(c: Condition, scope: VariableScope): (src: RewritableS
   }
 }
 
-function compileRewrite(s: Extract<Statement, { type: 'rewrite' }>, scope: VariableScope, path: string): Step {
+function compileRewrite(
+  s: Extract<Statement, { type: 'rewrite' }>,
+  scope: VariableScope,
+  path: string,
+): Step {
   const re = compileRegex(s.regex);
   let replacement = s.replacement;
   // A trailing '?' means: do not append the original arguments.
@@ -100,7 +108,8 @@ function compileRewrite(s: Extract<Statement, { type: 'rewrite' }>, scope: Varia
     src.captures = m;
     const result = tpl.evaluate(src);
     if (redirectStatus) {
-      const location = dropArgs || !src.hasQuery ? result : `${result}${result.includes('?') ? '&' : '?'}${src.args}`;
+      const location =
+        dropArgs || !src.hasQuery ? result : `${result}${result.includes('?') ? '&' : '?'}${src.args}`;
       return { kind: 'return', status: redirectStatus, body: location };
     }
     const q = result.indexOf('?');

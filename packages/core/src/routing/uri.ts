@@ -40,6 +40,8 @@ export function parseTarget(target: string): ParsedTarget | TargetError {
   if (keepSlash === null) return 'invalid_target';
   const alt = normalizeSegments(keepSlash).replace(/%2F/gi, '/');
   if (alt !== uri) return 'ambiguous_path';
+  // `..;x` is `..` to servers that strip path parameters (Tomcat, Spring): refuse it.
+  if (/(^|\/)\.\.?;/.test(decoded)) return 'ambiguous_path';
   return { rawPath, args, hasQuery: q !== -1, uri, cleanPath: cleanRaw(rawPath) };
 }
 
@@ -47,6 +49,7 @@ function isPlain(path: string): boolean {
   let prev = 0;
   for (let i = 0; i < path.length; i++) {
     const c = path.charCodeAt(i);
+    if (c === 59 /* ; */) return false;
     if (c === 37 /* % */) return false;
     if (c === 47 /* / */ && prev === 47) return false;
     if (c === 46 /* . */ && prev === 47) {

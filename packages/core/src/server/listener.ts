@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { ListenConfig } from '../config/types.js';
 import type { ResolvedLimits } from '../config/compile.js';
-import { errorBody, STATUS, type ErrorCode } from './errors.js';
+import { errorBody, sendError, STATUS, type ErrorCode } from './errors.js';
 import { RequestContext } from './request-context.js';
 import { markUpgrade } from './upgrade.js';
 import type { HandlerDeps } from './request-handler.js';
@@ -38,7 +38,10 @@ export interface ListenerOptions {
   limits: ResolvedLimits;
   deps: HandlerDeps;
   serversFor: (snap: Snapshot) => CompiledServer[];
-  onRequest: (req: IncomingMessage | http2.Http2ServerRequest, res: ServerResponse | http2.Http2ServerResponse) => void;
+  onRequest: (
+    req: IncomingMessage | http2.Http2ServerRequest,
+    res: ServerResponse | http2.Http2ServerResponse,
+  ) => void;
   tlsOptions?: TlsOptions;
   onConnectionCount?: (delta: number) => void;
 }
@@ -53,7 +56,8 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // Node checks header/request timeouts on this tick (default 30 s): slow clients must be cut promptly.
     connectionsCheckingInterval: 500,
-    requireHostHeader: true,
+    // Host is checked by the request handler, which answers with the engine's JSON error.
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     noDelay: true,
   };
@@ -73,15 +77,24 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
         o.onRequest as never,
       );
     } else {
-      server = https.createServer({ ...tlsOptions, ...h1Options, ALPNProtocols: ['http/1.1'] }, o.onRequest as never);
+      server = https.createServer(
+        { ...tlsOptions, ...h1Options, ALPNProtocols: ['http/1.1'] },
+        o.onRequest as never,
+      );
     }
   } else if (spec.h2c) {
-    server = http2.createServer({ maxSessionMemory: 64, settings: { maxHeaderListSize: limits.maxHeaderSize } }, o.onRequest as never);
+    server = http2.createServer(
+      { maxSessionMemory: 64, settings: { maxHeaderListSize: limits.maxHeaderSize } },
+      o.onRequest as never,
+    );
   } else {
     server = http.createServer(h1Options, o.onRequest as never);
   }
   const hs = server as http.Server;
   hs.maxConnections = limits.maxConnections;
+  // Node drops fields after the 1000th by default (a duplicate Host there would go unseen); the header
+  // size limit bounds the head instead.
+  hs.maxHeadersCount = 0;
   if (limits.maxRequestsPerConnection > 0) hs.maxRequestsPerSocket = limits.maxRequestsPerConnection;
   // HTTP/1 options are honoured by the HTTP/1 fallback of an HTTP/2 server only partly; set them on the object too.
   hs.headersTimeout = limits.headersTimeoutMs;
@@ -89,7 +102,8 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
   hs.keepAliveTimeout = limits.keepAliveTimeoutMs;
 
   // An h2c session has no HTTP/1 timers: close a session idle for longer than the request timeout.
-  if (!tls && spec.h2c) (server as http2.Http2Server).setTimeout(limits.requestTimeoutMs || limits.keepAliveTimeoutMs);
+  if (!tls && spec.h2c)
+    (server as http2.Http2Server).setTimeout(limits.requestTimeoutMs || limits.keepAliveTimeoutMs);
 
   const connections = new Set<Socket>();
   const runtime: ListenerRuntime = {
@@ -107,11 +121,38 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
   server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => {
     connections.add(socket);
     o.onConnectionCount?.(1);
+    // Node's header timer starts with a request line: a connection that sends nothing (or stalls in the
+    // request line) is closed after the headers timeout instead of holding a slot until maxConnections.
+    if (limits.headersTimeoutMs > 0) {
+      // Slightly later than Node's own check (500 ms tick), which answers 408 once a request line arrived.
+      const timer = setTimeout(
+        () =>
+          answerClientError(
+            Object.assign(new Error('timeout'), { code: 'ERR_HTTP_HEADERS_TIMEOUT' }),
+            socket,
+          ),
+        limits.headersTimeoutMs + 1000,
+      );
+      timer.unref();
+      firstRequestTimers.set(socket, timer);
+    }
     socket.once('close', () => {
       connections.delete(socket);
       o.onConnectionCount?.(-1);
+      clearTimeout(firstRequestTimers.get(socket));
     });
   });
+  server.prependListener('request', (req: IncomingMessage) => {
+    const timer = firstRequestTimers.get(req.socket);
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      firstRequestTimers.delete(req.socket);
+    }
+  });
+  // A reverse proxy does not tunnel CONNECT.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) =>
+    answerClientError(Object.assign(new Error('CONNECT'), { code: 'CONNECT' }), socket),
+  );
   if (tls) {
     // Plain HTTP on a TLS port, or a failed handshake: nothing to answer in TLS; close quietly.
     server.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
@@ -144,18 +185,33 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
   return runtime;
 }
 
+const firstRequestTimers = new WeakMap<object, NodeJS.Timeout>();
+
+function clientErrorCode(err: NodeJS.ErrnoException): ErrorCode {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 'header_too_large';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT')
+    return 'request_timeout';
+  return 'bad_request';
+}
+
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+  const pending = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+  if (pending) {
+    // The error came mid-request (a bad chunk in the body, a body too slow): answer on the response if
+    // nothing was sent yet.
+    if (!pending.headersSent) sendError(pending, clientErrorCode(err), undefined, true);
     socket.destroy();
     return;
   }
-  let code: ErrorCode = 'bad_request';
-  if (err.code === 'HPE_HEADER_OVERFLOW') code = 'header_too_large';
-  else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' || err.code === 'ERR_HTTP_HEADERS_TIMEOUT') code = 'request_timeout';
-  else if (err.code === 'ECONNRESET') {
+  if (!socket.writable) {
     socket.destroy();
     return;
   }
+  if (err.code === 'ECONNRESET') {
+    socket.destroy();
+    return;
+  }
+  const code = clientErrorCode(err);
   const body = errorBody(code);
   const status = STATUS[code];
   socket.end(

@@ -2,13 +2,25 @@
 // selection (+ location rewrite, `last` loops) → auth subrequest → plugins → return or proxy.
 import { Transform, type TransformCallback } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import type { CompiledProxy, CompiledReturn, CompiledServer, Snapshot, UpstreamTarget } from '../config/compile.js';
+import type {
+  CompiledProxy,
+  CompiledReturn,
+  CompiledServer,
+  Snapshot,
+  UpstreamTarget,
+} from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
 import { parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
 import type { PoolRegistry } from '../upstream/pools.js';
-import { dispatchOptions, hasRequestBody, ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import {
+  dispatchOptions,
+  hasRequestBody,
+  ProxyHandler,
+  upstreamHeaders,
+  upstreamPath,
+} from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
 import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
@@ -66,7 +78,8 @@ export function createRequestHandler(
     const ctx = new RequestContext(snap, req, res, tls);
     // One listener per request: 'close' follows 'finish' on a completed response and also signals an abort.
     res.once('close', () => {
-      if (!res.writableFinished) ctx.onClientClose?.clientClosed();
+      // A no-op once the exchange completed; otherwise the upstream request is aborted.
+      ctx.onClientClose?.clientClosed();
       finish(ctx, deps);
     });
     try {
@@ -97,8 +110,12 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
   if (req.httpVersionMajor === 1) {
     let hosts = 0;
     const raw = req.rawHeaders;
-    for (let i = 0; i < raw.length; i += 2) if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+    for (let i = 0; i < raw.length; i += 2)
+      if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
     if (hosts > 1) return fail(ctx, 'duplicate_host', undefined, true);
+    // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 may omit it.
+    if (hosts === 0 && req.httpVersionMinor >= 1)
+      return fail(ctx, 'invalid_host', 'missing Host header', true);
   }
   let target = ctx.requestUri;
   if (target.charCodeAt(0) !== 47) {
@@ -208,7 +225,8 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
 }
 
 function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
-  if (ctx.route!.plugins.length && deps.pipeline) deps.pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
+  if (ctx.route!.plugins.length && deps.pipeline)
+    deps.pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
   else act(ctx, deps, limit);
 }
 
@@ -225,7 +243,8 @@ function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
 
 function respondAction(ctx: RequestContext, a: CompiledReturn): void {
   const body = a.body?.evaluate(ctx);
-  if (a.status >= 300 && a.status < 400 && body !== undefined) return respondReturn(ctx, { status: a.status, body });
+  if (a.status >= 300 && a.status < 400 && body !== undefined)
+    return respondReturn(ctx, { status: a.status, body });
   for (const h of a.headers) ctx.res.setHeader(h.name, h.value.evaluate(ctx));
   respondReturn(ctx, { status: a.status, body });
 }
@@ -251,18 +270,26 @@ export function resolveTarget(ctx: RequestContext, action: CompiledProxy): Upstr
 }
 
 /** Stream the request to the upstream and the response back. */
-export function forward(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget, limit: number): void {
+export function forward(
+  ctx: RequestContext,
+  deps: HandlerDeps,
+  action: CompiledProxy,
+  target: UpstreamTarget,
+  limit: number,
+): void {
   const path = upstreamPath(ctx, action, target);
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
   let body: NodeJS.ReadableStream | null = null;
   if (hasRequestBody(ctx)) {
     body = ctx.req as NodeJS.ReadableStream;
     // Chunked bodies have no length up front: count while streaming and stop at the limit.
-    if (limit > 0 && ctx.headers['content-length'] === undefined) body = ctx.req.pipe(new BodyLimit(limit, ctx));
+    if (limit > 0 && ctx.headers['content-length'] === undefined)
+      body = ctx.req.pipe(new BodyLimit(limit, ctx));
   }
   ctx.upstream = target.origin;
   // We answered the client's Expect ourselves (undici does not forward it): ask for the body now.
-  if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent) ctx.res.writeContinue();
+  if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
+    ctx.res.writeContinue();
   const handler = new ProxyHandler(ctx);
   deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
 }
@@ -295,7 +322,16 @@ function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, t
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
   ctx.upstream = target.origin;
   cache
-    .get(key, action.cache!.validMs, () => ResponseCache.fetch(deps.pools.get(target), target.origin, ctx.method, path, headers, target.options.readTimeoutMs))
+    .get(key, action.cache!.validMs, () =>
+      ResponseCache.fetch(
+        deps.pools.get(target),
+        target.origin,
+        ctx.method,
+        path,
+        headers,
+        target.options.readTimeoutMs,
+      ),
+    )
     .then(
       (entry) => {
         ctx.status = entry.status;

@@ -9,7 +9,12 @@ import { resolveTarget, type HandlerDeps } from './request-handler.js';
 
 export type SubrequestDone = (status: number, headers: IncomingHttpHeaders) => void;
 
-export function runSubrequest(ctx: RequestContext, deps: HandlerDeps, uri: string, done: SubrequestDone): void {
+export function runSubrequest(
+  ctx: RequestContext,
+  deps: HandlerDeps,
+  uri: string,
+  done: SubrequestDone,
+): void {
   // The subrequest sees the main request's variables through the prototype chain but routes on its own URI.
   const sub = Object.create(ctx) as RequestContext;
   sub.uri = uri;
@@ -32,7 +37,8 @@ export function runSubrequest(ctx: RequestContext, deps: HandlerDeps, uri: strin
   const path = upstreamPath(sub, action, target);
   const headers = upstreamHeaders(sub, action, target, ctx.snapshot);
   const pool = deps.pools.get(target);
-  const fetch = () => ResponseCache.fetch(pool, target.origin, 'GET', path, headers, target.options.readTimeoutMs);
+  const fetch = () =>
+    ResponseCache.fetch(pool, target.origin, 'GET', path, headers, target.options.readTimeoutMs);
   let result;
   if (action.cache) {
     let cache = deps.caches.get(action);

@@ -22,7 +22,13 @@ export function upgradeOf(ctx: RequestContext): UpgradeState | undefined {
   return upgrades.get(ctx);
 }
 
-export function forwardUpgrade(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget, state: UpgradeState): void {
+export function forwardUpgrade(
+  ctx: RequestContext,
+  deps: HandlerDeps,
+  action: CompiledProxy,
+  target: UpstreamTarget,
+  state: UpgradeState,
+): void {
   if (!action.upgrade) return fail(ctx, 'bad_request', 'upgrade not allowed on this route', true);
   const path = upstreamPath(ctx, action, target);
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
@@ -45,10 +51,19 @@ export function forwardUpgrade(ctx: RequestContext, deps: HandlerDeps, action: C
     ctx.res.statusCode = statusCode;
     ctx.res.emit('finish');
   };
-  deps.pools.get(target).dispatch(
-    { origin: target.origin, path, method: ctx.method as Dispatcher.HttpMethod, headers, upgrade: protocol, body: null },
-    handler,
-  );
+  deps.pools
+    .get(target)
+    .dispatch(
+      {
+        origin: target.origin,
+        path,
+        method: ctx.method as Dispatcher.HttpMethod,
+        headers,
+        upgrade: protocol,
+        body: null,
+      },
+      handler,
+    );
 }
 
 function splice(a: Duplex, b: Duplex, idleMs: number): void {

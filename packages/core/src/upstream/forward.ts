@@ -24,8 +24,11 @@ export function upstreamPath(ctx: RequestContext, action: CompiledProxy, target:
     }
     case 'base_path': {
       const prefix = ctx.route!.prefix;
-      const rest = ctx.cleanPath.startsWith(prefix) ? ctx.cleanPath.slice(prefix.length) : rawRemainder(ctx.cleanPath, prefix.length);
-      let path = (target.path.endsWith('/') && rest.startsWith('/') ? target.path.slice(0, -1) : target.path) + rest;
+      const rest = ctx.cleanPath.startsWith(prefix)
+        ? ctx.cleanPath.slice(prefix.length)
+        : rawRemainder(ctx.cleanPath, prefix.length);
+      let path =
+        (target.path.endsWith('/') && rest.startsWith('/') ? target.path.slice(0, -1) : target.path) + rest;
       if (path.includes('//')) path = path.replace(/\/{2,}/g, '/');
       return (path || '/') + query;
     }
@@ -46,7 +49,12 @@ function rawRemainder(raw: string, decodedLength: number): string {
 }
 
 /** Headers for the upstream request: client headers minus hop-by-hop, plus forwarding headers. */
-export function upstreamHeaders(ctx: RequestContext, action: CompiledProxy, target: UpstreamTarget, snap: Snapshot): string[] {
+export function upstreamHeaders(
+  ctx: RequestContext,
+  action: CompiledProxy,
+  target: UpstreamTarget,
+  snap: Snapshot,
+): string[] {
   const raw = ctx.req.rawHeaders;
   const nominated = nominatedFields(ctx.headers.connection);
   const setNames = action.setHeaderNames;
@@ -57,24 +65,50 @@ export function upstreamHeaders(ctx: RequestContext, action: CompiledProxy, targ
     const name = raw[i]!;
     if (name.charCodeAt(0) === 58 /* ':' h2 pseudo-header */) continue;
     const lower = name.toLowerCase();
-    if (lower === 'host' || lower === 'expect' || isHopByHop(lower) || nominated.has(lower) || setNames.has(lower)) continue;
+    if (
+      lower === 'host' ||
+      lower === 'expect' ||
+      isHopByHop(lower) ||
+      nominated.has(lower) ||
+      setNames.has(lower)
+    )
+      continue;
     if (lower === 'x-forwarded-for' && policy.xForwardedFor !== 'off') {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
       continue;
     }
-    if ((lower === 'x-forwarded-proto' && policy.xForwardedProto === 'replace') || (lower === 'x-forwarded-host' && policy.xForwardedHost === 'replace'))
+    if (
+      (lower === 'x-forwarded-proto' && policy.xForwardedProto === 'replace') ||
+      (lower === 'x-forwarded-host' && policy.xForwardedHost === 'replace')
+    )
       continue;
     out.push(name, raw[i + 1]!);
   }
-  const host = action.host === 'upstream' ? target.hostHeader : action.host === 'preserve' ? ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? target.hostHeader : action.host.evaluate(ctx);
+  const host =
+    action.host === 'upstream'
+      ? target.hostHeader
+      : action.host === 'preserve'
+        ? (ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? target.hostHeader)
+        : action.host.evaluate(ctx);
   if (host) out.push('host', host);
-  if (policy.xForwardedFor === 'append') out.push('x-forwarded-for', xff ? `${xff}, ${ctx.remoteAddr}` : ctx.remoteAddr);
+  if (policy.xForwardedFor === 'append')
+    out.push('x-forwarded-for', xff ? `${xff}, ${ctx.remoteAddr}` : ctx.remoteAddr);
   else if (policy.xForwardedFor === 'replace') out.push('x-forwarded-for', ctx.remoteAddr);
-  if (policy.xForwardedProto === 'replace' || (policy.xForwardedProto === 'set' && ctx.headers['x-forwarded-proto'] === undefined))
+  if (
+    policy.xForwardedProto === 'replace' ||
+    (policy.xForwardedProto === 'set' && ctx.headers['x-forwarded-proto'] === undefined)
+  )
     out.push('x-forwarded-proto', ctx.scheme);
-  if (policy.xForwardedHost === 'replace' || (policy.xForwardedHost === 'set' && ctx.headers['x-forwarded-host'] === undefined))
+  if (
+    policy.xForwardedHost === 'replace' ||
+    (policy.xForwardedHost === 'set' && ctx.headers['x-forwarded-host'] === undefined)
+  )
     out.push('x-forwarded-host', ctx.headers.host ?? '');
-  if (policy.via) out.push('via', ctx.headers.via ? `${ctx.headers.via as string}, 1.1 ${policy.via}` : `1.1 ${policy.via}`);
+  if (policy.via)
+    out.push(
+      'via',
+      ctx.headers.via ? `${ctx.headers.via as string}, 1.1 ${policy.via}` : `1.1 ${policy.via}`,
+    );
   if (policy.forwarded) {
     const element = `for=${forwardedNode(ctx.remoteAddr)};proto=${ctx.scheme}${ctx.headers.host ? `;host="${ctx.headers.host}"` : ''}`;
     out.push('forwarded', ctx.headers.forwarded ? `${ctx.headers.forwarded}, ${element}` : element);
@@ -99,7 +133,12 @@ export function hasRequestBody(ctx: RequestContext): boolean {
   const cl = h['content-length'];
   if (cl !== undefined) return cl !== '0';
   // HTTP/2 requests may stream a body without content-length.
-  return ctx.req.httpVersionMajor === 2 && !(ctx.req as { stream?: { readableEnded?: boolean } }).stream?.readableEnded && ctx.method !== 'GET' && ctx.method !== 'HEAD';
+  return (
+    ctx.req.httpVersionMajor === 2 &&
+    !(ctx.req as { stream?: { readableEnded?: boolean } }).stream?.readableEnded &&
+    ctx.method !== 'GET' &&
+    ctx.method !== 'HEAD'
+  );
 }
 
 export class ProxyHandler implements Dispatcher.DispatchHandler {
@@ -136,7 +175,10 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
       const name = rawHeaders[i]!.toString('latin1');
       const lower = name.toLowerCase();
       if (isHopByHop(lower)) {
-        if (lower === 'connection') connection = connection ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}` : rawHeaders[i + 1]!.toString('latin1');
+        if (lower === 'connection')
+          connection = connection
+            ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}`
+            : rawHeaders[i + 1]!.toString('latin1');
         continue;
       }
       out.push(name, rawHeaders[i + 1]!.toString('latin1'));
@@ -147,15 +189,17 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     const via = ctx.snapshot.headers.via;
     if (via) out.push('via', `1.1 ${via}`);
     const add = ctx.route?.addResponseHeaders;
-    if (add?.length) for (const h of add) {
-      const v = h.value.evaluate(ctx);
-      if (v !== '') out.push(h.name, v);
-    }
+    if (add?.length)
+      for (const h of add) {
+        const v = h.value.evaluate(ctx);
+        if (v !== '') out.push(h.name, v);
+      }
     const serverAdd = ctx.server?.addResponseHeaders;
-    if (serverAdd?.length && !add?.length) for (const h of serverAdd) {
-      const v = h.value.evaluate(ctx);
-      if (v !== '') out.push(h.name, v);
-    }
+    if (serverAdd?.length && !add?.length)
+      for (const h of serverAdd) {
+        const v = h.value.evaluate(ctx);
+        if (v !== '') out.push(h.name, v);
+      }
     ctx.status = statusCode;
     if ('stream' in res) res.writeHead(statusCode, toObject(out));
     else res.writeHead(statusCode, statusText || undefined, out);

@@ -48,7 +48,10 @@ export class PoolRegistry {
 
   /** The dispatcher for a target; keyed by origin + options so different TLS settings get different pools. */
   get(target: UpstreamTarget): Dispatcher {
-    const key = target.options && Object.keys(target.options).length ? `${target.origin}|${stableKey(target.options)}` : target.origin;
+    const key =
+      target.options && Object.keys(target.options).length
+        ? `${target.origin}|${stableKey(target.options)}`
+        : target.origin;
     let entry = this.pools.get(key);
     if (!entry) {
       entry = { dispatcher: this.create(target), users: 0, lastUsed: Date.now() };
@@ -122,7 +125,9 @@ export class PoolRegistry {
 function stableKey(o: object): string {
   return JSON.stringify(o, (_k, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
