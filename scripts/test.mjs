@@ -21,7 +21,7 @@ function walk(dir, out) {
   return out;
 }
 
-const roots = ['test', ...readdirSync('packages').map((p) => join('packages', p, 'test'))];
+const roots = ['test', 'bench/test', ...readdirSync('packages').map((p) => join('packages', p, 'test'))];
 const filters = process.argv.slice(2);
 const files = roots
   .flatMap((r) => walk(r, []))

@@ -413,16 +413,13 @@ describe('lower layer (parent proxy)', () => {
 
   // Engine bug (reported): undici derives SNI from the Host header sent upstream (`parent:port`),
   // which overrides the connector's `servername` = proxy_ssl_name. Verification already uses the name.
-  test(
-    'SNI to the parent is the module id (proxy_ssl_name), not the parent host',
-    async () => {
-      const start = received.length;
-      await send(layer.port, pki, { path: '/v2/sni' });
-      const r = received.slice(start);
-      assert.equal(r.length, 1);
-      assert.equal(r[0]!.servername, MODULE_ID);
-    },
-  );
+  test('SNI to the parent is the module id (proxy_ssl_name), not the parent host', async () => {
+    const start = received.length;
+    await send(layer.port, pki, { path: '/v2/sni' });
+    const r = received.slice(start);
+    assert.equal(r.length, 1);
+    assert.equal(r[0]!.servername, MODULE_ID);
+  });
 
   test('a parent certificate without the module id SAN → 502', async () => {
     const bad = await startLayer('lower', { ...ports, parent: badParent.port });

@@ -325,4 +325,3 @@ describe('default template: Debian nginx vs Gatehouse', { skip: unavailable ?? f
   test('top layer', (t) => compareLayer(t, 'top', topCorpus));
   test('lower layer', (t) => compareLayer(t, 'lower', lowerCorpus));
 });
-

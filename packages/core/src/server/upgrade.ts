@@ -51,19 +51,17 @@ export function forwardUpgrade(
     ctx.res.statusCode = statusCode;
     ctx.res.emit('finish');
   };
-  deps.pools
-    .get(target)
-    .dispatch(
-      {
-        origin: target.origin,
-        path,
-        method: ctx.method as Dispatcher.HttpMethod,
-        headers,
-        upgrade: protocol,
-        body: null,
-      },
-      handler,
-    );
+  deps.pools.get(target).dispatch(
+    {
+      origin: target.origin,
+      path,
+      method: ctx.method as Dispatcher.HttpMethod,
+      headers,
+      upgrade: protocol,
+      body: null,
+    },
+    handler,
+  );
 }
 
 function splice(a: Duplex, b: Duplex, idleMs: number): void {
