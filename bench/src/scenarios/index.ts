@@ -1,4 +1,5 @@
 // The scenario table. Add a scenario by appending an entry; the runner, reports and chart pick it up.
+import { fileURLToPath } from 'node:url';
 import type { Scenario } from './types.js';
 
 const ROUTES = 10000;
@@ -98,8 +99,6 @@ export const SCENARIOS: readonly Scenario[] = [
     load: { kind: 'wrk', path: '/', connections: 50 },
     primary: 'reqPerCpuSecond',
     systems: ['gatehouse', 'nginx', 'microgateway-core'],
-    pending: 'needs the plugin pipeline (issue 4)',
-    // Enable by removing `pending` once plugins named here resolve in the engine's plugin registry.
     gatehouseConfig: (config) => withPlugins(config, ['bench-header-a', 'bench-header-b', 'bench-header-c']),
   },
   {
@@ -109,7 +108,6 @@ export const SCENARIOS: readonly Scenario[] = [
     load: { kind: 'wrk', path: '/files/1m.bin', connections: 8 },
     primary: 'mbPerSecond',
     systems: ['gatehouse', 'nginx', 'microgateway-core'],
-    pending: 'needs the plugin pipeline (issue 4)',
     gatehouseConfig: (config) => withPlugins(config, ['bench-data-a', 'bench-data-b', 'bench-data-c']),
   },
   {
@@ -139,10 +137,14 @@ export const SCENARIOS: readonly Scenario[] = [
   },
 ];
 
+/** edgemicro-style sample plugins used by the plugin scenarios (the engine's test fixtures). */
+const PLUGIN_DIR = fileURLToPath(new URL('../../../packages/core/test/fixtures/plugins', import.meta.url));
+
 /** Put the same plugin list on every route (the hook the plugin scenarios use). */
 function withPlugins(config: Parameters<NonNullable<Scenario['gatehouseConfig']>>[0], plugins: string[]) {
   return {
     ...config,
+    plugins: { dir: PLUGIN_DIR },
     servers: config.servers.map((s) => ({ ...s, routes: s.routes.map((r) => ({ ...r, plugins })) })),
   };
 }
