@@ -69,14 +69,11 @@ interface BypassVector {
   gap?: string;
 }
 
-const SEMICOLON =
-  'a `;` after the protected base path defeats the segment-boundary match; the `;param` stripping upstream serves /secure';
-const DOTDOTSEMI =
-  '`..;` is not a dot segment for the engine, but a Tomcat-like upstream resolves it to `..`';
+// Open: a product decision for the gateway (edgemicro and nginx match base paths byte-wise too).
 const TRAILING_DOT =
-  'a trailing dot or space makes another base path for the engine, the same resource for an IIS-like upstream';
+  'gateway decision: a trailing dot or space makes another base path for the engine, the same resource for an IIS-like upstream';
 const CASE =
-  'base paths match case-sensitively (as nginx locations); a case-insensitive upstream serves /SECURE as /secure';
+  'gateway decision: base paths match case-sensitively (as nginx locations); a case-insensitive upstream serves /SECURE as /secure';
 
 const VECTORS: BypassVector[] = [
   { target: '/v1/secure' },

@@ -7,9 +7,6 @@ import { createGatehouse, type Gatehouse } from '../gatehouse.js';
 import { compileConfig } from '../config/compile.js';
 import { readConfigFile } from '../config/load.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
-import { runCertCommand } from './cert-command.js';
-import { startDemoUpstream } from '../demo/demo-upstream.js';
-import { createPluginPipeline, loadPlugins } from '../pipeline/index.js';
 import type { GatehouseConfig } from '../config/types.js';
 
 const USAGE = `usage:
@@ -90,6 +87,8 @@ async function serve(args: string[]): Promise<number> {
 
 /** Load every plugin the routes name from `plugins.dir`, in first-use order. */
 async function pluginPipeline(config: GatehouseConfig, baseDir: string, engine: Gatehouse) {
+  // Loaded on demand: a config without plugins does not pay for the pipeline's modules.
+  const { createPluginPipeline, loadPlugins } = await import('../pipeline/index.js');
   const names = [...new Set(config.servers.flatMap((s) => s.routes.flatMap((r) => r.plugins ?? [])))];
   const plugins = await loadPlugins({
     sequence: names,
@@ -136,6 +135,7 @@ function check(args: string[]): number {
 
 async function demo(args: string[]): Promise<number> {
   const port = Number(option(args, '--port') ?? process.env.PORT ?? 8000);
+  const { startDemoUpstream } = await import('../demo/demo-upstream.js');
   const upstream = await startDemoUpstream();
   const engine = createGatehouse({
     config: {
@@ -195,7 +195,8 @@ async function main(argv: string[]): Promise<number> {
     case 'demo':
       return demo(args);
     case 'cert':
-      return runCertCommand(args);
+      // node-forge is only needed here: keep it out of the proxy's memory.
+      return (await import('./cert-command.js')).runCertCommand(args);
     case undefined:
     case '--help':
     case '-h':

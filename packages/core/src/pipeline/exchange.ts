@@ -20,7 +20,8 @@ import type { PoolRegistry } from '../upstream/pools.js';
 import { dispatchOptions, hasRequestBody, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import type { Chain, Stage } from './chain.js';
 import { errorText, pluginErrorBody, pluginErrorStatus } from './error-response.js';
-import { BodyCounter, PluginRequestBody, type BodyOwner } from './request-body.js';
+import { PluginRequestBody, type BodyOwner } from './request-body.js';
+import { BodyLimit } from '../server/body-limit.js';
 import type {
   HookData,
   Next,
@@ -376,7 +377,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyOwner {
       if (chain.requestBody)
         body = new PluginRequestBody(ctx.req, this, chain.ondata_request, chain.onend_request, limit);
       else if (limit > 0 && ctx.headers['content-length'] === undefined)
-        body = ctx.req.pipe(new BodyCounter(limit, this));
+        body = ctx.req.pipe(new BodyLimit(limit, () => this.tooLarge()));
       return this.dispatch(action, target, body, null);
     }
     if (!chain.onend_request.length) return this.dispatch(action, target, null, null);

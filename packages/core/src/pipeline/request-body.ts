@@ -1,7 +1,7 @@
 // The upstream request body when plugins see it: each client chunk runs through the ondata_request
 // chain (client paused meanwhile, so order holds), the onend_request result is sent last. Without
 // body hooks the client stream is passed as it is, counted only when a limit applies.
-import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { ClientRequest } from '../server/request-context.js';
 import type { Stage } from './chain.js';
 import type { HookData } from './types.js';
@@ -87,23 +87,4 @@ export class PluginRequestBody extends Readable {
       this.push(null);
     });
   };
-}
-
-/** Count a body of unknown length and stop at the limit (content-length was checked up front). */
-export class BodyCounter extends Transform {
-  private seen = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly owner: BodyOwner,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      this.owner.tooLarge();
-      return cb(new Error('request body larger than allowed'));
-    }
-    cb(null, chunk);
-  }
 }

@@ -1,6 +1,5 @@
 // The request path: snapshot at arrival → host and target checks → server rewrite phase → route
 // selection (+ location rewrite, `last` loops) → auth subrequest → plugins → return or proxy.
-import { Transform, type TransformCallback } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type {
   CompiledProxy,
@@ -24,6 +23,7 @@ import {
 import { ResponseCache } from '../upstream/response-cache.js';
 import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
+import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
 import { forwardUpgrade, upgradeOf } from './upgrade.js';
 
@@ -82,11 +82,7 @@ export function createRequestHandler(
       ctx.onClientClose?.clientClosed();
       finish(ctx, deps);
     });
-    try {
-      handle(ctx, deps, serversFor(snap));
-    } catch (err) {
-      fail(ctx, err instanceof ProxyError ? err.code : 'internal_error', (err as Error)?.message);
-    }
+    handleContext(ctx, deps, serversFor(snap));
   };
 }
 
@@ -284,7 +280,11 @@ export function forward(
     body = ctx.req as NodeJS.ReadableStream;
     // Chunked bodies have no length up front: count while streaming and stop at the limit.
     if (limit > 0 && ctx.headers['content-length'] === undefined)
-      body = ctx.req.pipe(new BodyLimit(limit, ctx));
+      body = ctx.req.pipe(
+        new BodyLimit(limit, () => {
+          if (!ctx.res.headersSent) fail(ctx, 'payload_too_large', undefined, true);
+        }),
+      );
   }
   ctx.upstream = target.origin;
   // We answered the client's Expect ourselves (undici does not forward it): ask for the body now.
@@ -294,29 +294,16 @@ export function forward(
   deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
 }
 
-class BodyLimit extends Transform {
-  private seen = 0;
-  constructor(
-    private readonly limit: number,
-    private readonly ctx: RequestContext,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) {
-      const err = new ProxyError('payload_too_large');
-      if (!this.ctx.res.headersSent) fail(this.ctx, 'payload_too_large', undefined, true);
-      return cb(err);
-    }
-    cb(null, chunk);
-  }
+/** The response cache of a caching route (one per compiled action, so a reload starts afresh). */
+export function cacheFor(deps: HandlerDeps, action: CompiledProxy): ResponseCache {
+  let cache = deps.caches.get(action);
+  if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache!.maxEntries)));
+  return cache;
 }
 
 /** nginx `proxy_cache` for small internal responses (the token subrequest): one fetch per key however many wait. */
 function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, target: UpstreamTarget): void {
-  let cache = deps.caches.get(action);
-  if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache!.maxEntries)));
+  const cache = cacheFor(deps, action);
   const key = action.cache!.key.evaluate(ctx);
   const path = upstreamPath(ctx, action, target);
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);

@@ -5,7 +5,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ResponseCache } from '../upstream/response-cache.js';
 import { upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import type { RequestContext } from './request-context.js';
-import { resolveTarget, type HandlerDeps } from './request-handler.js';
+import { cacheFor, resolveTarget, type HandlerDeps } from './request-handler.js';
 
 export type SubrequestDone = (status: number, headers: IncomingHttpHeaders) => void;
 
@@ -40,11 +40,9 @@ export function runSubrequest(
   const fetch = () =>
     ResponseCache.fetch(pool, target.origin, 'GET', path, headers, target.options.readTimeoutMs);
   let result;
-  if (action.cache) {
-    let cache = deps.caches.get(action);
-    if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache.maxEntries)));
-    result = cache.get(action.cache.key.evaluate(sub), action.cache.validMs, fetch);
-  } else result = fetch();
+  if (action.cache)
+    result = cacheFor(deps, action).get(action.cache.key.evaluate(sub), action.cache.validMs, fetch);
+  else result = fetch();
   result.then(
     (r) => done(r.status, r.headers),
     () => done(500, {}),

@@ -1,0 +1,24 @@
+// A body of unknown length (chunked, HTTP/2) is counted while it streams and stopped at the limit;
+// a Content-Length over the limit is refused before reading (in the request handler).
+import { Transform, type TransformCallback } from 'node:stream';
+import { ProxyError } from './errors.js';
+
+export class BodyLimit extends Transform {
+  private seen = 0;
+  constructor(
+    private readonly limit: number,
+    /** Answer the client (413) if it can still be answered. */
+    private readonly exceeded: () => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) {
+      this.exceeded();
+      return cb(new ProxyError('payload_too_large'));
+    }
+    cb(null, chunk);
+  }
+}
