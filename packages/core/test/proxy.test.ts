@@ -427,3 +427,58 @@ test('absolute-form targets are forwarded in origin form with the target authori
   assert.match(raw, /^HTTP\/1\.1 200/);
   assert.equal(up.seen[0]!.url, '/x?y=1');
 });
+
+test('send timeout: a request body that stalls fails with 504; a slow but steady one passes', async (t) => {
+  const up = await startUpstream((_req, res, body) => res.end(`got ${body.length}`));
+  const gh = await startEngine({
+    servers: [
+      {
+        routes: [
+          {
+            match: { prefix: '/' },
+            action: { type: 'proxy', upstream: up.url, options: { sendTimeoutMs: 400 } },
+          },
+        ],
+      },
+    ],
+  });
+  t.after(async () => {
+    await gh.close();
+    await up.close();
+  });
+  const stalled = await rawRequest(
+    gh.port,
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789',
+    3000,
+  );
+  assert.match(stalled, /^HTTP\/1\.1 504/);
+  assert.match(stalled, /"error":"upstream_timeout"/);
+  const steady = await rawRequest(
+    gh.port,
+    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nConnection: close\r\n\r\n0123456789',
+    3000,
+    [
+      [250, '0123456789'],
+      [500, '0123456789'],
+      [750, '0123456789'],
+    ],
+  );
+  assert.match(steady, /^HTTP\/1\.1 200/);
+  assert.match(steady, /got 40$/);
+});
+
+test('an upstream with keepAlive: false gets a new connection per request', async (t) => {
+  const up = await startUpstream();
+  let connections = 0;
+  up.server.on('connection', () => connections++);
+  const gh = await startEngine({
+    servers: [{ routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: 'u' } }] }],
+    upstreams: { u: { url: up.url, keepAlive: false } },
+  });
+  t.after(async () => {
+    await gh.close();
+    await up.close();
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await request(gh.url + '/')).status, 200);
+  assert.equal(connections, 3);
+});

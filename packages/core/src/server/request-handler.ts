@@ -12,7 +12,7 @@ import { resolveUpstream } from '../config/compile.js';
 import { parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
-import type { PoolRegistry } from '../upstream/pools.js';
+import { UPSTREAM_DEFAULTS, type PoolRegistry } from '../upstream/pools.js';
 import {
   dispatchOptions,
   hasRequestBody,
@@ -291,7 +291,34 @@ export function forward(
   if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
     ctx.res.writeContinue();
   const handler = new ProxyHandler(ctx);
+  if (body)
+    watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, handler);
   deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
+}
+
+/**
+ * nginx `proxy_send_timeout`: the time allowed between two pieces of the request body on their way
+ * upstream. A body that stalls longer fails the exchange with 504 (the client is too slow for the upstream).
+ */
+function watchSendTimeout(req: ClientRequest, ms: number, handler: ProxyHandler): void {
+  if (ms <= 0 || req.readableEnded) return;
+  // Watch the connection's byte counter instead of listening for 'data', which would change the
+  // body stream's flow before the upstream client reads it.
+  const socket = req.socket as { bytesRead?: number } | null;
+  let last = socket?.bytesRead ?? 0;
+  const timer = setTimeout(function check() {
+    const now = socket?.bytesRead ?? 0;
+    if (now !== last) {
+      last = now;
+      timer.refresh();
+      return;
+    }
+    handler.abort(new ProxyError('upstream_timeout', 'request body stalled (send timeout)'));
+  }, ms);
+  timer.unref();
+  const stop = (): void => clearTimeout(timer);
+  req.once('end', stop);
+  req.once('close', stop);
 }
 
 /** The response cache of a caching route (one per compiled action, so a reload starts afresh). */

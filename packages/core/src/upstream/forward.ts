@@ -151,6 +151,11 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     ctx.onClientClose = this;
   }
 
+  /** Give up on the upstream exchange (e.g. the request body stalled past the send timeout). */
+  abort(err: Error): void {
+    if (!this.finished) this.abortUpstream?.(err);
+  }
+
   /** The client went away before we finished: abort the upstream request, freeing its pool connection. */
   clientClosed(): void {
     if (this.finished) return;
@@ -277,7 +282,8 @@ export function dispatchOptions(
     body: body as Dispatcher.DispatchOptions['body'],
     headersTimeout: read,
     bodyTimeout: read,
-    reset: !action.keepAlive,
+    // No reuse when the route or the upstream says so (nginx proxy_http_version 1.0 / no keepalive).
+    reset: !action.keepAlive || target.options.keepAlive === false,
     // Replaying a request whose body we already streamed is impossible; never retry non-idempotent ones.
     idempotent: body === null && (ctx.method === 'GET' || ctx.method === 'HEAD'),
   };
