@@ -110,7 +110,9 @@ async function main(): Promise<void> {
       connections,
       requests: result.requests,
       reqPerSecond: Math.round(result.requests / result.seconds),
-      errors: result.errors,
+      // wrk counts the intended 404s (/nowhere) as errors: report them apart from socket errors.
+      non2xx3xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(run.stdout)?.[1] ?? 0),
+      socketErrors: /Socket errors: ([^\n]*)/.exec(run.stdout)?.[1] ?? 'none',
       rssMiB: { afterWarmup: round(first.rssMiB), end: round(last.rssMiB), max: round(max) },
       growthAfterWarmupMiB: round(last.rssMiB - first.rssMiB),
       samples: samples.map((s) => ({ ...s, rssMiB: round(s.rssMiB) })),
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
     );
     writeFileSync(outFile, JSON.stringify(report, null, 1));
     console.log(
-      `soak: ${report.requests} requests (${report.reqPerSecond}/s, ${report.errors} errors); RSS after warm-up ${report.rssMiB.afterWarmup} MiB, end ${report.rssMiB.end} MiB, max ${report.rssMiB.max} MiB; growth after warm-up ${report.growthAfterWarmupMiB} MiB\n${outFile}`,
+      `soak: ${report.requests} requests (${report.reqPerSecond}/s; ${report.non2xx3xx} non-2xx/3xx, the 404 route is 1/7 of GETs; socket errors: ${report.socketErrors}); RSS after warm-up ${report.rssMiB.afterWarmup} MiB, end ${report.rssMiB.end} MiB, max ${report.rssMiB.max} MiB; growth after warm-up ${report.growthAfterWarmupMiB} MiB\n${outFile}`,
     );
   } finally {
     await cleanup();

@@ -13,11 +13,17 @@ import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/com
 import { resolveUpstream } from '../config/compile.js';
 import type { Logger } from '../observability/logger.js';
 import { classifyUpstreamError, sendError } from '../server/errors.js';
-import { isHopByHop, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
 import { resolveTarget } from '../server/request-handler.js';
 import type { PoolRegistry } from '../upstream/pools.js';
-import { dispatchOptions, hasRequestBody, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import {
+  addedResponseHeaders,
+  dispatchOptions,
+  forwardableResponseHeaders,
+  hasRequestBody,
+  upstreamHeaders,
+  upstreamPath,
+} from '../upstream/forward.js';
 import type { Chain, Stage } from './chain.js';
 import { errorText, pluginErrorBody, pluginErrorStatus } from './error-response.js';
 import { PluginRequestBody, type BodyOwner } from './request-body.js';
@@ -431,19 +437,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyOwner {
     const res = this.res;
     if (this.settled || res.headersSent || res.writableEnded) return false;
     this.resume = resume;
-    let connection: string | undefined;
-    const raw: string[] = new Array(rawHeaders.length);
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = (raw[i] = rawHeaders[i]!.toString('latin1'));
-      raw[i + 1] = rawHeaders[i + 1]!.toString('latin1');
-      if (name.length === 10 && name.toLowerCase() === 'connection')
-        connection = connection ? `${connection},${raw[i + 1]}` : raw[i + 1];
-    }
-    const nominated = nominatedFields(connection);
+    const raw = forwardableResponseHeaders(rawHeaders);
     const headers: IncomingHttpHeaders = {};
     for (let i = 0; i < raw.length; i += 2) {
       const lower = raw[i]!.toLowerCase();
-      if (isHopByHop(lower) || nominated.has(lower)) continue;
       const v = raw[i + 1]!;
       const prev = headers[lower];
       if (prev === undefined) headers[lower] = lower === 'set-cookie' ? [v] : v;
@@ -491,15 +488,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyOwner {
       res.setHeader(name, th[name]!);
       copied.push(name);
     }
-    const via = ctx.snapshot.headers.via;
-    if (via) append(res, 'via', `1.1 ${via}`, copied);
-    const add = ctx.route?.addResponseHeaders.length
-      ? ctx.route.addResponseHeaders
-      : (ctx.server?.addResponseHeaders ?? []);
-    for (const h of add) {
-      const v = h.value.evaluate(ctx);
-      if (v !== '') append(res, h.name, v, copied);
-    }
+    addedResponseHeaders(ctx, (name, value) => append(res, name, value, copied));
     this.copied = copied;
     ctx.status = res.statusCode;
     // Without body hooks the head goes out now; with them, hooks may still set headers until the first write (edgemicro).

@@ -4,7 +4,7 @@
 import type { Dispatcher } from 'undici';
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
-import { classifyUpstreamError, ProxyError, sendError } from '../server/errors.js';
+import { classifyUpstreamError, sendError } from '../server/errors.js';
 import { isHopByHop, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
 import { encodePath } from '../routing/uri.js';
@@ -141,6 +141,41 @@ export function hasRequestBody(ctx: RequestContext): boolean {
   );
 }
 
+/** The upstream response's fields that may go to the client (flat name/value list, as received):
+ *  hop-by-hop fields and those the upstream nominated in `Connection` are dropped. */
+export function forwardableResponseHeaders(rawHeaders: Buffer[]): string[] {
+  let out: string[] = [];
+  let connection: string | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!.toString('latin1');
+    const value = rawHeaders[i + 1]!.toString('latin1');
+    const lower = name.toLowerCase();
+    if (isHopByHop(lower)) {
+      if (lower === 'connection') connection = connection ? `${connection},${value}` : value;
+      continue;
+    }
+    out.push(name, value);
+  }
+  // Nominated fields are rare: filter afterwards.
+  const nominated = nominatedFields(connection);
+  if (nominated.size) out = out.filter((_v, i, a) => !nominated.has(a[i - (i % 2)]!.toLowerCase()));
+  return out;
+}
+
+/** What the engine adds to a proxied response: `Via`, then the route's `add_header`s (else the server's). */
+export function addedResponseHeaders(ctx: RequestContext, add: (name: string, value: string) => void): void {
+  const via = ctx.snapshot.headers.via;
+  if (via) add('via', `1.1 ${via}`);
+  const list = ctx.route?.addResponseHeaders.length
+    ? ctx.route.addResponseHeaders
+    : ctx.server?.addResponseHeaders;
+  if (list)
+    for (const h of list) {
+      const v = h.value.evaluate(ctx);
+      if (v !== '') add(h.name, v);
+    }
+}
+
 export class ProxyHandler implements Dispatcher.DispatchHandler {
   private abortUpstream: ((err?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
@@ -174,37 +209,8 @@ export class ProxyHandler implements Dispatcher.DispatchHandler {
     const ctx = this.ctx;
     const res = ctx.res;
     if (this.finished || res.headersSent) return false;
-    let out: string[] = [];
-    let connection: string | undefined;
-    for (let i = 0; i < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!.toString('latin1');
-      const lower = name.toLowerCase();
-      if (isHopByHop(lower)) {
-        if (lower === 'connection')
-          connection = connection
-            ? `${connection},${rawHeaders[i + 1]!.toString('latin1')}`
-            : rawHeaders[i + 1]!.toString('latin1');
-        continue;
-      }
-      out.push(name, rawHeaders[i + 1]!.toString('latin1'));
-    }
-    // Fields the upstream nominated in Connection are hop-by-hop too (rare: filter afterwards).
-    const nominated = nominatedFields(connection);
-    if (nominated.size) out = out.filter((_v, i, a) => !nominated.has(a[i - (i % 2)]!.toLowerCase()));
-    const via = ctx.snapshot.headers.via;
-    if (via) out.push('via', `1.1 ${via}`);
-    const add = ctx.route?.addResponseHeaders;
-    if (add?.length)
-      for (const h of add) {
-        const v = h.value.evaluate(ctx);
-        if (v !== '') out.push(h.name, v);
-      }
-    const serverAdd = ctx.server?.addResponseHeaders;
-    if (serverAdd?.length && !add?.length)
-      for (const h of serverAdd) {
-        const v = h.value.evaluate(ctx);
-        if (v !== '') out.push(h.name, v);
-      }
+    const out = forwardableResponseHeaders(rawHeaders);
+    addedResponseHeaders(ctx, (name, value) => out.push(name, value));
     ctx.status = statusCode;
     if ('stream' in res) res.writeHead(statusCode, toObject(out));
     else res.writeHead(statusCode, statusText || undefined, out);
@@ -288,5 +294,3 @@ export function dispatchOptions(
     idempotent: body === null && (ctx.method === 'GET' || ctx.method === 'HEAD'),
   };
 }
-
-export { ProxyError };

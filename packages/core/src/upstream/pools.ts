@@ -1,6 +1,6 @@
 // One undici Pool per upstream origin and connection options, shared across config reloads so that
 // kept-alive upstream connections survive a reload that does not change the upstream.
-import { Agent, Pool, buildConnector, type Dispatcher } from 'undici';
+import { Pool, buildConnector, type Dispatcher } from 'undici';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UpstreamTarget } from '../config/compile.js';
@@ -145,5 +145,3 @@ function fixedLookup(address: string) {
     else cb(null, address, family);
   };
 }
-
-export { Agent };
