@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { addRatios } from '../src/measure/ratios.js';
 import type { SystemResult, RepMetrics } from '../src/measure/types.js';
 import { toMarkdown } from '../src/report/markdown.js';
@@ -98,10 +100,17 @@ test('scenario table: unique names, every non-pending load bounded and well-form
     assert.ok(s.load.path.startsWith('/'), s.name);
     if (s.load.kind === 'wrk') assert.ok(s.load.connections > 0 && s.load.connections <= 1000, s.name);
   }
-  assert.ok(
-    SCENARIOS.some((s) => s.pending && s.gatehouseConfig),
-    'plugin scenarios carry a config hook',
-  );
+  const pluginScenarios = SCENARIOS.filter((s) => s.name.startsWith('plugins-'));
+  assert.equal(pluginScenarios.length, 2);
+  for (const s of pluginScenarios) {
+    assert.equal(s.pending, undefined, `${s.name} runs`);
+    assert.ok(s.gatehouseConfig, `${s.name} carries a config hook`);
+    // The hook names plugins that exist in the plugin directory it configures.
+    const cfg = s.gatehouseConfig!(gatehouseConfig(ctx, 8000, {}), ctx);
+    const names = cfg.servers.flatMap((srv) => srv.routes.flatMap((r) => r.plugins ?? []));
+    assert.equal(names.length, 3);
+    for (const n of names) assert.ok(existsSync(join(cfg.plugins!.dir, n, 'index.js')), `${s.name}: ${n}`);
+  }
 });
 
 const ctx: RunContext = {

@@ -3,9 +3,8 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { buildUpstreamConnectOptions } from '../src/tls/index.js';
 import {
@@ -14,6 +13,7 @@ import {
   parseNoProxy,
   resolveEgressProxy,
 } from '../src/upstream/egress-proxy.js';
+import { startConnectProxy, type ConnectProxy } from '../../../test/helpers/connect-proxy.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
 
 const pki = createTestPki();
@@ -73,47 +73,11 @@ test('resolveEgressProxy from env: lower case first, scheme added, NO_PROXY hono
   assert.equal(cfg.proxyFor(new URL('https://other/')), 'http://p:1');
 });
 
-interface Proxy {
-  url: string;
-  connects: string[];
-  absolute: string[];
-  close(): void;
-}
-
 /** A minimal forward proxy: CONNECT tunnels, and absolute-form requests answered by the proxy itself. */
-async function startProxy(): Promise<Proxy> {
-  const connects: string[] = [];
-  const absolute: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((req, res) => {
-    absolute.push(req.url ?? '');
-    res.end(`proxied ${req.method} ${req.url} host=${req.headers.host}`);
-  });
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    connects.push(req.url ?? '');
-    const [host, port] = (req.url ?? '').split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream).add(client);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connects,
-    absolute,
-    close() {
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      server.close();
-    },
-  };
+function startProxy(): Promise<ConnectProxy> {
+  return startConnectProxy((req, res) =>
+    res.end(`proxied ${req.method} ${req.url} host=${req.headers.host}`),
+  );
 }
 
 test('https target through a CONNECT tunnel with the upstream TLS settings inside it', async () => {

@@ -1,5 +1,7 @@
 // Test helpers: a recording upstream and an engine on ephemeral loopback ports.
+import { spawn, type ChildProcess } from 'node:child_process';
 import http, { type IncomingHttpHeaders } from 'node:http';
+import { join } from 'node:path';
 import net from 'node:net';
 import { createGatehouse, type Gatehouse } from '../src/gatehouse.js';
 import type { GatehouseConfig } from '../src/config/types.js';
@@ -177,4 +179,32 @@ export function proxyRoute(
     match: { prefix: '/' },
     action: { type: 'proxy', upstream, ...extra },
   } as GatehouseConfig['servers'][number]['routes'][number];
+}
+
+/** The CLI entry, run from source. */
+export const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+
+/** Run `gatehouse serve --config <file>` in a child process; resolves once it logs its listening port
+ *  (the config must log at info level). The caller kills it. */
+export function spawnServe(
+  file: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ proc: ChildProcess; port: number }> {
+  const proc = spawn(
+    process.execPath,
+    ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
+    {
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout!.on('data', (c) => {
+      out += c;
+      const m = /"port":(\d+).*"msg":"listening"/.exec(out);
+      if (m) resolve({ proc, port: Number(m[1]) });
+    });
+    proc.on('exit', () => reject(new Error(`gatehouse exited early: ${out}`)));
+  });
 }

@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { ConfigError, validateConfig } from '../src/config/validate.js';
 import { compileConfig } from '../src/config/compile.js';
 import { readConfigFile } from '../src/config/load.js';
-import { proxyRoute, request, startEngine, startUpstream } from './helpers.js';
-
-const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+import { CLI, proxyRoute, request, spawnServe, startEngine, startUpstream } from './helpers.js';
 
 test('validation names the key path and what was expected, for every problem at once', () => {
   const bad = {
@@ -200,21 +198,8 @@ test('SIGTERM stops accepting, lets in-flight requests finish, then exits 0', as
       log: { level: 'info' },
     }),
   );
-  const p = spawn(
-    process.execPath,
-    ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const { proc: p, port } = await spawnServe(file);
   t.after(() => p.kill('SIGKILL'));
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    p.stdout.on('data', (c) => {
-      out += c;
-      const m = /"port":(\d+).*"msg":"listening"/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    p.on('exit', () => reject(new Error(`exited early: ${out}`)));
-  });
   const inflight = request(`http://127.0.0.1:${port}/`);
   await new Promise((r) => setTimeout(r, 150));
   const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));

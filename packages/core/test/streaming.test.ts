@@ -2,14 +2,13 @@
 // The proxy runs in its own process so its RSS is measured alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { spawnServe } from './helpers.js';
 
-const CLI = join(import.meta.dirname, '../src/cli/main.ts');
 const GiB = 1024 * 1024 * 1024;
 const CHUNK = Buffer.alloc(256 * 1024, 'z');
 
@@ -71,21 +70,8 @@ test(
         log: { level: 'info' },
       }),
     );
-    const proc = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
+    const { proc, port } = await spawnServe(file);
     t.after(() => proc.kill('SIGKILL'));
-    const port = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      proc.stdout.on('data', (c) => {
-        out += c;
-        const m = /"port":(\d+).*"msg":"listening"/.exec(out);
-        if (m) resolve(Number(m[1]));
-      });
-      proc.on('exit', () => reject(new Error(out)));
-    });
     // Warm up, then take the baseline.
     await new Promise<void>((resolve) =>
       http

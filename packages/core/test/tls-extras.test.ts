@@ -2,7 +2,6 @@
 // gauge on /metrics, NODE_EXTRA_CA_CERTS for upstream trust, and an upstream without SNI.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,9 +9,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { toPkcs12 } from '../src/tls/pki.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
-import { request, startEngine } from './helpers.js';
-
-const CLI = join(import.meta.dirname, '../src/cli/main.ts');
+import { request, spawnServe, startEngine } from './helpers.js';
 
 async function tlsUpstream(cert: string, key: string) {
   const snis: string[] = [];
@@ -93,24 +90,8 @@ test('NODE_EXTRA_CA_CERTS is trusted for upstreams that configure no CA', async 
     }),
   );
   const run = async (env: NodeJS.ProcessEnv) => {
-    const p = spawn(
-      process.execPath,
-      ['--conditions=source', '--import', 'tsx', CLI, 'serve', '--config', file],
-      {
-        env: { ...process.env, ...env },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const { proc: p, port } = await spawnServe(file, env);
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        let out = '';
-        p.stdout.on('data', (c) => {
-          out += c;
-          const m = /"port":(\d+).*"msg":"listening"/.exec(out);
-          if (m) resolve(Number(m[1]));
-        });
-        p.on('exit', () => reject(new Error(out)));
-      });
       return await request(`http://127.0.0.1:${port}/x`);
     } finally {
       p.kill('SIGKILL');

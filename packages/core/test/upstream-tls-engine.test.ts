@@ -11,6 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { UpstreamTlsConfig } from '../src/config/types.js';
 import { createCertificateAuthority, issueCertificate } from '../src/tls/index.js';
 import { proxyRoute, request, startEngine, type Engine } from './helpers.js';
+import { startConnectProxy, type ConnectProxy } from '../../../test/helpers/connect-proxy.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
 
 const pki = createTestPki();
@@ -202,20 +203,9 @@ test('routes to one origin with different upstream TLS settings each use their o
   }
 });
 
-interface Proxy {
-  url: string;
-  connects: string[];
-  absolute: string[];
-  close(): void;
-}
-
-/** A forward proxy: CONNECT tunnels to the named host:port; absolute-form requests forwarded with fetch-like relay. */
-async function startProxy(): Promise<Proxy> {
-  const connects: string[] = [];
-  const absolute: string[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = http.createServer((req, res) => {
-    absolute.push(req.url ?? '');
+/** A forward proxy: CONNECT tunnels to the named host:port; absolute-form requests relayed. */
+function startProxy(): Promise<ConnectProxy> {
+  return startConnectProxy((req, res) => {
     const target = new URL(req.url ?? '/');
     const out = http.request(
       {
@@ -233,31 +223,6 @@ async function startProxy(): Promise<Proxy> {
     out.on('error', () => res.destroy());
     req.pipe(out);
   });
-  server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
-    connects.push(req.url ?? '');
-    const i = (req.url ?? '').lastIndexOf(':');
-    const upstream = net.connect(Number((req.url ?? '').slice(i + 1)), (req.url ?? '').slice(0, i), () => {
-      client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      if (head.length) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
-    });
-    sockets.add(upstream).add(client);
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    connects,
-    absolute,
-    close() {
-      for (const s of sockets) s.destroy();
-      server.closeAllConnections();
-      server.close();
-    },
-  };
 }
 
 test('egress through a CONNECT proxy (TLS inside the tunnel) and absolute-form for http; noProxy bypasses', async () => {
