@@ -1,7 +1,6 @@
 // The engine: owns listeners, upstream pools, the current config snapshot, metrics and logs.
 // Configured only through the native config; `reload` validates and compiles first, then swaps
 // atomically — requests in flight keep the snapshot they started with.
-import { pino } from 'pino';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -11,7 +10,8 @@ import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
 import { validateConfig } from './config/validate.js';
 import { startAdminServer, type AdminServer } from './admin/admin-server.js';
 import { EngineMetrics } from './observability/metrics.js';
-import { createLogger, scrubTarget, type Logger } from './observability/logger.js';
+import { createAccessLog, type AccessLog } from './observability/access-log.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { listenerKey, openListener, type ListenerRuntime } from './server/listener.js';
 import { createRequestHandler, type HandlerDeps, type PipelineRunner } from './server/request-handler.js';
 import type { RequestContext } from './server/request-context.js';
@@ -57,7 +57,7 @@ export class Gatehouse {
   private readonly caches = new WeakMap<CompiledProxy, ResponseCache>();
   private readonly deps: HandlerDeps;
   private admin: AdminServer | undefined;
-  private accessLog: ((ctx: RequestContext) => void) | undefined;
+  private accessLog: AccessLog | undefined;
   private closing = false;
   /** Byte counters of each client socket when its previous request finished. */
   private readonly socketBytes = new WeakMap<Socket, { read: number; written: number }>();
@@ -219,6 +219,7 @@ export class Gatehouse {
     this.listeners.clear();
     await this.admin?.close();
     await this.pools.destroy();
+    this.accessLog?.close();
   }
 
   private serversFor = (snap: Snapshot, key: string): CompiledServer[] => {
@@ -380,46 +381,15 @@ export class Gatehouse {
     }
     this.metrics.observe(ctx.server, ctx.route, ctx.status, seconds);
     if (ctx.error && ctx.error.startsWith('upstream_')) this.metrics.upstreamErrors.inc({ kind: ctx.error });
-    this.accessLog?.(ctx);
+    this.accessLog?.write(ctx);
   }
 
+  /** Keep the access log when its target is unchanged; otherwise open the new one and close the old. */
   private setupAccessLog(config: GatehouseConfig): void {
-    const access = config.log?.access;
-    if (!access) {
-      this.accessLog = undefined;
-      return;
-    }
-    // A separate pino instance: one JSON line per request, ISO time, no level/pid noise; files are 0600.
-    const destination =
-      typeof access === 'string'
-        ? pino.destination({ dest: access, sync: false, mkdir: true, mode: 0o600 } as Parameters<
-            typeof pino.destination
-          >[0])
-        : ((this.options.accessLogStream ??
-            pino.destination({ dest: 1, sync: false })) as pino.DestinationStream);
-    const log = pino(
-      {
-        base: null,
-        timestamp: pino.stdTimeFunctions.isoTime,
-        formatters: { level: () => ({ log: 'access' }) },
-      },
-      destination,
-    );
-    this.accessLog = (ctx) => {
-      log.info({
-        remote: ctx.remoteAddr,
-        method: ctx.method,
-        uri: scrubTarget(ctx.requestUri),
-        status: ctx.status,
-        route: ctx.route?.name ?? null,
-        server: ctx.server?.name ?? null,
-        upstream: ctx.upstream || null,
-        duration_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
-        bytes_in: ctx.bytesIn,
-        bytes_out: ctx.bytesOut,
-        error: ctx.error || null,
-      });
-    };
+    const target = config.log?.access || undefined;
+    if (this.accessLog?.target === target) return;
+    this.accessLog?.close();
+    this.accessLog = target === undefined ? undefined : createAccessLog(target, this.options.accessLogStream);
   }
 }
 

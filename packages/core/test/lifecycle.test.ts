@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -235,4 +235,32 @@ test('metrics and admin: /metrics, /healthz, /readyz on a loopback admin listene
   assert.match(m.text, /gatehouse_open_connections/);
   assert.equal((await request(base + '/healthz')).status, 200);
   assert.equal(JSON.parse((await request(base + '/readyz')).text).status, 'ready');
+});
+
+test('the access log file is 0600, survives a reload and never carries credentials from the query', async (t) => {
+  const up = await startUpstream();
+  const dir = mkdtempSync(join(tmpdir(), 'gh-access-'));
+  const file = join(dir, 'logs', 'access.log');
+  const cfg = { servers: [{ routes: [proxyRoute(up.url)] }], log: { level: 'warn' as const, access: file } };
+  const gh = await startEngine(cfg);
+  t.after(async () => {
+    await gh.close();
+    await up.close();
+  });
+  await request(gh.url + '/a?apikey=SECRET-KEY-1&x=1');
+  await gh.gh.reload({
+    ...cfg,
+    servers: [{ listen: [{ address: '127.0.0.1', port: gh.port }], routes: [proxyRoute(up.url)] }],
+  });
+  await request(gh.url + '/b?sig=SECRET-SIG-2');
+  await gh.close();
+  const lines = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { uri: string; status: number; log: string });
+  assert.deepEqual(
+    lines.map((l) => `${l.log} ${l.status} ${l.uri}`),
+    ['access 200 /a?apikey=***&x=1', 'access 200 /b?sig=***'],
+  );
+  assert.equal(statSync(file).mode & 0o777, 0o600);
 });
