@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -263,4 +263,41 @@ test('the access log file is 0600, survives a reload and never carries credentia
     ['access 200 /a?apikey=***&x=1', 'access 200 /b?sig=***'],
   );
   assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+test('`gatehouse serve` reloads when its config file changes and keeps serving when the new one is invalid', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gh-watch-'));
+  const file = join(dir, 'gh.json');
+  const config = (body: string, port = 0) =>
+    JSON.stringify({
+      servers: [
+        {
+          listen: [{ address: '127.0.0.1', port }],
+          routes: [{ match: { prefix: '/' }, action: { type: 'return', status: 200, body } }],
+        },
+      ],
+      log: { level: 'info' },
+    });
+  writeFileSync(file, config('one'));
+  const { proc, port } = await spawnServe(file);
+  t.after(() => proc.kill('SIGKILL'));
+  const body = async () => (await request(`http://127.0.0.1:${port}/`)).text;
+  const eventually = async (want: string) => {
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline) {
+      if ((await body()) === want) return true;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return false;
+  };
+  assert.equal(await body(), 'one');
+  // An editor-style atomic replace: write a temp file, rename it over the config.
+  writeFileSync(`${file}.tmp`, config('two', port));
+  renameSync(`${file}.tmp`, file);
+  assert.ok(await eventually('two'), 'new config served');
+  writeFileSync(file, '{ "servers": [ broken');
+  await new Promise((r) => setTimeout(r, 500));
+  assert.equal(await body(), 'two', 'an invalid file keeps the running config');
+  writeFileSync(file, config('three', port));
+  assert.ok(await eventually('three'));
 });
