@@ -21,6 +21,7 @@ import {
   type Recorder,
   type TokenServer,
   type UpstreamPorts,
+  upstreamPorts,
 } from './golden-harness.js';
 
 const TOKEN = 'SharedAccessSignature sr=hub%2Fdevices%2Fedge%2Fmodules%2Fapiproxy&sig=module-token';
@@ -49,15 +50,7 @@ before(async () => {
   });
   // Slow enough that 20 concurrent requests all wait on the first fetch.
   token = await startTokenServer(TOKEN, 300);
-  const port = (name: string) => recorders.find((r) => r.name === name)!.port;
-  ports = {
-    registry: port('registry'),
-    blob: port('blob'),
-    acr: port('acr'),
-    edgehub: port('edgehub'),
-    token: token.port,
-    parent: port('parent'),
-  };
+  ports = upstreamPorts(recorders, token.port);
 });
 
 after(async () => {

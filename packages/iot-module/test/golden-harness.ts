@@ -164,6 +164,19 @@ export interface UpstreamPorts {
   parent: number;
 }
 
+/** The ports of the recorders named registry, blob, acr, edgehub and parent, and of the token server. */
+export function upstreamPorts(recorders: readonly Recorder[], tokenPort: number): UpstreamPorts {
+  const port = (name: string) => recorders.find((r) => r.name === name)!.port;
+  return {
+    registry: port('registry'),
+    blob: port('blob'),
+    acr: port('acr'),
+    edgehub: port('edgehub'),
+    token: tokenPort,
+    parent: port('parent'),
+  };
+}
+
 /** The environment of each layer (§4.2), with the upstream ports of this test run. */
 export function layerEnv(layer: Layer, ports: UpstreamPorts): Record<string, string> {
   switch (layer) {

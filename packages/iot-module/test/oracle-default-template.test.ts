@@ -23,6 +23,7 @@ import {
   type Recorder,
   type TokenServer,
   type UpstreamPorts,
+  upstreamPorts,
 } from './golden-harness.js';
 
 const MiB = 1024 * 1024;
@@ -199,15 +200,7 @@ describe('default template: Debian nginx vs Gatehouse', { skip: unavailable ?? f
     ]);
     token = await startTokenServer(TOKEN, 20);
     dns = await startDnsResponder(Object.fromEntries(LOOPBACK_NAMES.map((n) => [n, '127.0.0.1'])));
-    const port = (name: string) => recorders.find((r) => r.name === name)!.port;
-    ports = {
-      registry: port('registry'),
-      blob: port('blob'),
-      acr: port('acr'),
-      edgehub: port('edgehub'),
-      token: token.port,
-      parent: port('parent'),
-    };
+    ports = upstreamPorts(recorders, token.port);
   });
 
   after(async () => {
