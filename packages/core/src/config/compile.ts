@@ -16,7 +16,6 @@ import { ConfigError, type ConfigProblem } from './validate.js';
 import { Router } from '../routing/router.js';
 import { compileStatements, type CompiledStatements } from '../routing/statements.js';
 import {
-  BUILTIN_VARIABLES,
   compileRegex,
   compileTemplate,
   namedGroups,
@@ -381,5 +380,3 @@ function compileRoute(
     plugins: r.plugins ?? [],
   };
 }
-
-export { BUILTIN_VARIABLES };

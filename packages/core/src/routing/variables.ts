@@ -75,8 +75,6 @@ const BUILTINS: Record<string, Getter> = {
   content_type: (s) => headerValue(s.headers['content-type']),
 };
 
-export const BUILTIN_VARIABLES: ReadonlySet<string> = new Set(Object.keys(BUILTINS));
-
 /** Resolve a variable name to a getter, or throw naming the unknown variable. */
 export function variableGetter(name: string, scope: VariableScope, source = name): Getter {
   const builtin = BUILTINS[name];

@@ -51,7 +51,7 @@ export interface HandlerDeps {
 const MAX_REWRITE_CYCLES = 10;
 
 /** Pick the virtual server for a request: exact server name, else the listener's default (first). */
-export function selectServer(servers: CompiledServer[], host: string): CompiledServer | undefined {
+function selectServer(servers: CompiledServer[], host: string): CompiledServer | undefined {
   if (servers.length === 1) return servers[0];
   for (const s of servers) if (s.serverNames.includes(host)) return s;
   for (const s of servers)
