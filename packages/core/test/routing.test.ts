@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Router } from '../src/routing/router.js';
-import { parseTarget } from '../src/routing/uri.js';
+import { hasTrailingDotSegment, parseTarget } from '../src/routing/uri.js';
 import type { RouteMatch } from '../src/config/types.js';
 import { proxyRoute, rawRequest, request, startEngine, startUpstream } from './helpers.js';
 
@@ -70,6 +70,35 @@ test('edgemicro base paths: longest wins, only on a segment boundary, / matches 
     ['/anything', 'root'],
   ];
   for (const [uri, want] of table) assert.equal(r.select(uri)?.route, want, uri);
+});
+
+test('paths.ignoreCase: exact, prefix and base-path keys match in any ASCII case; regexes become case-insensitive', () => {
+  const r = new Router<string>({ ignoreCase: true });
+  assert.equal(r.add({ exact: '/Health' }, 'health'), undefined);
+  assert.equal(r.add({ basePath: '/v1/Secure' }, 'secure'), undefined);
+  assert.equal(r.add({ prefix: '/static/' }, 'static'), undefined);
+  assert.equal(r.add({ regex: '^/img/(\\w+)\\.png$' }, 'img'), undefined);
+  assert.equal(r.select('/HEALTH')?.route, 'health');
+  assert.equal(r.select('/v1/SECURE/x')?.route, 'secure');
+  assert.equal(r.select('/V1/secure')?.route, 'secure');
+  assert.equal(r.select('/v1/securex'), undefined);
+  assert.equal(r.select('/STATIC/a.css')?.route, 'static');
+  const img = r.select('/IMG/Logo.PNG');
+  assert.equal(img?.route, 'img');
+  assert.equal(img?.captures?.[1], 'Logo', 'captures come from the path as sent');
+  // Only ASCII folds: a non-ASCII letter never changes the length the upstream path is cut at.
+  assert.equal(r.select('/V1/SECURE\u0130')?.route, undefined);
+  assert.match(String(r.add({ basePath: '/V1/secure' }, 'dup')), /duplicate base path/);
+  const plain = new Router<string>();
+  plain.add({ basePath: '/v1/secure' }, 'secure');
+  assert.equal(plain.select('/v1/SECURE'), undefined, 'byte-wise by default, like nginx and edgemicro');
+});
+
+test('hasTrailingDotSegment finds segments a Windows-style server would shorten', () => {
+  for (const p of ['/a.', '/a./b', '/a ', '/a /b', '/a/b...', '/x/y.\t', '/a./'])
+    assert.ok(hasTrailingDotSegment(p), p);
+  for (const p of ['/', '/a', '/a.b', '/.well-known/x', '/a/b/', '/a b', '/v1.2/x'])
+    assert.ok(!hasTrailingDotSegment(p), p);
 });
 
 test('10,000 prefix routes select correctly (trie, no linear scan)', () => {

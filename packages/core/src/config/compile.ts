@@ -109,6 +109,8 @@ export interface CompiledServer {
   routes: CompiledRoute[];
   limits: ResolvedLimits;
   addResponseHeaders: CompiledHeader[];
+  /** `paths.refuseTrailingDots`. */
+  refuseTrailingDots: boolean;
 }
 
 export interface Snapshot {
@@ -143,7 +145,7 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
         return undefined;
       }
     };
-    const router = new Router<CompiledRoute>();
+    const router = new Router<CompiledRoute>({ ignoreCase: s.paths?.ignoreCase === true });
     const routes: CompiledRoute[] = [];
     s.routes.forEach((r, ri) => {
       const rp = `${path}.routes[${ri}]`;
@@ -167,6 +169,7 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
       limits: { ...limits, ...stripUndefined(s.limits) },
       addResponseHeaders:
         guard(`${path}.addResponseHeaders`, () => compileHeaders(s.addResponseHeaders, scope)) ?? [],
+      refuseTrailingDots: s.paths?.refuseTrailingDots === true,
     };
     return compiled;
   });

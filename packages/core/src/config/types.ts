@@ -53,6 +53,20 @@ export interface ServerConfig {
   limits?: LimitsConfig;
   /** Headers added to every response of this server (nginx `add_header` at server level). */
   addResponseHeaders?: HeaderSet[];
+  /** Path hardening for upstreams that read paths more loosely than nginx does. */
+  paths?: PathPolicy;
+}
+
+/** Routes are matched byte-wise on the decoded, normalised path (nginx's `$uri`) by default. An upstream
+ *  that ignores case or strips trailing dots (IIS, Windows file systems, some frameworks) sees
+ *  `/SECURE` or `/secure.` as `/secure`: these options keep such variants from slipping past a route
+ *  that guards `/secure`. */
+export interface PathPolicy {
+  /** Match exact, prefix and base-path routes ignoring ASCII case; regex routes become case-insensitive.
+   *  Default false. */
+  ignoreCase?: boolean;
+  /** Refuse (400 `ambiguous_path`) a path with a segment that ends in `.` or whitespace. Default false. */
+  refuseTrailingDots?: boolean;
 }
 
 export interface ListenConfig {

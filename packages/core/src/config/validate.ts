@@ -312,10 +312,15 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
       'routes',
       'limits',
       'addResponseHeaders',
+      'paths',
     ])
   )
     return;
   c.string(s.name, `${p}.name`, true);
+  if (s.paths !== undefined && c.object(s.paths, `${p}.paths`, ['ignoreCase', 'refuseTrailingDots'])) {
+    c.bool(s.paths.ignoreCase, `${p}.paths.ignoreCase`);
+    c.bool(s.paths.refuseTrailingDots, `${p}.paths.refuseTrailingDots`);
+  }
   let anyTls = false;
   if (c.array(s.listen, `${p}.listen`)) {
     if ((s.listen as unknown[]).length === 0) c.fail(`${p}.listen`, 'expected at least one listener');

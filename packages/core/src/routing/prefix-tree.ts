@@ -8,15 +8,23 @@ interface Node<T> {
   segment: boolean;
 }
 
+/** ASCII lower case of one character code (non-ASCII is left alone, so lengths never change). */
+export function lowerCode(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
 export class PrefixTree<T> {
   private readonly root: Node<T> = { children: null, value: undefined, segment: false };
   size = 0;
+
+  /** With `ignoreCase`, ASCII letters match in either case. */
+  constructor(private readonly ignoreCase = false) {}
 
   /** Insert; returns false if this exact prefix (with the same boundary rule) is already present. */
   insert(prefix: string, value: T, segment = false): boolean {
     let node = this.root;
     for (let i = 0; i < prefix.length; i++) {
-      const c = prefix.charCodeAt(i);
+      const c = this.ignoreCase ? lowerCode(prefix.charCodeAt(i)) : prefix.charCodeAt(i);
       node.children ??= new Map();
       let next = node.children.get(c);
       if (!next) {
@@ -37,7 +45,8 @@ export class PrefixTree<T> {
     let node: Node<T> | undefined = this.root;
     let best = this.acceptable(node, path, 0);
     for (let i = 0; i < path.length; i++) {
-      node = node.children?.get(path.charCodeAt(i));
+      const c = path.charCodeAt(i);
+      node = node.children?.get(this.ignoreCase ? lowerCode(c) : c);
       if (!node) break;
       const v = this.acceptable(node, path, i + 1);
       if (v !== undefined) best = v;

@@ -45,6 +45,18 @@ export function parseTarget(target: string): ParsedTarget | TargetError {
   return { rawPath, args, hasQuery: q !== -1, uri, cleanPath: cleanRaw(rawPath) };
 }
 
+/** Does a normalised path have a segment ending in `.` or whitespace (`/a./b`, `/a%20`)? Windows-style
+ *  servers strip those characters, so such a segment names the same resource as the one without them. */
+export function hasTrailingDotSegment(uri: string): boolean {
+  for (let i = 1; i < uri.length; i++) {
+    const n = uri.charCodeAt(i);
+    if (n !== 47 && i !== uri.length - 1) continue;
+    const last = n === 47 ? uri.charCodeAt(i - 1) : n;
+    if (last === 46 /* . */ || last === 32 || last === 9 || last === 0x0b || last === 0x0c) return true;
+  }
+  return false;
+}
+
 function isPlain(path: string): boolean {
   let prev = 0;
   for (let i = 0; i < path.length; i++) {
