@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Requests per CPU-second of four proxies on core 1 in front of an nginx origin, wrk on core 0:
-#   bash bench/experiments/compare.sh ngx lean mini gh
+#   bash bench/experiments/compare.sh ngx lean hlc mini gh
 # ngx = nginx as proxy, lean = the llhttp prototype, mini = node:http → undici Pool.dispatch,
-# gh = gatehouse (needs `pnpm build`). Bounded: 2 s warm-up + 5 s per system. Ports 19101–19105.
+# hlc = node:http server → llhttp client (no undici), gh = gatehouse (needs `pnpm build`). Bounded: 2 s warm-up + 5 s per system. Ports 19101–19105.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -41,6 +41,7 @@ for sys in "$@"; do
     ngx) taskset -c 1 nginx -p "$work" -c "$work/proxy.conf" -g 'daemon off;' & run $! 19105 nginx ;;
     lean) taskset -c 1 node "$here/lean-proxy-prototype.mjs" & run $! 19104 lean-prototype ;;
     mini) taskset -c 1 node "$here/undici-hand-written.mjs" & run $! 19103 undici-hand-written ;;
+    hlc) taskset -c 1 node "$here/http-server-lean-client.mjs" & run $! 19106 http-server-lean-client ;;
     gh) taskset -c 1 node packages/core/dist/cli/main.js serve -c "$work/gh.json" & run $! 19102 gatehouse ;;
   esac
 done

@@ -133,9 +133,14 @@ test('client abort mid-response fires onclose_request (sequence order) and onclo
 test('upstream dying mid-response fires onerror_response then onclose_response, and the client connection is cut', async () => {
   events.length = 0;
   await assert.rejects(request(gateway.port, { path: '/trace/reset' }));
-  await until(() => count('a:onclose_response') === 1);
+  // Cutting the client connection also closes the client's request: onclose_request follows.
+  await until(() => count('c:onclose_request') === 1);
   assert.deepEqual(
     events.filter((e) => e.includes('onerror') || e.includes('onclose')),
-    [...triple('onerror_response', reverse), ...triple('onclose_response', reverse)],
+    [
+      ...triple('onerror_response', reverse),
+      ...triple('onclose_response', reverse),
+      ...triple('onclose_request', forward),
+    ],
   );
 });

@@ -8,7 +8,7 @@
 // crash the process or leave the client waiting forever.
 import type { IncomingHttpHeaders, OutgoingHttpHeader } from 'node:http';
 import { parse as parseUrl, type UrlWithParsedQuery } from 'node:url';
-import type { Dispatcher } from 'undici';
+import type { RawHeaders, UpstreamHandler } from '../upstream/dispatcher.js';
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
 import type { Logger } from '../observability/logger.js';
@@ -81,7 +81,7 @@ function portOf(target: UpstreamTarget): number {
   return Number(target.origin.slice(target.origin.lastIndexOf(':') + 1));
 }
 
-export class Exchange implements Dispatcher.DispatchHandler, BodyOwner {
+export class Exchange implements UpstreamHandler, BodyOwner {
   private readonly req: PluginRequest;
   private readonly res: PluginResponse;
   private readonly timeoutMs: number;
@@ -425,14 +425,14 @@ export class Exchange implements Dispatcher.DispatchHandler, BodyOwner {
     }
   }
 
-  // ---- undici handler: the upstream response ----
+  // ---- upstream handler: the response ----
 
   onConnect(abort: (err?: Error) => void): void {
     this.abortUpstream = abort;
     if (this.settled) abort(new Error('request already answered'));
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean {
     if (statusCode < 200) return true;
     const res = this.res;
     if (this.settled || res.headersSent || res.writableEnded) return false;

@@ -60,7 +60,8 @@ const MESSAGES: Record<ErrorCode, string> = {
   not_found: 'no route matches this request',
   bad_request: 'malformed request',
   invalid_target: 'invalid request target',
-  ambiguous_path: 'path with encoded separators next to dot segments',
+  ambiguous_path:
+    'ambiguous path (an encoded separator next to a dot segment, `..;`, or a segment ending in a dot or space)',
   duplicate_host: 'more than one Host header',
   invalid_host: 'invalid Host header',
   payload_too_large: 'request body larger than allowed',
@@ -124,12 +125,15 @@ export function sendError(
   res.end(body);
 }
 
-/** Map an undici / Node network error to a code. */
+/** Map an upstream client (ours or undici's) or Node network error to a code. */
 export function classifyUpstreamError(err: unknown): ProxyError {
   if (err instanceof ProxyError) return err;
   const e = err as { code?: string; name?: string; message?: string };
   const code = e?.code ?? '';
   if (
+    code === 'UPSTREAM_HEADERS_TIMEOUT' ||
+    code === 'UPSTREAM_BODY_TIMEOUT' ||
+    code === 'UPSTREAM_CONNECT_TIMEOUT' ||
     code === 'UND_ERR_HEADERS_TIMEOUT' ||
     code === 'UND_ERR_BODY_TIMEOUT' ||
     code === 'UND_ERR_CONNECT_TIMEOUT'

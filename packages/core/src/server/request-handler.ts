@@ -9,7 +9,7 @@ import type {
   UpstreamTarget,
 } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
-import { parseTarget } from '../routing/uri.js';
+import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
 import { UPSTREAM_DEFAULTS, type PoolRegistry } from '../upstream/pools.js';
@@ -141,6 +141,8 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
   if (!server) return fail(ctx, 'not_found');
   ctx.server = server;
   ctx.serverName = server.serverNames[0] ?? ctx.host;
+  if (server.refuseTrailingDots && hasTrailingDotSegment(ctx.uri))
+    return fail(ctx, 'ambiguous_path', undefined, true);
 
   if (ctx.tls) {
     const cc = server.config.tls?.clientCertificate;
@@ -287,7 +289,7 @@ export function forward(
       );
   }
   ctx.upstream = target.origin;
-  // We answered the client's Expect ourselves (undici does not forward it): ask for the body now.
+  // We answered the client's Expect ourselves (the upstream request carries none): ask for the body now.
   if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
     ctx.res.writeContinue();
   const handler = new ProxyHandler(ctx);

@@ -1,9 +1,9 @@
 // Upgrade requests (WebSocket and others): routed like any request, then the upstream's 101 is
 // relayed and the two sockets are spliced, with an idle timeout and close propagated both ways.
-import type { Dispatcher } from 'undici';
 import type { Duplex } from 'node:stream';
 import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
 import { fail, type HandlerDeps } from './request-handler.js';
 
@@ -38,12 +38,12 @@ export function forwardUpgrade(
   const idle = target.options.readTimeoutMs ?? ctx.server!.limits.upgradeIdleTimeoutMs;
   ctx.upstream = target.origin;
   // A non-101 answer (401, 404…) is relayed like any response, as nginx does; a 101 splices the sockets.
-  const handler = new ProxyHandler(ctx) as ProxyHandler & Dispatcher.DispatchHandler;
+  const handler = new ProxyHandler(ctx);
   handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
     ctx.status = statusCode;
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
     for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
-      head += `${rawHeaders[i]!.toString()}: ${rawHeaders[i + 1]!.toString()}\r\n`;
+      head += `${headerText(rawHeaders[i]!)}: ${headerText(rawHeaders[i + 1]!)}\r\n`;
     client.write(head + '\r\n');
     if (state.head.length) upstream.write(state.head);
     splice(client, upstream, idle);
@@ -55,7 +55,7 @@ export function forwardUpgrade(
     {
       origin: target.origin,
       path,
-      method: ctx.method as Dispatcher.HttpMethod,
+      method: ctx.method,
       headers,
       upgrade: protocol,
       body: null,

@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import tls from 'node:tls';
-import { buildConnector } from 'undici';
+import type { buildConnector } from 'undici';
 import type { UpstreamTlsConfig } from '../config/types.js';
 
-/** Options for undici's `connect:` (a subset of tls.ConnectionOptions). */
+/** TLS options of an upstream connection (a subset of tls.ConnectionOptions; also undici's `connect:`). */
 export type UpstreamConnectOptions = Pick<
   tls.ConnectionOptions,
   | 'ca'
@@ -101,6 +102,10 @@ export function createUpstreamConnector(
   extra: { timeout?: number; lookup?: unknown } = {},
 ): buildConnector.connector {
   const options = buildUpstreamConnectOptions(cfg, url, baseDir);
+  // For library users who bring undici: the engine itself does not load it (see upstream/h1).
+  const { buildConnector } = createRequire(import.meta.url)('undici') as {
+    buildConnector: typeof import('undici').buildConnector;
+  };
   const base = buildConnector({ ...options, ...extra } as buildConnector.BuildOptions);
   if (!suppressesSni(cfg, url)) {
     // undici derives SNI from the request's Host header, which must not win over the configured name

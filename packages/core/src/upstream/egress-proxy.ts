@@ -1,8 +1,9 @@
 // Egress through an HTTP proxy for upstream requests: which proxy (if any) a target uses, from config or from
 // HTTP_PROXY/HTTPS_PROXY/NO_PROXY, and the undici dispatcher that goes through it (CONNECT tunnel for https
 // targets, absolute-form requests for http targets).
+import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
-import { ProxyAgent, type Dispatcher } from 'undici';
+import type { Dispatcher, ProxyAgent as ProxyAgentType } from 'undici';
 import type { EgressProxyConfig } from '../config/types.js';
 import type { UpstreamConnectOptions } from '../tls/upstream-tls.js';
 
@@ -175,6 +176,8 @@ export function createEgressDispatcher(
   const { timeout, lookup: _lookup, ...targetTls } = connect ?? {};
   void _lookup;
   const url = new URL(proxyUrl);
+  // undici (and its WebAssembly parser, ~20 MB) is loaded only by engines that use an egress proxy.
+  const { ProxyAgent } = createRequire(import.meta.url)('undici') as { ProxyAgent: typeof ProxyAgentType };
   return new ProxyAgent({
     uri: url.href,
     proxyTunnel: false,

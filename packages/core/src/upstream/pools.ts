@@ -1,12 +1,18 @@
-// One undici Pool per upstream origin and connection options, shared across config reloads so that
-// kept-alive upstream connections survive a reload that does not change the upstream.
-import { Pool, buildConnector, type Dispatcher } from 'undici';
+// One connection pool per upstream origin and connection options, shared across config reloads so
+// that kept-alive upstream connections survive a reload that does not change the upstream. Direct
+// connections use our HTTP/1.1 client (h1/); through an egress proxy, undici's ProxyAgent.
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UpstreamTarget } from '../config/compile.js';
 import type { EgressProxyConfig } from '../config/types.js';
-import { buildUpstreamConnectOptions, createUpstreamConnector } from '../tls/upstream-tls.js';
+import { buildUpstreamConnectOptions } from '../tls/upstream-tls.js';
+import type { Dispatcher } from 'undici';
+import type { PoolStats, UpstreamDispatcher } from './dispatcher.js';
 import { createEgressDispatcher, resolveEgressProxy } from './egress-proxy.js';
+import { H1Pool } from './h1/pool.js';
+
+/** Upstream response heads over 64 KiB are refused (502). */
+const MAX_RESPONSE_HEAD = 65_536;
 
 export const UPSTREAM_DEFAULTS = {
   connectTimeoutMs: 60_000,
@@ -17,7 +23,7 @@ export const UPSTREAM_DEFAULTS = {
 };
 
 interface Entry {
-  dispatcher: Dispatcher;
+  dispatcher: UpstreamDispatcher;
   users: number;
   lastUsed: number;
 }
@@ -47,7 +53,7 @@ export class PoolRegistry {
   }
 
   /** The dispatcher for a target; keyed by origin + options so different TLS settings get different pools. */
-  get(target: UpstreamTarget): Dispatcher {
+  get(target: UpstreamTarget): UpstreamDispatcher {
     const key =
       target.options && Object.keys(target.options).length
         ? `${target.origin}|${stableKey(target.options)}`
@@ -60,32 +66,40 @@ export class PoolRegistry {
     return entry.dispatcher;
   }
 
-  private create(target: UpstreamTarget): Dispatcher {
+  private create(target: UpstreamTarget): UpstreamDispatcher {
     const o = target.options;
     const url = new URL(target.origin);
     const proxy = this.egress?.proxyFor(url);
     const mapped = this.hosts.get(target.hostname.toLowerCase());
     const timeout = o.connectTimeoutMs ?? UPSTREAM_DEFAULTS.connectTimeoutMs;
     const lookup = mapped ? fixedLookup(mapped) : undefined;
-    const tls = target.protocol === 'https:' ? buildUpstreamConnectOptions(o.tls, url, this.baseDir) : {};
-    const connect = { ...tls, timeout, ...(lookup ? { lookup } : {}) };
-    const common = {
-      keepAliveTimeout: o.keepAliveTimeoutMs ?? UPSTREAM_DEFAULTS.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: Math.max(o.keepAliveTimeoutMs ?? UPSTREAM_DEFAULTS.keepAliveTimeoutMs, 1000),
-      headersTimeout: o.readTimeoutMs ?? UPSTREAM_DEFAULTS.readTimeoutMs,
-      bodyTimeout: o.readTimeoutMs ?? UPSTREAM_DEFAULTS.readTimeoutMs,
-      pipelining: 1,
-      // Upstream responses are parsed strictly; a response head over 64 KiB is refused.
-      maxHeaderSize: 65_536,
-    };
-    if (proxy) return createEgressDispatcher(proxy, url, { connect, ...common });
-    return new Pool(target.origin, {
-      ...common,
-      connections: o.maxConnections ?? UPSTREAM_DEFAULTS.maxConnections,
-      connect:
-        target.protocol === 'https:'
-          ? createUpstreamConnector(o.tls, url, this.baseDir, { timeout, lookup })
-          : buildConnector({ timeout, ...(lookup ? { lookup } : {}) } as buildConnector.BuildOptions),
+    const tls =
+      target.protocol === 'https:' ? buildUpstreamConnectOptions(o.tls, url, this.baseDir) : undefined;
+    const keepAliveTimeoutMs = o.keepAliveTimeoutMs ?? UPSTREAM_DEFAULTS.keepAliveTimeoutMs;
+    if (proxy) {
+      const readTimeout = o.readTimeoutMs ?? UPSTREAM_DEFAULTS.readTimeoutMs;
+      return fromUndici(
+        createEgressDispatcher(proxy, url, {
+          connect: { ...tls, timeout, ...(lookup ? { lookup } : {}) },
+          keepAliveTimeout: keepAliveTimeoutMs,
+          keepAliveMaxTimeout: Math.max(keepAliveTimeoutMs, 1000),
+          headersTimeout: readTimeout,
+          bodyTimeout: readTimeout,
+          pipelining: 1,
+          maxHeaderSize: MAX_RESPONSE_HEAD,
+        }),
+      );
+    }
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    return new H1Pool({
+      host,
+      port: Number(url.port) || (target.protocol === 'https:' ? 443 : 80),
+      tls,
+      connectTimeoutMs: timeout,
+      lookup,
+      maxConnections: o.maxConnections ?? UPSTREAM_DEFAULTS.maxConnections,
+      keepAliveTimeoutMs,
+      maxHeaderSize: MAX_RESPONSE_HEAD,
     });
   }
 
@@ -95,10 +109,10 @@ export class PoolRegistry {
   }
 
   /** Pool statistics summed over all pools: connected sockets, free sockets, pending and running requests. */
-  stats(): { connected: number; free: number; pending: number; running: number } {
+  stats(): PoolStats {
     const s = { connected: 0, free: 0, pending: 0, running: 0 };
     for (const { dispatcher } of this.pools.values()) {
-      const st = (dispatcher as Pool).stats as Pool['stats'] | undefined;
+      const st = dispatcher.stats;
       if (!st) continue;
       s.connected += st.connected;
       s.free += st.free;
@@ -119,6 +133,16 @@ export class PoolRegistry {
     this.pools.clear();
     await Promise.all(all.map((e) => e.dispatcher.destroy().catch(() => undefined)));
   }
+}
+
+/** undici's dispatcher behind our interface (its handler API is the one ours narrows). */
+function fromUndici(d: Dispatcher): UpstreamDispatcher {
+  return {
+    dispatch: (req, handler) =>
+      d.dispatch(req as Dispatcher.DispatchOptions, handler as unknown as Dispatcher.DispatchHandler),
+    close: () => d.close(),
+    destroy: () => d.destroy(),
+  };
 }
 
 /** A key equal for equal options whatever their key order, at every depth (TLS settings included). */

@@ -1,11 +1,11 @@
 // A small in-memory response cache for internal routes (nginx `proxy_cache` on the token
 // subrequest). Concurrent misses share one upstream fetch: nginx without `proxy_cache_lock` would
 // fetch once per waiting request.
-import type { Dispatcher } from 'undici';
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyUpstreamError } from '../server/errors.js';
 import { isHopByHop } from '../server/hop-headers.js';
 import { UPSTREAM_DEFAULTS } from './pools.js';
+import { headerText, type UpstreamDispatcher } from './dispatcher.js';
 
 export interface CachedResponse {
   status: number;
@@ -37,7 +37,7 @@ export class ResponseCache {
 
   /** Fetch a whole (small) response through a pool. */
   static fetch(
-    pool: Dispatcher,
+    pool: UpstreamDispatcher,
     origin: string,
     method: string,
     path: string,
@@ -54,7 +54,7 @@ export class ResponseCache {
         {
           origin,
           path,
-          method: method as Dispatcher.HttpMethod,
+          method,
           headers: stripBodyHeaders(headers),
           body: null,
           headersTimeout: readTimeoutMs,
@@ -68,9 +68,9 @@ export class ResponseCache {
             if (code < 200) return true;
             status = code;
             for (let i = 0; i < raw.length; i += 2) {
-              const k = raw[i]!.toString('latin1').toLowerCase();
+              const k = headerText(raw[i]!).toLowerCase();
               if (isHopByHop(k)) continue;
-              const v = raw[i + 1]!.toString('latin1');
+              const v = headerText(raw[i + 1]!);
               const prev = out[k];
               out[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : ([prev, v] as string[]);
             }

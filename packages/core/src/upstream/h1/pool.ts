@@ -1,0 +1,175 @@
+// A keep-alive pool of HTTP/1.1 connections to one upstream origin: the most recently used idle
+// connection first (its socket is the least likely to have been closed by the upstream), at most
+// `maxConnections` at once, requests beyond that wait in order.
+import type { PoolStats, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { H1Connection, type ConnectionOwner, type Job } from './connection.js';
+import { openSocket, type SocketSettings } from './open-socket.js';
+
+export interface H1PoolOptions extends SocketSettings {
+  maxConnections: number;
+  keepAliveTimeoutMs: number;
+  /** Largest response head accepted (bytes). */
+  maxHeaderSize: number;
+}
+
+function poolClosed(): Error {
+  return Object.assign(new Error('upstream pool closed'), { code: 'UPSTREAM_POOL_CLOSED' });
+}
+
+export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
+  private readonly idle: H1Connection[] = [];
+  private readonly all = new Set<H1Connection>();
+  private queue: Job[] = [];
+  private queueHead = 0;
+  /** Connections serving a request. */
+  private readonly active = new Set<H1Connection>();
+  private closing = false;
+  private destroyed = false;
+  private drained: (() => void) | undefined;
+  /** Last TLS session, offered on new connections (nginx proxy_ssl_session_reuse). */
+  private session: Buffer | undefined;
+
+  constructor(private readonly options: H1PoolOptions) {}
+
+  dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
+    const job: Job = { req, handler, conn: undefined, done: false, retried: false };
+    if (this.closing || this.destroyed) {
+      job.done = true;
+      handler.onError?.(poolClosed());
+      return false;
+    }
+    handler.onConnect?.((err) => this.abort(job, err));
+    if (job.done) return true; // aborted inside onConnect
+    this.run(job);
+    return true;
+  }
+
+  private run(job: Job): void {
+    let conn = this.idle.pop();
+    while (conn && conn.socket.destroyed) conn = this.idle.pop();
+    if (conn) return this.assign(conn, job);
+    if (this.all.size < this.options.maxConnections) return this.assign(this.connect(), job);
+    this.queue.push(job);
+  }
+
+  private assign(conn: H1Connection, job: Job): void {
+    this.active.add(conn);
+    conn.start(job);
+  }
+
+  private connect(): H1Connection {
+    let conn: H1Connection;
+    const socket = openSocket(this.options, this.session, (err) => {
+      if (err && this.options.tls) this.session = undefined;
+      conn.onConnected(err);
+    });
+    if (this.options.tls) socket.on('session', (s: Buffer) => (this.session = s));
+    conn = new H1Connection(socket, this, this.options);
+    this.all.add(conn);
+    return conn;
+  }
+
+  private abort(job: Job, err: Error | undefined): void {
+    if (job.done) return;
+    const reason = err ?? new Error('request aborted');
+    if (job.conn) return job.conn.abort(reason);
+    // Still queued.
+    const i = this.queue.indexOf(job, this.queueHead);
+    if (i !== -1) this.queue.splice(i, 1);
+    job.done = true;
+    job.handler.onError?.(reason);
+  }
+
+  private nextQueued(): Job | undefined {
+    while (this.queueHead < this.queue.length) {
+      const job = this.queue[this.queueHead++]!;
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+      if (!job.done) return job;
+    }
+    return undefined;
+  }
+
+  // ---- ConnectionOwner ----
+
+  release(conn: H1Connection): void {
+    this.active.delete(conn);
+    const next = this.nextQueued();
+    if (next) return this.assign(conn, next);
+    if (this.closing) {
+      conn.close();
+      return;
+    }
+    this.idle.push(conn);
+    this.checkDrained();
+  }
+
+  removed(conn: H1Connection): void {
+    if (!this.all.delete(conn)) return;
+    this.active.delete(conn);
+    const i = this.idle.indexOf(conn);
+    if (i !== -1) this.idle.splice(i, 1);
+    // A slot is free: start the next waiting request on a new connection.
+    if (!this.destroyed && this.all.size < this.options.maxConnections) {
+      const next = this.nextQueued();
+      if (next) this.assign(this.connect(), next);
+    }
+    this.checkDrained();
+  }
+
+  retry(job: Job): void {
+    if (this.destroyed) {
+      job.done = true;
+      job.handler.onError?.(poolClosed());
+      return;
+    }
+    // A fresh connection: another idle one may be just as stale.
+    if (this.all.size < this.options.maxConnections) this.assign(this.connect(), job);
+    else this.queue.push(job);
+  }
+
+  private checkDrained(): void {
+    if (this.drained && this.active.size === 0 && this.queueHead >= this.queue.length) {
+      for (const c of [...this.idle]) c.close();
+      const done = this.drained;
+      this.drained = undefined;
+      done();
+    }
+  }
+
+  get stats(): PoolStats {
+    let connected = 0;
+    for (const c of this.all) if (c.isConnected) connected++;
+    return {
+      connected,
+      free: this.idle.length,
+      pending: this.queue.length - this.queueHead,
+      running: this.active.size,
+    };
+  }
+
+  close(): Promise<void> {
+    this.closing = true;
+    return new Promise((resolve) => {
+      this.drained = resolve;
+      this.checkDrained();
+    });
+  }
+
+  destroy(): Promise<void> {
+    this.closing = true;
+    this.destroyed = true;
+    let job: Job | undefined;
+    while ((job = this.nextQueued())) {
+      job.done = true;
+      job.handler.onError?.(poolClosed());
+    }
+    for (const c of [...this.all]) c.fail(poolClosed());
+    const done = this.drained;
+    this.drained = undefined;
+    done?.();
+    return Promise.resolve();
+  }
+}
