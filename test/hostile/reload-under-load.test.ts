@@ -1,7 +1,7 @@
 // Config reloads during 200 concurrent keep-alive clients: no request fails, and every response
 // comes from a whole config (old or new), never a mix. Plugin error storms need the plugin
-// pipeline (packages/core/src/pipeline), not there yet; worker crash / rolling reload belong to
-// the gateway product (next milestone).
+// pipeline (packages/core/src/pipeline), not there yet. Worker crash and rolling reload across
+// processes: cluster-under-load.test.ts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';

@@ -2,8 +2,8 @@
 // Configured only through the native config; `reload` validates and compiles first, then swaps
 // atomically — requests in flight keep the snapshot they started with.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Socket } from 'node:net';
+import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
+import { Server, type Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
 import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
@@ -45,7 +45,15 @@ interface ListenerEntry {
   ref: { key: string };
   tls: ServerTlsRuntime | undefined;
   tlsKey: string;
+  /** Open HTTP/2 sessions (sent GOAWAY on close). */
+  sessions: Set<Http2Session>;
 }
+
+/** How long a kept-alive connection idle when draining starts may still send one more request. */
+const IDLE_GRACE_MS = 2000;
+/** How often the drain looks whether connections and requests are done. */
+const DRAIN_POLL_MS = 20;
+const netServerClose = Server.prototype.close;
 
 export class Gatehouse {
   readonly logger: Logger;
@@ -62,7 +70,6 @@ export class Gatehouse {
   /** Byte counters of each client socket when its previous request finished. */
   private readonly socketBytes = new WeakMap<Socket, { read: number; written: number }>();
   private inflight = 0;
-  private idleWaiters: Array<() => void> = [];
   private readonly baseDir: string;
 
   constructor(private readonly options: GatehouseOptions) {
@@ -192,34 +199,61 @@ export class Gatehouse {
     return this.inflight;
   }
 
-  /** Stop accepting, let in-flight requests finish (up to the drain timeout), then close everything. */
+  /**
+   * Stop accepting, drain, then close everything. Draining: in-flight requests finish (up to the drain
+   * timeout); a kept-alive HTTP/1 connection keeps being served for a short grace, its next request
+   * answered with `Connection: close` — closing it at once would race with a client already sending on
+   * it (a reset, a lost request); HTTP/2 sessions get GOAWAY. Connections idle past the grace are
+   * closed, and whatever remains at the drain timeout is destroyed.
+   */
   async close(drainTimeoutMs = this.current.config.drainTimeoutMs ?? 10_000): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     const entries = [...this.listeners.values()];
     for (const e of entries) {
-      e.runtime.server.close();
-      // Idle kept-alive connections have nothing to finish.
-      (e.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      // net's close, not http's: http.Server#close also closes idle kept-alive connections at once.
+      netServerClose.call(e.runtime.server);
+      for (const session of e.sessions) session.close();
     }
-    if (this.inflight > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, drainTimeoutMs);
-        timer.unref();
-        this.idleWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    await this.drain(entries, Math.min(IDLE_GRACE_MS, drainTimeoutMs / 2), drainTimeoutMs);
     for (const e of entries) {
       for (const s of e.runtime.connections) s.destroy();
+      // The full close now: it also stops node's connection-checking timer.
+      e.runtime.server.close();
       e.tls?.close();
     }
     this.listeners.clear();
     await this.admin?.close();
     await this.pools.destroy();
     this.accessLog?.close();
+  }
+
+  /** Resolve once no client connection is left, or the grace is over and no request is in flight, or at the timeout. */
+  private drain(entries: ListenerEntry[], graceMs: number, timeoutMs: number): Promise<void> {
+    const open = (): number => entries.reduce((n, e) => n + e.runtime.connections.size, 0);
+    if (open() === 0 && this.inflight === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let graceOver = false;
+      const done = (): void => {
+        clearInterval(poll);
+        clearTimeout(grace);
+        clearTimeout(deadline);
+        resolve();
+      };
+      const check = (): void => {
+        if (open() === 0 || (graceOver && this.inflight === 0)) done();
+      };
+      const poll = setInterval(check, DRAIN_POLL_MS);
+      const grace = setTimeout(() => {
+        graceOver = true;
+        // Connections that sent nothing during the grace: like a keep-alive timeout, close them now.
+        for (const e of entries)
+          (e.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        check();
+      }, graceMs);
+      const deadline = setTimeout(done, timeoutMs);
+      // Not unref'd: whoever awaits close() needs the drain to end even when nothing else holds the loop.
+    });
   }
 
   private serversFor = (snap: Snapshot, key: string): CompiledServer[] => {
@@ -305,10 +339,18 @@ export class Gatehouse {
           tlsOptions: tls
             ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) }
             : undefined,
-          onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: runtime?.key ?? key }, d),
+          // ref, not runtime: in a cluster worker a connection can arrive before openListener resolves.
+          onConnectionCount: (d) => this.metrics.openConnections.inc({ listener: ref.key }, d),
         });
         if (tls) tls.attach(runtime.server as import('node:tls').Server);
-        const entry: ListenerEntry = { runtime, ref, tls, tlsKey };
+        const sessions = new Set<Http2Session>();
+        runtime.server.on('session', (session: Http2Session) => {
+          // A session set up after draining began (its handshake was under way) is told at once.
+          if (this.closing) return void session.close();
+          sessions.add(session);
+          session.once('close', () => sessions.delete(session));
+        });
+        const entry: ListenerEntry = { runtime, ref, tls, tlsKey, sessions };
         opened.push(entry);
         this.listeners.set(key, entry);
       }
@@ -360,11 +402,7 @@ export class Gatehouse {
   }
 
   private finish(ctx: RequestContext): void {
-    if (--this.inflight === 0 && this.idleWaiters.length) {
-      const waiters = this.idleWaiters;
-      this.idleWaiters = [];
-      for (const w of waiters) w();
-    }
+    this.inflight--;
     const seconds = (performance.now() - ctx.start) / 1000;
     // Bytes on this request's connection since it began (HTTP/1; an HTTP/2 session is shared by streams).
     const socket = ctx.req.httpVersionMajor === 1 ? (ctx.req.socket as Socket | undefined) : undefined;

@@ -1,16 +1,19 @@
 #!/usr/bin/env node
 // `gatehouse` command line: serve a native config, check one (like `nginx -t`), run the demo, make
 // development certificates.
-import { watch } from 'node:fs';
+import cluster from 'node:cluster';
 import { dirname, resolve } from 'node:path';
-import { createGatehouse, type Gatehouse } from '../gatehouse.js';
+import type { Gatehouse } from '../gatehouse.js';
 import { compileConfig } from '../config/compile.js';
 import { readConfigFile } from '../config/load.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
-import type { GatehouseConfig } from '../config/types.js';
+import { buildEngine } from './build-engine.js';
+import { readValidConfig, watchConfigFile } from './config-file.js';
 
 const USAGE = `usage:
-  gatehouse serve --config FILE      run the proxy (SIGHUP or a file change reloads; SIGTERM drains)
+  gatehouse serve --config FILE [--workers N|auto]
+                                     run the proxy (SIGHUP or a file change reloads; SIGTERM drains);
+                                     --workers: N worker processes, rolled one by one on reload
   gatehouse check --config FILE      validate a config and print what it serves; non-zero on error
   gatehouse demo [--port 8000]       a demo proxy on 127.0.0.1 in front of a built-in upstream
   gatehouse cert ca|server|client …  development certificates (see gatehouse cert --help)`;
@@ -50,11 +53,24 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const path = resolve(file);
+  if (cluster.isWorker && process.env.GATEHOUSE_WORKER === '1') {
+    const { runWorker } = await import('../cluster/worker.js');
+    runWorker({ build: buildEngine });
+    return -1;
+  }
+  if (args.some((a) => a === '--workers' || a.startsWith('--workers='))) {
+    const { parseWorkerCount } = await import('../cluster/worker-count.js');
+    const workers = parseWorkerCount(option(args, '--workers'));
+    if (workers instanceof Error) {
+      console.error(`gatehouse: ${workers.message}\n${USAGE}`);
+      return 2;
+    }
+    return serveCluster(path, workers);
+  }
   let engine: Gatehouse;
   try {
     const config = validateConfig(readConfigFile(path), path);
-    engine = createGatehouse({ config, baseDir: dirname(path) });
-    if (config.plugins) engine.setPipeline(await pluginPipeline(config, dirname(path), engine));
+    engine = await buildEngine(config, dirname(path));
     await engine.start();
   } catch (err) {
     printError(err);
@@ -74,33 +90,42 @@ async function serve(args: string[]): Promise<number> {
     }
     engine.reload(config).catch(() => undefined);
   };
-  let timer: NodeJS.Timeout | undefined;
-  // Watch the directory: editors and Kubernetes replace files by rename.
-  watch(dirname(path), (_event, name) => {
-    if (name && resolve(dirname(path), name.toString()) !== path && !name.toString().startsWith('..')) return;
-    clearTimeout(timer);
-    timer = setTimeout(reload, 150);
-  }).unref();
+  watchConfigFile(path, reload);
   handleSignals(engine, reload);
   return -1;
 }
 
-/** Load every plugin the routes name from `plugins.dir`, in first-use order. */
-async function pluginPipeline(config: GatehouseConfig, baseDir: string, engine: Gatehouse) {
-  // Loaded on demand: a config without plugins does not pay for the pipeline's modules.
-  const { createPluginPipeline, loadPlugins } = await import('../pipeline/index.js');
-  const names = [...new Set(config.servers.flatMap((s) => s.routes.flatMap((r) => r.plugins ?? [])))];
-  const plugins = await loadPlugins({
-    sequence: names,
-    dir: resolve(baseDir, config.plugins!.dir),
-    config: config.plugins!.config ?? {},
-    logger: engine.logger,
-  });
-  return createPluginPipeline({
-    plugins,
-    logger: engine.logger,
-    hookTimeoutMs: config.plugins!.hookTimeoutMs,
-  });
+/** The cluster primary: validates the config, runs N workers, rolls them on reload, drains them on stop. */
+async function serveCluster(path: string, workers: number): Promise<number> {
+  const { Supervisor } = await import('../cluster/supervisor.js');
+  let supervisor: InstanceType<typeof Supervisor>;
+  try {
+    supervisor = new Supervisor({ workers, readConfig: () => readValidConfig(path), baseDir: dirname(path) });
+  } catch (err) {
+    printError(err);
+    return 1;
+  }
+  // Signals are handled from the start: workers can take seconds to become ready.
+  const reload = (): void => supervisor.reload();
+  const watcher = watchConfigFile(path, reload);
+  const stop = (signal: string): void => {
+    supervisor.logger.info({ signal }, 'draining');
+    watcher.close();
+    supervisor.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', reload);
+  try {
+    await supervisor.start();
+  } catch (err) {
+    printError(err);
+    return 1;
+  }
+  return -1;
 }
 
 function check(args: string[]): number {
@@ -137,6 +162,7 @@ async function demo(args: string[]): Promise<number> {
   const port = Number(option(args, '--port') ?? process.env.PORT ?? 8000);
   const { startDemoUpstream } = await import('../demo/demo-upstream.js');
   const upstream = await startDemoUpstream();
+  const { createGatehouse } = await import('../gatehouse.js');
   const engine = createGatehouse({
     config: {
       servers: [

@@ -1,0 +1,67 @@
+// The worker side of `serve --workers N`: ask the primary for the config it validated, build and
+// start the engine exactly like single-process serve, report ready; drain and exit 0 when the
+// primary says so (or on SIGTERM/SIGINT). Reloads are not done in place: the primary replaces workers.
+import type { Gatehouse } from '../gatehouse.js';
+import type { GatehouseConfig } from '../config/types.js';
+import { isToWorker, type ToPrimary } from './messages.js';
+
+export interface WorkerOptions {
+  /** Creates (not starts) the engine; the CLI passes the same builder single-process serve uses. */
+  build: (config: GatehouseConfig, baseDir: string) => Promise<Gatehouse>;
+}
+
+function send(message: ToPrimary): void {
+  process.send?.(message);
+}
+
+/** Run this process as a cluster worker. Returns once the worker waits for its config. */
+export function runWorker(options: WorkerOptions): void {
+  let engine: Gatehouse | undefined;
+  let building = false;
+  let drainRequested = false;
+
+  const drain = (): void => {
+    if (drainRequested) return;
+    drainRequested = true;
+    // Not started yet: nothing to drain. Still building: drained once started (below).
+    if (!building) process.exit(0);
+    if (engine)
+      engine.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+  };
+
+  const start = async (config: GatehouseConfig, baseDir: string): Promise<void> => {
+    if (building || drainRequested) return;
+    building = true;
+    try {
+      const built = await options.build(config, baseDir);
+      await built.start();
+      engine = built;
+    } catch (err) {
+      const message = (err as Error)?.message ?? String(err);
+      console.error(`gatehouse worker ${process.pid}: ${message}`);
+      send({ type: 'gatehouse:failed', message });
+      // Let the message reach the primary before exiting.
+      setTimeout(() => process.exit(1), 100).unref();
+      return;
+    }
+    if (drainRequested) {
+      drainRequested = false;
+      return drain();
+    }
+    send({ type: 'gatehouse:ready' });
+  };
+
+  process.on('message', (m: unknown) => {
+    if (!isToWorker(m)) return;
+    if (m.type === 'gatehouse:config') void start(m.config, m.baseDir);
+    else drain();
+  });
+  process.on('SIGTERM', drain);
+  process.on('SIGINT', drain);
+  // A terminal hang-up reaches the whole process group; reloading is the primary's business.
+  process.on('SIGHUP', () => undefined);
+  send({ type: 'gatehouse:hello' });
+}

@@ -1,0 +1,220 @@
+// Graceful drain of close(): no request that reached an open connection is lost. A kept-alive
+// connection idle when draining starts may still send one request (answered with Connection: close);
+// closing it at once would reset a client that is sending on it at that moment.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { proxyRoute, startEngine, startUpstream } from './helpers.js';
+
+interface Outcome {
+  status: number | undefined;
+  connection: string | undefined;
+  complete: boolean;
+  /** The request went out on a kept-alive connection the client had used before. */
+  reused: boolean;
+  error: string | undefined;
+}
+
+/** One GET through `agent`, telling a complete response, a cut one and a failed connection apart. */
+function get(port: number, path: string, agent: http.Agent, timeoutMs = 5000): Promise<Outcome> {
+  return new Promise((resolve) => {
+    const out: Outcome = {
+      status: undefined,
+      connection: undefined,
+      complete: false,
+      reused: false,
+      error: undefined,
+    };
+    const done = (error?: string): void => {
+      clearTimeout(timer);
+      out.reused = req.reusedSocket;
+      if (error && !out.error && !out.complete) out.error = error;
+      resolve(out);
+    };
+    const timer = setTimeout(() => {
+      req.destroy();
+      done('client_timeout');
+    }, timeoutMs);
+    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
+      out.status = res.statusCode;
+      out.connection = res.headers.connection;
+      res.resume();
+      res.on('end', () => {
+        out.complete = res.complete;
+        done();
+      });
+      res.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+      res.on('close', () => done(res.complete ? undefined : 'closed'));
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
+  });
+}
+
+/** A raw client connection that collects what the server sends. */
+async function rawConnection(
+  port: number,
+): Promise<{ socket: net.Socket; next(ms?: number): Promise<string> }> {
+  const socket = net.connect(port, '127.0.0.1');
+  let buf = '';
+  socket.on('data', (c: Buffer) => (buf += c.toString('latin1')));
+  socket.on('error', () => undefined);
+  await once(socket, 'connect');
+  return {
+    socket,
+    /** The next complete response (Content-Length or chunked), or what arrived until close / `ms`. */
+    async next(ms = 3000) {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const head = buf.indexOf('\r\n\r\n');
+        const length = /content-length: *(\d+)/i.exec(buf.slice(0, head));
+        let end = -1;
+        if (head !== -1 && length) end = head + 4 + Number(length[1]);
+        else if (head !== -1 && /transfer-encoding: *chunked/i.test(buf.slice(0, head))) {
+          const last = buf.indexOf('\r\n0\r\n\r\n', head);
+          if (last !== -1) end = last + 7;
+        }
+        if ((end !== -1 && buf.length >= end) || socket.destroyed || Date.now() > deadline) {
+          const out = end === -1 ? buf : buf.slice(0, end);
+          buf = buf.slice(out.length);
+          return out;
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    },
+  };
+}
+
+const GET = 'GET / HTTP/1.1\r\nHost: x\r\n\r\n';
+
+test('close() on an engine without connections returns at once', async (t) => {
+  const up = await startUpstream();
+  t.after(() => up.close());
+  const gh = await startEngine({ servers: [{ routes: [proxyRoute(up.url)] }] });
+  const started = Date.now();
+  await gh.gh.close(10_000);
+  assert.ok(Date.now() - started < 200, `close took ${Date.now() - started} ms`);
+});
+
+test('a request sent on an idle kept-alive connection just after close() began is answered, with Connection: close', async (t) => {
+  const up = await startUpstream();
+  t.after(() => up.close());
+  const gh = await startEngine({ servers: [{ routes: [proxyRoute(up.url)] }] });
+  const { socket, next } = await rawConnection(gh.port);
+  t.after(() => socket.destroy());
+  socket.write(GET);
+  const first = await next();
+  assert.match(first, /^HTTP\/1\.1 200/);
+  assert.match(first, /keep-alive/i);
+  const closed = gh.gh.close(5000);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.ok(!socket.destroyed, 'the idle connection is still open during the grace');
+  socket.write(GET);
+  const second = await next();
+  assert.match(second, /^HTTP\/1\.1 200/, `got ${JSON.stringify(second.slice(0, 80))}`);
+  assert.match(second, /\r\nconnection: close\r\n/i);
+  assert.match(second, /\r\n\r\n2\r\nok\r\n0\r\n\r\n$/);
+  const started = Date.now();
+  await closed;
+  assert.ok(Date.now() - started < 1000, 'close() returns once the connection is gone');
+});
+
+test('a connection idle past the grace is closed; what hangs is destroyed at the drain timeout', async (t) => {
+  const hung: http.ServerResponse[] = [];
+  const up = await startUpstream((req, res) => {
+    if (req.url === '/hang') hung.push(res);
+    else res.end('ok');
+  });
+  t.after(async () => {
+    for (const r of hung) r.destroy();
+    await up.close();
+  });
+  const gh = await startEngine({ servers: [{ routes: [proxyRoute(up.url)] }] });
+  const idleClient = await rawConnection(gh.port);
+  const idle = idleClient.socket;
+  const hanging = (await rawConnection(gh.port)).socket;
+  t.after(() => {
+    idle.destroy();
+    hanging.destroy();
+  });
+  idle.write(GET);
+  assert.match(await idleClient.next(), /^HTTP\/1\.1 200/);
+  hanging.write('GET /hang HTTP/1.1\r\nHost: x\r\n\r\n');
+  const deadline = Date.now() + 3000;
+  while (hung.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(hung.length, 1, 'the hanging request reached the upstream');
+  const idleClosedAt = once(idle, 'close').then(() => Date.now());
+  const hangingClosedAt = once(hanging, 'close').then(() => Date.now());
+  const started = Date.now();
+  await gh.gh.close(1600); // grace: 800 ms
+  const ended = Date.now();
+  const idleMs = (await idleClosedAt) - started;
+  const hangingMs = (await hangingClosedAt) - started;
+  assert.ok(idleMs >= 700 && idleMs < 1400, `idle connection closed after ${idleMs} ms (grace 800)`);
+  assert.ok(
+    hangingMs >= 1500 && hangingMs < 2500,
+    `hanging request cut after ${hangingMs} ms (timeout 1600)`,
+  );
+  assert.ok(ended - started < 2500, `close() took ${ended - started} ms`);
+});
+
+test(
+  '200 keep-alive clients, close() mid-load: every request on an open connection gets a complete response',
+  { timeout: 20_000 },
+  async (t) => {
+    let n = 0;
+    const up = await startUpstream((_req, res) => {
+      // Some answers are slow, so that requests are in flight when draining starts.
+      if (++n % 10 === 0) setTimeout(() => res.end('slow'), 30);
+      else res.end('ok');
+    });
+    t.after(() => up.close());
+    const gh = await startEngine({
+      servers: [{ routes: [proxyRoute(up.url)] }],
+      limits: { keepAliveTimeoutMs: 10_000 },
+    });
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 200 });
+    t.after(() => agent.destroy());
+    const lost: string[] = [];
+    let completed = 0;
+    let completedAfterClose = 0;
+    let toldToClose = 0;
+    let closing = false;
+    const hardStop = Date.now() + 10_000;
+    const client = async (): Promise<void> => {
+      while (Date.now() < hardStop) {
+        const r = await get(gh.port, '/load', agent);
+        if (r.complete && r.status === 200) {
+          completed++;
+          if (closing) completedAfterClose++;
+          if (r.connection === 'close') toldToClose++;
+          continue;
+        }
+        // A request on a connection the engine had open (kept alive, or with a response begun) must not fail.
+        if (r.reused || r.status !== undefined || !closing) {
+          lost.push(`${r.reused ? 'reused' : 'new'} ${r.status ?? '-'} ${r.error ?? ''}`);
+          continue;
+        }
+        // A new connection refused (or reset from the backlog) once the listener is closed: never accepted.
+        return;
+      }
+    };
+    const clients = Array.from({ length: 200 }, client);
+    // Close mid-load, once the clients are well under way (bounded: a loaded machine is slower).
+    const warm = Date.now() + 8000;
+    while (completed < 400 && Date.now() < warm) await new Promise((r) => setTimeout(r, 20));
+    closing = true;
+    const started = Date.now();
+    await gh.gh.close(5000);
+    const closeMs = Date.now() - started;
+    await Promise.all(clients);
+    assert.deepEqual(lost.slice(0, 5), [], `${lost.length} requests lost`);
+    assert.ok(completed >= 400, `only ${completed} requests completed`);
+    assert.ok(
+      completedAfterClose > 0 && toldToClose > 0,
+      'requests on kept-alive connections were answered while draining',
+    );
+    assert.ok(closeMs < 4500, `close() took ${closeMs} ms (drain timeout 5000)`);
+  },
+);
