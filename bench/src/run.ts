@@ -110,6 +110,7 @@ async function main(): Promise<number> {
         primary: s.primary,
         loadKind: s.load.kind,
         ...(s.pending ? { pending: s.pending } : {}),
+        ...(s.note ? { note: s.note } : {}),
         results: [],
       };
       reports.push(report);

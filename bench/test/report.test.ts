@@ -10,7 +10,7 @@ import type { Report } from '../src/report/types.js';
 import { SCENARIOS } from '../src/scenarios/index.js';
 import { gatehouseConfig } from '../src/peers/gatehouse.js';
 import { nginxProxyConf } from '../src/peers/nginx.js';
-import type { RunContext } from '../src/peers/types.js';
+import type { RunContext, SystemName } from '../src/peers/types.js';
 
 function metrics(rps: number, cpu: number): RepMetrics {
   return {
@@ -71,7 +71,14 @@ function report(): Report {
     machine: { cores: 2, cpuModel: 'x', memoryGiB: 1, os: 'y', pinned: true, versions: { node: 'v20' } },
     systems: ['gatehouse', 'nginx', 'haproxy'],
     scenarios: [
-      { name: 'small', title: 'small', primary: 'reqPerCpuSecond', loadKind: 'wrk', results: r },
+      {
+        name: 'small',
+        title: 'small',
+        primary: 'reqPerCpuSecond',
+        loadKind: 'wrk',
+        note: 'Both layers summed.',
+        results: r,
+      },
       { name: 'later', title: 'later', primary: 'rssMiB', loadKind: 'wrk', pending: 'needs X', results: [] },
     ],
   };
@@ -83,6 +90,8 @@ test('markdown: summary ratios, per-scenario rows, escaped failure reason, pendi
   assert.match(md, /\| gatehouse \| 10,000 \|/);
   assert.match(md, /failed: did not \\\| start/);
   assert.match(md, /- later \(later\) — pending: needs X/);
+  // The scenario's note follows its table.
+  assert.match(md, /\| haproxy \| failed[^\n]*\n\nBoth layers summed\.\n/);
 });
 
 test('svg: one bar per ok result, well-formed', () => {
@@ -111,6 +120,17 @@ test('scenario table: unique names, every non-pending load bounded and well-form
     assert.equal(names.length, 3);
     for (const n of names) assert.ok(existsSync(join(cfg.plugins!.dir, n, 'index.js')), `${s.name}: ${n}`);
   }
+  // The IoT chain runs, set up by its own starters for exactly the systems it names; the gateway waits.
+  const iot = SCENARIOS.find((s) => s.name === 'iot-v2-two-layers')!;
+  assert.equal(iot.pending, undefined);
+  assert.deepEqual(Object.keys(iot.start ?? {}).sort(), [...(iot.systems ?? [])].sort());
+  assert.equal(iot.smokeBody, 'hello world\n');
+  assert.ok(iot.note);
+  assert.match(SCENARIOS.find((s) => s.name === 'gateway-oauth-quota')!.pending ?? '', /packages\/gateway/);
+  // A scenario may only name starters for systems it runs.
+  for (const s of SCENARIOS)
+    for (const name of Object.keys(s.start ?? {}))
+      assert.ok(!s.systems || s.systems.includes(name as SystemName), `${s.name}: starter for ${name}`);
 });
 
 const ctx: RunContext = {

@@ -6,7 +6,6 @@ import type { LoadResult } from '../load/types.js';
 import { runWrk } from '../load/wrk.js';
 import { runWsLoad } from '../load/ws.js';
 import type { Peer, RunContext, RunningSystem } from '../peers/types.js';
-import { stop } from '../proc/registry.js';
 import { cpuSeconds, currentRss, peakRss } from '../proc/stats.js';
 import type { LoadSpec, Scenario } from '../scenarios/types.js';
 import { medianOf } from './median.js';
@@ -14,6 +13,11 @@ import { smokeRequest } from './smoke.js';
 import type { RepMetrics, SystemResult, Timing } from './types.js';
 
 const MiB = 1024 * 1024;
+
+/** Every process of the system: CPU and memory figures are their sum. */
+function pids(sys: RunningSystem): number[] {
+  return sys.procs.map((p) => p.pid);
+}
 
 function applyLoad(
   ctx: RunContext,
@@ -52,9 +56,9 @@ async function measureWindow(
   load: LoadSpec,
   seconds: number,
 ): Promise<RepMetrics> {
-  const cpu0 = cpuSeconds(sys.proc.pid);
+  const cpu0 = cpuSeconds(pids(sys));
   const r = await applyLoad(ctx, sys, load, seconds);
-  const cpu = cpuSeconds(sys.proc.pid) - cpu0;
+  const cpu = cpuSeconds(pids(sys)) - cpu0;
   return {
     requestsPerSecond: r.requests / r.seconds,
     ...(r.p50Ms !== undefined ? { p50Ms: r.p50Ms } : {}),
@@ -63,7 +67,7 @@ async function measureWindow(
     cpuPercent: (cpu / r.seconds) * 100,
     mbPerSecond: r.bytesPerSecond / 1e6,
     errors: r.errors,
-    rssMiB: currentRss(sys.proc.pid) / MiB,
+    rssMiB: currentRss(pids(sys)) / MiB,
   };
 }
 
@@ -82,7 +86,7 @@ async function measureIdle(
       cpuPercent: NaN,
       mbPerSecond: NaN,
       errors: hold.failed,
-      rssMiB: currentRss(sys.proc.pid) / MiB,
+      rssMiB: currentRss(pids(sys)) / MiB,
       openConnections: hold.open,
     };
   } finally {
@@ -113,15 +117,21 @@ export async function runOne(
 ): Promise<SystemResult> {
   const base = { scenario: scenario.name, system: peer.name, reps: [] as RepMetrics[] };
   const hook = peer.name === 'gatehouse' ? scenario.gatehouseConfig : undefined;
+  const startSystem = scenario.start?.[peer.name];
   let sys: RunningSystem;
   try {
-    sys = await peer.start(ctx, scenario.spec, hook);
+    sys = startSystem ? await startSystem(ctx, scenario.spec) : await peer.start(ctx, scenario.spec, hook);
   } catch (err) {
     return { ...base, status: 'failed', reason: (err as Error).message };
   }
   try {
     const smoke = await smokeRequest(sys.scheme, sys.port, scenario.load.path);
     if (smoke.status !== 200) throw new Error(`smoke request ${scenario.load.path} answered ${smoke.status}`);
+    if (scenario.smokeBody !== undefined && smoke.body !== scenario.smokeBody)
+      throw new Error(
+        `smoke request ${scenario.load.path} answered ${JSON.stringify(smoke.body.slice(0, 80))}, ` +
+          `not the origin's ${JSON.stringify(scenario.smokeBody)}`,
+      );
     const reps: RepMetrics[] = [];
     if (scenario.load.kind === 'idle') {
       reps.push(await measureIdle(sys, scenario.load, timing.warmupSeconds));
@@ -134,10 +144,10 @@ export async function runOne(
         ctx.log(`    rep ${i + 1}/${timing.reps}: ${describeRep(m)}`);
       }
     }
-    return { ...base, status: 'ok', reps, median: medianOf(reps), peakRssMiB: peakRss(sys.proc.pid) / MiB };
+    return { ...base, status: 'ok', reps, median: medianOf(reps), peakRssMiB: peakRss(pids(sys)) / MiB };
   } catch (err) {
     return { ...base, status: 'failed', reason: (err as Error).message.split('\n')[0] };
   } finally {
-    await stop(sys.proc);
+    await sys.stop();
   }
 }

@@ -33,13 +33,26 @@ export interface RunContext {
 
 export interface RunningSystem {
   name: SystemName;
+  /** Where the load goes (the front process when the system is a chain). */
   port: number;
   scheme: 'http' | 'https';
-  proc: Started;
+  /**
+   * Every process that counts as "the proxy" (one, or each layer of a chain): CPU seconds and memory
+   * are summed over all of them and their children.
+   */
+  procs: readonly Started[];
+  /** Stops every process of the system (and anything else it started). */
+  stop(): Promise<void>;
 }
 
 /** A hook that lets a scenario change the engine's config (e.g. add plugins to the route). */
 export type GatehouseConfigHook = (config: GatehouseConfig, ctx: RunContext) => GatehouseConfig;
+
+/**
+ * Starts a system in a scenario that sets it up itself (a chain of layers, a product's own config),
+ * in place of the peer's single proxy. The peer still decides whether the system is available.
+ */
+export type StartSystem = (ctx: RunContext, spec: SystemSpec) => Promise<RunningSystem>;
 
 export interface Peer {
   name: SystemName;

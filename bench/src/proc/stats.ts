@@ -1,5 +1,6 @@
 // CPU time and peak memory of a process tree, read from /proc. nginx and haproxy do their work in
-// child processes, so every figure is summed over the tree rooted at the PID we started.
+// child processes, so every figure is summed over the tree rooted at the PID we started; a system made
+// of several processes (the layers of a chain) passes all its roots and gets the sum.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 
@@ -27,8 +28,11 @@ function readStat(pid: number): StatLine | undefined {
   }
 }
 
-/** The PIDs of `root` and all its live descendants. */
-export function processTree(root: number): number[] {
+/** One root PID, or several (a system of several processes). */
+export type Roots = number | readonly number[];
+
+/** The PIDs of the roots and all their live descendants, each once. */
+export function processTree(roots: Roots): number[] {
   const children = new Map<number, number[]>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -39,9 +43,12 @@ export function processTree(root: number): number[] {
     children.set(st.ppid, list);
   }
   const out: number[] = [];
-  const queue = [root];
+  const seen = new Set<number>();
+  const queue = typeof roots === 'number' ? [roots] : [...roots];
   while (queue.length > 0 && out.length < 10000) {
     const pid = queue.shift()!;
+    if (seen.has(pid)) continue;
+    seen.add(pid);
     out.push(pid);
     queue.push(...(children.get(pid) ?? []));
   }
@@ -49,9 +56,9 @@ export function processTree(root: number): number[] {
 }
 
 /** utime + stime of the whole tree, in seconds. */
-export function cpuSeconds(root: number): number {
+export function cpuSeconds(roots: Roots): number {
   let ticks = 0;
-  for (const pid of processTree(root)) ticks += readStat(pid)?.ticks ?? 0;
+  for (const pid of processTree(roots)) ticks += readStat(pid)?.ticks ?? 0;
   return ticks / clkTck;
 }
 
@@ -65,11 +72,11 @@ function statusField(pid: number, field: string): number {
 }
 
 /** Peak resident set (VmHWM) summed over the tree, in bytes. */
-export function peakRss(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + statusField(pid, 'VmHWM'), 0);
+export function peakRss(roots: Roots): number {
+  return processTree(roots).reduce((sum, pid) => sum + statusField(pid, 'VmHWM'), 0);
 }
 
 /** Current resident set (VmRSS) summed over the tree, in bytes. */
-export function currentRss(root: number): number {
-  return processTree(root).reduce((sum, pid) => sum + statusField(pid, 'VmRSS'), 0);
+export function currentRss(roots: Roots): number {
+  return processTree(roots).reduce((sum, pid) => sum + statusField(pid, 'VmRSS'), 0);
 }

@@ -91,7 +91,10 @@ export function toMarkdown(rep: Report): string {
     });
     out.push(`| ${s.name} | ${PRIMARY_LABEL[s.primary]} | ${cells.join(' | ')} |`);
   }
-  for (const s of ran) out.push('', `## ${s.name} — ${s.title}`, '', ...scenarioTable(s));
+  for (const s of ran) {
+    out.push('', `## ${s.name} — ${s.title}`, '', ...scenarioTable(s));
+    if (s.note) out.push('', s.note);
+  }
   const pending = rep.scenarios.filter((s) => s.pending);
   if (pending.length > 0) {
     out.push('', '## Pending scenarios', '');

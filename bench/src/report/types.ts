@@ -9,6 +9,8 @@ export interface ScenarioReport {
   primary: Primary;
   loadKind: 'wrk' | 'h2load' | 'idle' | 'ws';
   pending?: string;
+  /** The scenario's set-up and accounting, printed under its table. */
+  note?: string;
   results: SystemResult[];
 }
 

@@ -1,4 +1,4 @@
-import type { GatehouseConfigHook, SystemName, SystemSpec } from '../peers/types.js';
+import type { GatehouseConfigHook, StartSystem, SystemName, SystemSpec } from '../peers/types.js';
 
 /** How load is applied. Every kind is bounded in time by the harness. */
 export type LoadSpec =
@@ -33,4 +33,13 @@ export interface Scenario {
   pending?: string;
   /** Lets a scenario change the engine's config (plugins, gateway settings…). */
   gatehouseConfig?: GatehouseConfigHook;
+  /**
+   * Systems this scenario sets up itself (a chain of layers, a product with its own config) instead
+   * of the peer's single proxy; systems not named here start as usual.
+   */
+  start?: Partial<Record<SystemName, StartSystem>>;
+  /** The body the smoke request must return (proves the request went all the way to the origin). */
+  smokeBody?: string;
+  /** How the scenario is set up and measured, printed under its table in the report. */
+  note?: string;
 }

@@ -1,0 +1,225 @@
+// Two layers of the IoT Edge API proxy in a chain (ISA-95 nesting on one host): the load hits the lower
+// layer's `/v2/…`, which the default template sends over TLS to its parent (the top layer), which sends
+// it to the registry (the bench's origin). Both layers run the packaged default template:
+//   - gatehouse: `gatehouse serve` on the native config the iot-module compiler makes of it;
+//   - nginx: the rendered template text itself (the module's behaviour today).
+// What a loopback bench must change is changed for both systems alike, and only that:
+//   - listeners bind 127.0.0.1, and the lower layer listens on a port of its own (both layers dial
+//     `parent:${NGINX_DEFAULT_PORT}`, so NGINX_DEFAULT_PORT is the top layer's port in both);
+//   - the names `registry` and `parent` resolve to 127.0.0.1: the compiler's `hosts` map for
+//     Gatehouse, a loopback DNS stand-in in place of Docker's `resolver 127.0.0.11` for nginx;
+//   - `/dev/stdout` (access and error log) is a file in the temp dir;
+//   - nginx plumbing only: `user root;`, cache and temp paths inside the temp dir.
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GatehouseConfig } from '../../../packages/core/src/config/types.js';
+import { loadProxyConfig, readDefaultTemplate, renderTemplate } from '@gatehouse/iot-module';
+import { startDnsResponder } from '../../../test/helpers/dns-responder.js';
+import { issueCert, makeCa, type CertAuthority, type CertPair } from '../env/certs.js';
+import { nginxTempPaths } from '../env/origin.js';
+import { freePort } from '../proc/ports.js';
+import type { Started } from '../proc/registry.js';
+import { cliPath } from './gatehouse.js';
+import { prepare, runningSystem, startProxyProcess } from './launch.js';
+import type { RunContext, RunningSystem, StartSystem, SystemName } from './types.js';
+
+export type Layer = 'top' | 'lower';
+
+/** The module id: the template verifies the parent's certificate against it (`proxy_ssl_name`). */
+export const MODULE_ID = 'apiproxy';
+/** The lower layer's IOTEDGE_PARENTHOSTNAME (a name, as on a real nested device). */
+export const PARENT_HOSTNAME = 'parent';
+/** Upstream names the rendered layers dial, all on loopback here. */
+export const LOOPBACK_HOSTS: Record<string, string> = {
+  registry: '127.0.0.1',
+  [PARENT_HOSTNAME]: '127.0.0.1',
+};
+
+export interface LayerPorts {
+  /** The top layer's listener, and NGINX_DEFAULT_PORT of both layers (the lower one dials it). */
+  top: number;
+  /** The lower layer's listener: where the load goes. */
+  lower: number;
+  /** The registry upstream (the bench's origin). */
+  origin: number;
+}
+
+/** The environment the module would get on each layer (only what the template reads). */
+export function layerEnv(layer: Layer, ports: LayerPorts): Record<string, string> {
+  const common = { NGINX_DEFAULT_PORT: String(ports.top), IOTEDGE_MODULEID: MODULE_ID };
+  return layer === 'top'
+    ? { ...common, DOCKER_REQUEST_ROUTE_ADDRESS: `registry:${ports.origin}` }
+    : { ...common, IOTEDGE_PARENTHOSTNAME: PARENT_HOSTNAME };
+}
+
+function listenPort(layer: Layer, ports: LayerPorts): number {
+  return layer === 'top' ? ports.top : ports.lower;
+}
+
+/** Gatehouse's native config for a layer: the iot-module compiler's output, listener moved for `lower`. */
+export function gatehouseLayerConfig(layer: Layer, ports: LayerPorts, confDir: string): GatehouseConfig {
+  const { config } = loadProxyConfig({
+    template: readDefaultTemplate(),
+    env: layerEnv(layer, ports),
+    confDir,
+    hosts: LOOPBACK_HOSTS,
+    listenAddress: '127.0.0.1',
+  });
+  const listens = config.servers.flatMap((s) => s.listen);
+  if (listens.length !== 1) throw new Error(`the ${layer} layer has ${listens.length} listeners, expected 1`);
+  listens[0]!.port = listenPort(layer, ports);
+  return config;
+}
+
+/**
+ * The rendered template as nginx gets it for a layer, with the loopback substitutions listed at the
+ * top of this file. Each edit must apply as often as expected, so a template change cannot slip by.
+ */
+export function nginxLayerConf(layer: Layer, ports: LayerPorts, o: { dir: string; dnsPort: number }): string {
+  const rendered = renderTemplate(readDefaultTemplate(), { env: layerEnv(layer, ports) }).text;
+  const edits: Array<[RegExp, string, 'once' | 'some']> = [
+    [
+      /^(\s*)listen \d+ ssl default_server;/m,
+      `$1listen 127.0.0.1:${listenPort(layer, ports)} ssl default_server;`,
+      'once',
+    ],
+    [/resolver 127\.0\.0\.11;/g, `resolver 127.0.0.1:${o.dnsPort};`, 'some'],
+    [/proxy_cache_path \/var\/cache\/nginx /, `proxy_cache_path ${join(o.dir, 'cache')} `, 'once'],
+    [/^http \{$/m, `http {\n  ${nginxTempPaths(join(o.dir, 'tmp'))}`, 'once'],
+  ];
+  let text = `user root;\n${rendered}`;
+  for (const [re, replacement, times] of edits) {
+    const count =
+      text.match(new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`))?.length ?? 0;
+    if (times === 'once' ? count !== 1 : count === 0)
+      throw new Error(`nginx ${layer} layer: edit ${re} matched ${count} times in the rendered template`);
+    text = text.replace(re, replacement);
+  }
+  return text;
+}
+
+interface LayerPki {
+  ca: CertAuthority;
+  top: CertPair;
+  lower: CertPair;
+}
+
+const pkiByRun = new Map<string, LayerPki>();
+
+/**
+ * One CA per run (the edge CA's trust bundle), the top layer's server certificate with the parent
+ * host name and the module id as SANs (the lower layer verifies `proxy_ssl_name ${IOTEDGE_MODULEID}`
+ * against the CA), and the lower layer's own server certificate. ECDSA P-256, like the spec says.
+ */
+function layerPki(ctx: RunContext): LayerPki {
+  let pki = pkiByRun.get(ctx.dir);
+  if (!pki) {
+    const dir = join(ctx.dir, 'iot-pki');
+    mkdirSync(dir, { recursive: true });
+    const ca = makeCa(dir, 'edge-ca', 'ecdsa');
+    pki = {
+      ca,
+      top: issueCert(dir, 'top', ca, 'ecdsa', [`DNS:${MODULE_ID}`, `DNS:${PARENT_HOSTNAME}`, 'IP:127.0.0.1']),
+      lower: issueCert(dir, 'lower', ca, 'ecdsa', [`DNS:${MODULE_ID}`, 'IP:127.0.0.1']),
+    };
+    pkiByRun.set(ctx.dir, pki);
+  }
+  return pki;
+}
+
+/** A layer's conf dir as the module lays it out (`/app`): server.crt, private_key_server.pem, trustedCA.crt. */
+function layerDir(ctx: RunContext, sysDir: string, layer: Layer): string {
+  const pki = layerPki(ctx);
+  const dir = join(sysDir, layer);
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(pki[layer].certFile, join(dir, 'server.crt'));
+  copyFileSync(pki[layer].keyFile, join(dir, 'private_key_server.pem'));
+  copyFileSync(pki.ca.certFile, join(dir, 'trustedCA.crt'));
+  return dir;
+}
+
+/** Start the top layer, then the lower one; if the lower one fails, stop the top one. */
+async function startChain(
+  name: SystemName,
+  ports: LayerPorts,
+  startLayer: (layer: Layer) => Promise<Started>,
+  after?: () => Promise<void>,
+): Promise<RunningSystem> {
+  const started: Started[] = [];
+  try {
+    started.push(await startLayer('top'));
+    started.push(await startLayer('lower'));
+  } catch (err) {
+    // Whatever else the system started is the caller's to release on failure.
+    await runningSystem(name, ports.lower, 'https', started).stop();
+    throw err;
+  }
+  return runningSystem(name, ports.lower, 'https', started, after);
+}
+
+async function layerPorts(ctx: RunContext, top: number): Promise<LayerPorts> {
+  return { top, lower: await freePort(), origin: ctx.originPort };
+}
+
+const startGatehouse: StartSystem = async (ctx) => {
+  const { dir, port } = await prepare(ctx, 'gatehouse');
+  const ports = await layerPorts(ctx, port);
+  // Logs outside the config's dir: `serve` watches that dir for config changes.
+  mkdirSync(join(dir, 'logs'), { recursive: true });
+  return startChain('gatehouse', ports, async (layer) => {
+    const confDir = layerDir(ctx, dir, layer);
+    const file = join(confDir, 'gatehouse.json');
+    writeFileSync(file, JSON.stringify(gatehouseLayerConfig(layer, ports, confDir), null, 1));
+    return startProxyProcess(
+      `gatehouse-${layer}`,
+      listenPort(layer, ports),
+      process.execPath,
+      [cliPath(ctx), 'serve', '--config', file],
+      { cwd: ctx.repoRoot, stdoutFile: join(dir, 'logs', `${layer}.stdout.log`) },
+    );
+  });
+};
+
+const startNginx: StartSystem = async (ctx) => {
+  const { dir, port } = await prepare(ctx, 'nginx');
+  const ports = await layerPorts(ctx, port);
+  // Stands in for Docker's embedded DNS; nginx caches its answers for their TTL (60 s).
+  const dns = await startDnsResponder(LOOPBACK_HOSTS);
+  try {
+    return await startChain(
+      'nginx',
+      ports,
+      async (layer) => {
+        const confDir = layerDir(ctx, dir, layer);
+        const conf = join(confDir, 'nginx.conf');
+        writeFileSync(conf, nginxLayerConf(layer, ports, { dir: confDir, dnsPort: dns.port }));
+        return startProxyProcess(
+          `nginx-${layer}`,
+          listenPort(layer, ports),
+          'nginx',
+          [
+            '-p',
+            confDir + '/',
+            '-c',
+            conf,
+            '-e',
+            join(confDir, 'error.log'),
+            '-g',
+            `pid ${join(confDir, 'nginx.pid')}; daemon off;`,
+          ],
+          { stdoutFile: join(confDir, 'stdout.log') },
+        );
+      },
+      () => dns.close(),
+    );
+  } catch (err) {
+    await dns.close();
+    throw err;
+  }
+};
+
+/** The scenario's set-up per system (the gateway scenario will add its own table like this one). */
+export const IOT_TWO_LAYERS: Partial<Record<SystemName, StartSystem>> = {
+  gatehouse: startGatehouse,
+  nginx: startNginx,
+};
