@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from '../../packages/core/src/gatehouse.js';
 import type { GatehouseConfig, LimitsConfig, RouteConfig } from '../../packages/core/src/config/types.js';
 import { createLogger } from '../../packages/core/src/observability/logger.js';
+import { teeDestination, teeLevel } from './log-tee.js';
 
 export interface RunningEngine {
   gh: Gatehouse;
@@ -15,12 +16,13 @@ export interface RunningEngine {
   close(): Promise<void>;
 }
 
-/** Start an engine; logs are silent unless the caller passes a logger. */
+/** Start an engine; logs are silent unless the caller passes a logger (the suite's sweep still gets them). */
 export async function startEngine(
   config: GatehouseConfig,
   options: Omit<GatehouseOptions, 'config'> = {},
 ): Promise<RunningEngine> {
-  const gh = createGatehouse({ logger: createLogger({ level: 'silent' }), ...options, config });
+  const logger = createLogger({ level: teeLevel('silent') }, teeDestination('silent'));
+  const gh = createGatehouse({ logger, ...options, config });
   await gh.start();
   const port = gh.addresses()[0]!.port;
   return { gh, port, base: `http://127.0.0.1:${port}`, close: () => gh.close(200) };

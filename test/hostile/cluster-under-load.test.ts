@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { closedPort, startEchoUpstream, type EchoUpstream } from '../helpers/engine.js';
 import type { GatehouseConfig } from '../../packages/core/src/config/types.js';
+import { teeChildOutput } from '../helpers/log-tee.js';
 
 const CLI = join(import.meta.dirname, '../../packages/core/src/cli/main.ts');
 const DRAIN_TIMEOUT_MS = 5000;
@@ -187,6 +188,7 @@ before(async () => {
   );
   let partial = '';
   primary.stdout!.on('data', (c: Buffer) => {
+    teeChildOutput(c);
     const lines = (partial + c.toString()).split('\n');
     partial = lines.pop()!;
     for (const line of lines)

@@ -5,6 +5,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import https from 'node:https';
 import { once } from 'node:events';
@@ -19,25 +21,31 @@ import {
   type RunningEngine,
 } from '../helpers/engine.js';
 import { createTestPki, type TestPki } from '../helpers/pki.js';
+import { teeChildOutput } from '../helpers/log-tee.js';
 import { createLogger } from '../../packages/core/src/observability/logger.js';
 import type { GatehouseConfig } from '../../packages/core/src/config/types.js';
 
-const SECRETS = {
-  headerApiKey: 'hdrkey-7f3a9c1e5b',
-  queryApiKey: 'qrykey-2d8e4f6a0c',
-  querySig: 'sigval-9b1c3d5e7f',
-  queryToken: 'qtoken-4a6c8e0b2d',
-  bearer: 'bearer-1e3g5i7k9m',
-  cookie: 'cookie-8h6f4d2b0z',
-  passphrase: 'passphrase-5q7s9u1w3y',
-  basicAuth: 'YWxpY2U6czNjcjN0LXB3', // base64 of alice:s3cr3t-pw
-  upstreamPassword: 'urlpass-6t8v0x2z4b',
+// The canaries are shared with the suite-wide sweep (test/helpers/log-sweep.ts).
+const SECRETS = JSON.parse(
+  readFileSync(join(import.meta.dirname, '../helpers/canary-secrets.json'), 'utf8'),
+) as {
+  headerApiKey: string;
+  queryApiKey: string;
+  querySig: string;
+  queryToken: string;
+  bearer: string;
+  cookie: string;
+  passphrase: string;
+  /** base64 of alice:s3cr3t-pw */
+  basicAuth: string;
+  upstreamPassword: string;
 };
 
 class Capture extends Writable {
   lines: string[] = [];
   private partial = '';
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: () => void): void {
+    teeChildOutput(chunk);
     const text = this.partial + chunk.toString('utf8');
     const parts = text.split('\n');
     this.partial = parts.pop()!;

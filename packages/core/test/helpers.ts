@@ -6,6 +6,7 @@ import net from 'node:net';
 import { createGatehouse, type Gatehouse } from '../src/gatehouse.js';
 import type { GatehouseConfig } from '../src/config/types.js';
 import { createLogger } from '../src/observability/logger.js';
+import { teeChildOutput, teeDestination, teeLevel } from '../../../test/helpers/log-tee.js';
 import { Writable } from 'node:stream';
 
 export interface Seen {
@@ -104,8 +105,11 @@ export async function startEngine(
   } as GatehouseConfig;
   const gh = createGatehouse({
     config: full,
-    logger: createLogger({ level: config.log?.level ?? 'warn' }, sink),
-    accessLogStream: sink,
+    logger: createLogger(
+      { level: teeLevel(config.log?.level ?? 'warn') },
+      teeDestination(config.log?.level ?? 'warn', sink),
+    ),
+    accessLogStream: teeDestination('trace', sink),
   });
   await gh.start();
   const port = gh.addresses()[0]!.port;
@@ -200,7 +204,8 @@ export function spawnServe(
   );
   return new Promise((resolve, reject) => {
     let out = '';
-    proc.stdout!.on('data', (c) => {
+    proc.stdout!.on('data', (c: Buffer) => {
+      teeChildOutput(c);
       out += c;
       const m = /"port":(\d+).*"msg":"listening"/.exec(out);
       if (m) resolve({ proc, port: Number(m[1]) });
