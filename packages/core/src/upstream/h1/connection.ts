@@ -43,6 +43,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 const EMPTY = Buffer.alloc(0);
 const ignore = (): void => undefined;
+/** How a kept-alive connection the upstream already closed fails a new request. */
+const STALE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE']);
 const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onError?.(err);
 
 function upstreamError(code: string, message: string): Error {
@@ -459,7 +461,7 @@ export class H1Connection {
       job.req.idempotent &&
       job.req.body === null &&
       !job.retried &&
-      !(err as { code?: string }).code?.startsWith('UPSTREAM_')
+      STALE.has((err as { code?: string }).code ?? '')
     ) {
       job.retried = true;
       this.owner.retry(job);
