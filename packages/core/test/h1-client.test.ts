@@ -420,3 +420,54 @@ test('read timeout before the head and between body reads; close() waits for run
     await up.close();
   }
 });
+
+test('long Content-Length bodies are read raw: exact bytes, the connection reused after, short bodies and extra bytes caught', async () => {
+  const big = Buffer.alloc(300_000);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  const up = await rawUpstream((s, text) => {
+    const end = text.indexOf('\r\n\r\n');
+    if (end === -1) return;
+    const path = text.slice(4, text.indexOf(' ', 4));
+    consume(s, end + 4);
+    const head = `HTTP/1.1 200 OK\r\ncontent-length: ${big.length}\r\n\r\n`;
+    if (path === '/big') {
+      // In uneven pieces, the head glued to the first one.
+      s.write(Buffer.concat([Buffer.from(head), big.subarray(0, 1000)]));
+      s.write(big.subarray(1000, 70_000));
+      setTimeout(() => s.write(big.subarray(70_000)), 10);
+    } else if (path === '/small') s.write(OK('after'));
+    else if (path === '/short') {
+      s.write(Buffer.concat([Buffer.from(head), big.subarray(0, 50_000)]));
+      setTimeout(() => s.end(), 10);
+    } else if (path === '/extra') s.write(Buffer.concat([Buffer.from(head), big, Buffer.from(OK('x'))]));
+  });
+  const p = pool(up.port, { maxConnections: 1 });
+  const get = (path: string) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      p.dispatch(
+        { method: 'GET', path, headers: ['host', 'up'], body: null },
+        {
+          onData: (c) => (parts.push(c), true),
+          onComplete: () => resolve(Buffer.concat(parts)),
+          onError: reject,
+        },
+      );
+    });
+  try {
+    assert.ok((await get('/big')).equals(big));
+    assert.equal(
+      (await get('/small')).toString(),
+      'after',
+      'the parser was set up again for the next response',
+    );
+    assert.equal(up.connections(), 1);
+    await assert.rejects(get('/short'), /before the whole body/);
+    assert.ok((await get('/extra')).equals(big));
+    assert.equal((await get('/small')).toString(), 'after');
+    assert.equal(up.connections(), 3, 'the connection that sent extra bytes was dropped');
+  } finally {
+    await p.destroy();
+    await up.close();
+  }
+});

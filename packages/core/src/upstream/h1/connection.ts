@@ -47,6 +47,21 @@ const ignore = (): void => undefined;
 const STALE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE']);
 const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onError?.(err);
 
+/** Content-Length bodies at least this long are read raw (below it, the parser's copy costs less than a re-init). */
+const RAW_MIN = 16 * 1024;
+
+/** The body length of a response the parser validated, when it is framed by Content-Length alone; else -1. */
+function rawLength(headers: string[], status: number): number {
+  if (status === 204 || status === 304) return -1;
+  let length = -1;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') length = Number(headers[i + 1]);
+    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
+  }
+  return Number.isSafeInteger(length) ? length : -1;
+}
+
 function upstreamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
@@ -69,6 +84,10 @@ export class H1Connection {
   private held: Buffer[] | undefined;
   /** The response completed while paused: finish on resume, reusing the connection if this says so. */
   private completeReusable = false;
+  /** Body bytes still due in raw mode (-1: the parser reads the body). */
+  private rawRemaining = -1;
+  /** The parser stopped after a head (raw mode): initialise it again before the next response. */
+  private reinit = false;
   private isHead = false;
   private status = 0;
   private headerAcc: string[] | undefined;
@@ -117,6 +136,10 @@ export class H1Connection {
 
   /** Serve a job: write the request head and start its body. */
   start(job: Job): void {
+    if (this.reinit) {
+      this.parser.initialize(RESPONSE, {}, this.settings.maxHeaderSize, 0);
+      this.reinit = false;
+    }
     this.job = job;
     job.conn = this;
     this.responseStarted = false;
@@ -270,6 +293,7 @@ export class H1Connection {
     }
     this.responseStarted = true;
     if (this.readArmed) this.readTimer!.refresh();
+    if (this.rawRemaining >= 0) return this.rawBody(data, 0);
     const ret = this.parser.execute(data);
     if (this.job !== job) return; // failed or aborted inside a callback
     if (typeof ret !== 'number') {
@@ -278,8 +302,36 @@ export class H1Connection {
       return;
     }
     if (this.upgraded) return this.handOver(ret < data.length ? data.subarray(ret) : EMPTY);
+    if (this.rawRemaining >= 0) return this.rawBody(data, ret);
     if (this.completed) this.complete(!this.desync && ret === data.length);
   };
+
+  /**
+   * Raw mode: a Content-Length body is relayed as the socket delivers it, without passing through
+   * the parser (whose body callback copies every piece). The head was parsed strictly; the length
+   * was validated by llhttp (one Content-Length, no Transfer-Encoding).
+   */
+  private rawBody(data: Buffer, offset: number): void {
+    const avail = data.length - offset;
+    if (avail <= 0) return;
+    const n = avail < this.rawRemaining ? avail : this.rawRemaining;
+    this.rawRemaining -= n;
+    const done = this.rawRemaining === 0;
+    if (done) {
+      this.rawRemaining = -1;
+      this.completed = true;
+    }
+    const job = this.job!;
+    this.deliver(job, offset === 0 && n === data.length ? data : data.subarray(offset, offset + n));
+    // Bytes after the body: the upstream is out of step (we never pipeline).
+    if (done && this.job === job) this.complete(n === avail);
+  }
+
+  private deliver(job: Job, chunk: Buffer): void {
+    // The parser cannot stop inside a read: hold what arrives while the handler is paused.
+    if (this.paused) (this.held ??= []).push(chunk);
+    else if (job.handler.onData?.(chunk) === false && this.job === job) this.pause();
+  }
 
   /** The parser saw the end of the response: finish now, or once the handler resumes. */
   private complete(reusable: boolean): void {
@@ -330,7 +382,15 @@ export class H1Connection {
     this.armRead(job.req.bodyTimeout);
     const ok = job.handler.onHeaders?.(statusCode, all, this.resume, statusText);
     if (ok === false && this.job === job) this.pause();
-    return this.isHead ? 1 : 0;
+    if (this.isHead) return 1;
+    // A long Content-Length body is read raw (2: llhttp stops after the head, as for an upgrade).
+    const length = rawLength(all, statusCode);
+    if (length >= RAW_MIN) {
+      this.rawRemaining = length;
+      this.reinit = true;
+      return 2;
+    }
+    return 0;
   };
 
   private readonly onParserBody = (chunk: Buffer): number => {
@@ -339,13 +399,12 @@ export class H1Connection {
       this.desync = true;
       return 0;
     }
-    // The parser cannot stop inside a read: hold what it delivers while the handler is paused.
-    if (this.paused) (this.held ??= []).push(chunk);
-    else if (job.handler.onData?.(chunk) === false && this.job === job) this.pause();
+    this.deliver(job, chunk);
     return 0;
   };
 
   private readonly onParserMessageComplete = (): number => {
+    if (this.rawRemaining >= 0) return 0; // raw mode: the body is still to come
     if (!this.job || this.completed) {
       this.desync = true;
       return 0;
@@ -429,6 +488,10 @@ export class H1Connection {
   private readonly onSocketEnd = (): void => {
     const job = this.job;
     if (!job) return this.close();
+    if (this.rawRemaining >= 0)
+      return this.fail(
+        upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'),
+      );
     // A body delimited by the end of the connection completes here.
     const err = this.parser.finish();
     if (this.job !== job) return;
