@@ -1,6 +1,7 @@
 // Soak: mixed traffic through the engine for a long time (default 10 minutes), sampling its RSS, to
 // show memory stays flat. `pnpm bench:soak [--minutes N] [--connections N]`; needs nginx and wrk.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { soakBlock, writeSoakBlock } from './report/soak-section.js';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -124,6 +125,16 @@ async function main(): Promise<void> {
       `soak-${new Date().toISOString().replace(/[:.]/g, '-')}.json`,
     );
     writeFileSync(outFile, JSON.stringify(report, null, 1));
+    if (process.argv.includes('--write-results'))
+      writeSoakBlock(
+        join(repoRoot, 'bench/RESULTS.md'),
+        soakBlock(
+          report,
+          `pnpm bench:soak --minutes ${minutes} --write-results`,
+          new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
+          outFile.slice(repoRoot.length + 1),
+        ),
+      );
     console.log(
       `soak: ${report.requests} requests (${report.reqPerSecond}/s; ${report.non2xx3xx} non-2xx/3xx, the 404 route is 1/7 of GETs; socket errors: ${report.socketErrors}); RSS after warm-up ${report.rssMiB.afterWarmup} MiB, end ${report.rssMiB.end} MiB, max ${report.rssMiB.max} MiB; growth after warm-up ${report.growthAfterWarmupMiB} MiB\n${outFile}`,
     );

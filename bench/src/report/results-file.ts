@@ -3,6 +3,7 @@ import { copyFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Report } from './types.js';
+import { existingSoakBlock } from './soak-section.js';
 
 export function writeResultsFile(path: string, rep: Report, markdown: string, svgRelative: string): void {
   const benchDir = dirname(path);
@@ -18,5 +19,7 @@ export function writeResultsFile(path: string, rep: Report, markdown: string, sv
     '![ratio to nginx](results-chart.svg)',
     '',
   ];
-  writeFileSync(path, intro.join('\n') + markdown.replace(/^# .*\n/, ''));
+  // The soak's figure is written by `pnpm bench:soak --write-results`: keep it.
+  const soak = existingSoakBlock(path);
+  writeFileSync(path, intro.join('\n') + markdown.replace(/^# .*\n/, '') + (soak ? `\n${soak}` : ''));
 }
