@@ -1,7 +1,7 @@
 // Soak: mixed traffic through the engine for a long time (default 10 minutes), sampling its RSS, to
 // show memory stays flat. `pnpm bench:soak [--minutes N] [--connections N]`; needs nginx and wrk.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
-import { soakBlock, writeSoakBlock } from './report/soak-section.js';
+import { minuteMeans, soakBlock, writeSoakBlock } from './report/soak-section.js';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,9 +102,8 @@ async function main(): Promise<void> {
     sample();
     const result = parseWrk(run.stdout);
     // Flat means: after the first minute (warm-up, JIT, pools), RSS does not keep growing.
-    const warm = samples.filter((s) => s.second >= 60);
-    const first = warm[0] ?? samples[0]!;
-    const last = samples.at(-1)!;
+    // RSS is a saw-tooth (the young generation fills and empties): compare minute means, not two samples.
+    const minutes_ = minuteMeans(samples);
     const max = Math.max(...samples.map((s) => s.rssMiB));
     const report = {
       minutes,
@@ -114,8 +113,13 @@ async function main(): Promise<void> {
       // wrk counts the intended 404s (/nowhere) as errors: report them apart from socket errors.
       non2xx3xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(run.stdout)?.[1] ?? 0),
       socketErrors: /Socket errors: ([^\n]*)/.exec(run.stdout)?.[1] ?? 'none',
-      rssMiB: { afterWarmup: round(first.rssMiB), end: round(last.rssMiB), max: round(max) },
-      growthAfterWarmupMiB: round(last.rssMiB - first.rssMiB),
+      rssMiB: {
+        afterWarmup: round(minutes_[1] ?? minutes_[0]!),
+        end: round(minutes_.at(-1)!),
+        max: round(max),
+      },
+      growthAfterWarmupMiB: round(minutes_.at(-1)! - (minutes_[1] ?? minutes_[0]!)),
+      minuteMeansMiB: minutes_.map(round),
       samples: samples.map((s) => ({ ...s, rssMiB: round(s.rssMiB) })),
     };
     mkdirSync(join(repoRoot, 'bench/out'), { recursive: true });

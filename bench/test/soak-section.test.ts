@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { soakBlock, writeSoakBlock, type SoakSummary } from '../src/report/soak-section.js';
+import { minuteMeans, soakBlock, writeSoakBlock, type SoakSummary } from '../src/report/soak-section.js';
 import { writeResultsFile } from '../src/report/results-file.js';
 import type { Report } from '../src/report/types.js';
 
@@ -41,4 +41,15 @@ test('soak block: appended, then replaced, and kept when the results are rewritt
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('minute means: one per whole minute, the last partial sample folded into the last minute', () => {
+  const samples = [0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120].map((second) => ({
+    second,
+    rssMiB: second < 60 ? 50 : second < 120 ? 100 : 130,
+  }));
+  assert.deepEqual(
+    minuteMeans(samples).map((m) => Math.round(m * 100) / 100),
+    [50, 104.29],
+  );
 });

@@ -11,6 +11,8 @@ export interface ClientOutcome {
   complete: boolean;
   /** Error code when the request or the response failed. */
   error: string | undefined;
+  /** The request went out on a kept-alive connection used before (a failure there may be a stale connection). */
+  reused: boolean;
 }
 
 export function request(
@@ -32,11 +34,13 @@ export function request(
       body: '',
       complete: false,
       error: undefined,
+      reused: false,
     };
     const done = (error?: string): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      out.reused = req.reusedSocket;
       if (error && !out.error) out.error = error;
       resolve(out);
     };

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { closedPort, startEchoUpstream, type EchoUpstream } from '../helpers/engine.js';
 import type { GatehouseConfig } from '../../packages/core/src/config/types.js';
 import { teeChildOutput } from '../helpers/log-tee.js';
+import { request, type ClientOutcome } from '../helpers/client.js';
 
 const CLI = join(import.meta.dirname, '../../packages/core/src/cli/main.ts');
 const DRAIN_TIMEOUT_MS = 5000;
@@ -78,47 +79,11 @@ function liveWorkers(): number[] {
   );
 }
 
-interface Outcome {
-  status: number | undefined;
-  generation: string | undefined;
-  complete: boolean;
-  reused: boolean;
-  error: string | undefined;
-}
+type Outcome = ClientOutcome;
 
-function get(path: string, agent: http.Agent | false, timeoutMs = 10_000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const out: Outcome = {
-      status: undefined,
-      generation: undefined,
-      complete: false,
-      reused: false,
-      error: undefined,
-    };
-    const done = (error?: string): void => {
-      clearTimeout(timer);
-      out.reused = req.reusedSocket;
-      if (error && !out.error && !out.complete) out.error = error;
-      resolve(out);
-    };
-    const timer = setTimeout(() => {
-      req.destroy();
-      done('client_timeout');
-    }, timeoutMs);
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      out.status = res.statusCode;
-      out.generation = res.headers['x-generation'] as string | undefined;
-      res.resume();
-      res.on('end', () => {
-        out.complete = res.complete;
-        done();
-      });
-      res.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-      res.on('close', () => done(res.complete ? undefined : 'closed'));
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-  });
-}
+const get = (path: string, agent: http.Agent | false, timeoutMs = 10_000): Promise<Outcome> =>
+  request(port, path, { agent, timeoutMs });
+const generation = (r: Outcome): string | undefined => r.headers['x-generation'] as string | undefined;
 
 const ok = (r: Outcome) => r.status === 200 && r.complete;
 const describe = (r: Outcome) => `${r.reused ? 'reused' : 'new'} ${r.status ?? '-'} ${r.error ?? ''}`;
@@ -142,7 +107,7 @@ function startLoad(options: { retry?: boolean; stopWhenRefused?: () => boolean }
       const r = await get('/load', agent);
       if (ok(r)) {
         result.completed++;
-        result.generations.add(r.generation ?? '?');
+        result.generations.add(generation(r) ?? '?');
         // A short pause keeps 2 cores from being saturated by the clients alone (workers must still start).
         await sleep(THINK_MS);
         continue;
@@ -238,7 +203,7 @@ test(
     assert.deepEqual([...r.generations].sort(), ['0', '1', '2'], 'responses came from every generation');
     assert.equal(count('reload started', from), 3, 'the reloads asked for during reload 1 ran once');
     const after = await Promise.all(Array.from({ length: 10 }, () => get('/x', false)));
-    assert.deepEqual(new Set(after.map((x) => x.generation)), new Set(['2']));
+    assert.deepEqual(new Set(after.map(generation)), new Set(['2']));
     const live = liveWorkers();
     assert.equal(live.length, 2, `workers: ${live.join(', ')}`);
     assert.ok(!live.some((p) => initial.includes(p)), 'every worker is new');

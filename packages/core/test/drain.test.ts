@@ -7,49 +7,13 @@ import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
 import { proxyRoute, startEngine, startUpstream } from './helpers.js';
+import { request, type ClientOutcome } from '../../../test/helpers/client.js';
 
-interface Outcome {
-  status: number | undefined;
-  connection: string | undefined;
-  complete: boolean;
-  /** The request went out on a kept-alive connection the client had used before. */
-  reused: boolean;
-  error: string | undefined;
-}
+type Outcome = ClientOutcome;
 
 /** One GET through `agent`, telling a complete response, a cut one and a failed connection apart. */
 function get(port: number, path: string, agent: http.Agent, timeoutMs = 5000): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const out: Outcome = {
-      status: undefined,
-      connection: undefined,
-      complete: false,
-      reused: false,
-      error: undefined,
-    };
-    const done = (error?: string): void => {
-      clearTimeout(timer);
-      out.reused = req.reusedSocket;
-      if (error && !out.error && !out.complete) out.error = error;
-      resolve(out);
-    };
-    const timer = setTimeout(() => {
-      req.destroy();
-      done('client_timeout');
-    }, timeoutMs);
-    const req = http.get({ host: '127.0.0.1', port, path, agent }, (res) => {
-      out.status = res.statusCode;
-      out.connection = res.headers.connection;
-      res.resume();
-      res.on('end', () => {
-        out.complete = res.complete;
-        done();
-      });
-      res.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-      res.on('close', () => done(res.complete ? undefined : 'closed'));
-    });
-    req.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
-  });
+  return request(port, path, { agent, timeoutMs });
 }
 
 /** A raw client connection that collects what the server sends. */
@@ -188,7 +152,7 @@ test(
         if (r.complete && r.status === 200) {
           completed++;
           if (closing) completedAfterClose++;
-          if (r.connection === 'close') toldToClose++;
+          if (r.headers.connection === 'close') toldToClose++;
           continue;
         }
         // A request on a connection the engine had open (kept alive, or with a response begun) must not fail.
