@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { minuteMeans, soakBlock, writeSoakBlock } from './report/soak-section.js';
 import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOrigin } from './env/origin.js';
 import { freePort, waitForPort } from './proc/ports.js';
@@ -136,7 +136,7 @@ async function main(): Promise<void> {
           report,
           `pnpm bench:soak --minutes ${minutes} --write-results`,
           new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC',
-          outFile.slice(repoRoot.length + 1),
+          relative(repoRoot, outFile),
         ),
       );
     console.log(

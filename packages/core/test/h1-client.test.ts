@@ -188,17 +188,21 @@ test('request bodies: Content-Length streamed as is, unknown length chunked, Buf
   }
 });
 
-test('a header field that would split the request is refused before anything is written', async () => {
+test('a header field, target or method that would split the request is refused before anything is written', async () => {
   let received = '';
   const up = await rawUpstream((_s, text) => (received = text));
   const p = pool(up.port);
   try {
-    for (const headers of [
-      ['host', 'up', 'x-a', 'v\r\nx-injected: 1'],
-      ['host', 'up', 'bad name', 'v'],
-      ['host', 'up', 'x-a', 'v\nGET / HTTP/1.1'],
-    ]) {
-      const err = await send(p, { path: '/', headers }).then(
+    for (const [path, headers, method] of [
+      ['/', ['host', 'up', 'x-a', 'v\r\nx-injected: 1']],
+      ['/', ['host', 'up', 'bad name', 'v']],
+      ['/', ['host', 'up', 'x-a', 'v\nGET / HTTP/1.1']],
+      ['/', ['host', 'up', 'content-length', '5x']],
+      ['/a b', ['host', 'up']],
+      ['/a\r\nx-injected: 1', ['host', 'up']],
+      ['/', ['host', 'up'], 'GET /x'],
+    ] as Array<[string, string[], string?]>) {
+      const err = await send(p, { path, headers, method: method ?? 'GET' }).then(
         () => undefined,
         (e: Error & { code?: string }) => e,
       );
@@ -466,6 +470,107 @@ test('long Content-Length bodies are read raw: exact bytes, the connection reuse
     assert.ok((await get('/extra')).equals(big));
     assert.equal((await get('/small')).toString(), 'after');
     assert.equal(up.connections(), 3, 'the connection that sent extra bytes was dropped');
+  } finally {
+    await p.destroy();
+    await up.close();
+  }
+});
+
+test('a reset after a whole response, while the handler is paused, still delivers it', async () => {
+  const up = await rawUpstream((s, text) => {
+    if (!text.includes('\r\n\r\n')) return;
+    consume(s, text.length);
+    s.write(OK('complete'), () => setTimeout(() => s.resetAndDestroy(), 10));
+  });
+  const p = pool(up.port, { maxConnections: 1 });
+  try {
+    const body = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      p.dispatch(
+        { method: 'GET', path: '/', headers: ['host', 'up'], body: null },
+        {
+          onHeaders(_s, _h, resume) {
+            setTimeout(resume, 100); // paused past the reset
+            return false;
+          },
+          onData: (c) => ((got += c.toString()), true),
+          onComplete: () => resolve(got),
+          onError: reject,
+        },
+      );
+    });
+    assert.equal(body, 'complete');
+    assert.equal(p.stats.connected, 0, 'the reset connection is not kept');
+  } finally {
+    await p.destroy();
+    await up.close();
+  }
+});
+
+test('a resume callback of a finished exchange does not wake the next one on the same connection', async () => {
+  const up = await rawUpstream((s, text) => {
+    if (!text.includes('\r\n\r\n')) return;
+    consume(s, text.length);
+    s.write(OK('body'));
+  });
+  const p = pool(up.port, { maxConnections: 1 });
+  try {
+    let stale: (() => void) | undefined;
+    await new Promise<void>((resolve, reject) =>
+      p.dispatch(
+        { method: 'GET', path: '/', headers: ['host', 'up'], body: null },
+        { onHeaders: (_s, _h, r) => ((stale = r), true), onComplete: () => resolve(), onError: reject },
+      ),
+    );
+    const early = await new Promise<boolean>((resolve, reject) => {
+      let resumed = false;
+      let dataBeforeResume = false;
+      p.dispatch(
+        { method: 'GET', path: '/', headers: ['host', 'up'], body: null },
+        {
+          onHeaders(_s, _h, resume) {
+            setTimeout(() => stale!(), 10);
+            setTimeout(() => {
+              resumed = true;
+              resume();
+            }, 50);
+            return false;
+          },
+          onData: () => ((dataBeforeResume ||= !resumed), true),
+          onComplete: () => resolve(dataBeforeResume),
+          onError: reject,
+        },
+      );
+    });
+    assert.equal(early, false);
+    assert.equal(up.connections(), 1, 'both exchanges on one connection');
+  } finally {
+    await p.destroy();
+    await up.close();
+  }
+});
+
+test('bodies delimited by the end of the connection (HTTP/1.0, Connection: close) complete at the FIN; 204 and 304 have none', async () => {
+  const up = await rawUpstream((s, text) => {
+    if (!text.includes('\r\n\r\n')) return;
+    const path = text.slice(4, text.indexOf(' ', 4));
+    consume(s, text.length);
+    if (path === '/http10') s.end('HTTP/1.0 200 OK\r\ncontent-type: text/plain\r\n\r\nold style body');
+    else if (path === '/close') {
+      s.write('HTTP/1.1 200 OK\r\nconnection: close\r\n\r\npart one, ');
+      setTimeout(() => s.end('part two'), 20);
+    } else if (path === '/204') s.write('HTTP/1.1 204 No Content\r\n\r\n');
+    else if (path === '/304') s.write('HTTP/1.1 304 Not Modified\r\ncontent-length: 99\r\n\r\n');
+  });
+  const p = pool(up.port, { maxConnections: 1 });
+  try {
+    assert.equal((await send(p, { path: '/http10' })).body, 'old style body');
+    assert.equal((await send(p, { path: '/close' })).body, 'part one, part two');
+    assert.equal(up.connections(), 2, 'neither connection was kept');
+    const a = await send(p, { path: '/204' });
+    const b = await send(p, { path: '/304' });
+    assert.deepEqual([a.status, a.body, b.status, b.body], [204, '', 304, '']);
+    assert.equal(up.connections(), 3, '204 and 304 kept the connection');
   } finally {
     await p.destroy();
     await up.close();

@@ -22,6 +22,8 @@ export interface Job {
   done: boolean;
   /** Already sent once on a reused connection that turned out to be closed. */
   retried: boolean;
+  /** The resume callback handed to this job's handler: it acts only while the job is current. */
+  resume?: () => void;
 }
 
 /** What a connection reports to its pool. */
@@ -41,6 +43,8 @@ export interface ConnectionSettings {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
+const DIGITS = /^\d{1,15}$/;
 const EMPTY = Buffer.alloc(0);
 const ignore = (): void => undefined;
 /** How a kept-alive connection the upstream already closed fails a new request. */
@@ -177,6 +181,11 @@ export class H1Connection {
     const h = req.headers;
     const body = req.body;
     const whole = typeof body === 'string' || Buffer.isBuffer(body);
+    // The target and method may come from a rewrite or a plugin (req.targetPath): never let them split the line.
+    if (!TOKEN.test(req.method) || !TARGET.test(req.path)) {
+      this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
+      return undefined;
+    }
     let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
     let length = -1;
     let hasConnection = false;
@@ -189,6 +198,10 @@ export class H1Connection {
       }
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         if (whole) continue; // the body's real length is written below
+        if (!DIGITS.test(value)) {
+          this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
+          return undefined;
+        }
         length = Number(value);
       } else if (name.length === 10 && name.toLowerCase() === 'connection') hasConnection = true;
       head += `${name}: ${value}\r\n`;
@@ -373,14 +386,14 @@ export class H1Connection {
         this.upgradeHead = { status: statusCode, headers: all };
         return 0;
       }
-      job.handler.onHeaders?.(statusCode, all, this.resume, statusText);
+      job.handler.onHeaders?.(statusCode, all, this.resumeFor(job), statusText);
       return 0;
     }
     this.status = statusCode;
     this.keepAlive = keepAlive && !job.req.upgrade;
     this.headersDone = true;
     this.armRead(job.req.bodyTimeout);
-    const ok = job.handler.onHeaders?.(statusCode, all, this.resume, statusText);
+    const ok = job.handler.onHeaders?.(statusCode, all, this.resumeFor(job), statusText);
     if (ok === false && this.job === job) this.pause();
     if (this.isHead) return 1;
     // A long Content-Length body is read raw (2: llhttp stops after the head, as for an upgrade).
@@ -414,6 +427,13 @@ export class H1Connection {
     this.completed = true;
     return 0;
   };
+
+  /** A late resume from a finished exchange must not resume the next one on this connection. */
+  private resumeFor(job: Job): () => void {
+    return (job.resume ??= () => {
+      if (this.job === job) this.resume();
+    });
+  }
 
   private readonly resume = (): void => {
     const job = this.job;
@@ -500,10 +520,19 @@ export class H1Connection {
   };
 
   private readonly onSocketError = (err: Error): void => {
-    this.fail(err);
+    if (!this.keepsCompleteResponse()) this.fail(err);
   };
 
+  /** The socket failed after the whole response was parsed while the handler is paused: the response
+   *  is still delivered on resume; only the connection is lost. */
+  private keepsCompleteResponse(): boolean {
+    if (!this.job || !this.completed || !this.paused) return false;
+    this.completeReusable = false;
+    return true;
+  }
+
   private readonly onSocketClose = (): void => {
+    if (this.keepsCompleteResponse()) return;
     if (this.job) this.fail(upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection'));
     else this.close();
   };
