@@ -33,8 +33,13 @@ export interface UpstreamHandler {
   onConnect?(abort: (err?: Error) => void): void;
   /** The response head. Return false to pause the body until `resume` is called. */
   onHeaders?(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean;
-  /** A piece of the response body. Return false to pause until `resume`. */
-  onData?(chunk: Buffer): boolean;
+  /** A piece of the response body. Return false to pause until `resume`. When `release` is given,
+   *  the chunk's memory is lent: call `release` once it is no longer needed (after the write that
+   *  carries it has completed), and do not keep the chunk after that. Handlers that may keep chunks
+   *  do not set `releasesChunks` and get chunks of their own. */
+  onData?(chunk: Buffer, release?: () => void): boolean;
+  /** This handler calls `release` for lent chunks (see onData). */
+  readonly releasesChunks?: boolean;
   /** The response is complete; trailers as a flat name/value list, or null. */
   onComplete?(trailers: string[] | null): void;
   onError?(err: Error): void;

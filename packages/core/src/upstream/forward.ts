@@ -187,9 +187,12 @@ export class ProxyHandler implements UpstreamHandler {
   private readonly onDrain = (): void => this.resume?.();
   /** Set for Upgrade requests (server/upgrade.ts). */
   onUpgrade?: UpstreamHandler['onUpgrade'];
+  /** HTTP/1 responses return lent chunks from their write callback; HTTP/2 ones get copies. */
+  readonly releasesChunks: boolean;
 
   constructor(private readonly ctx: RequestContext) {
     ctx.onClientClose = this;
+    this.releasesChunks = !('stream' in ctx.res);
   }
 
   /** Give up on the upstream exchange (e.g. the request body stalled past the send timeout). */
@@ -224,9 +227,18 @@ export class ProxyHandler implements UpstreamHandler {
     return true;
   }
 
-  onData(chunk: Buffer): boolean {
-    if (this.finished) return false;
-    const res = this.ctx.res as { write(c: Buffer): boolean; writableLength: number };
+  onData(chunk: Buffer, release?: () => void): boolean {
+    if (this.finished) {
+      release?.();
+      return false;
+    }
+    const res = this.ctx.res as { write(c: Buffer, cb?: () => void): boolean; writableLength: number };
+    if (release) {
+      // HTTP/1: the write's callback runs once the socket has taken the bytes (or failed).
+      if (res.write(chunk, release) || res.writableLength < RESPONSE_BUFFER) return true;
+      this.ctx.res.once('drain', this.onDrain);
+      return false;
+    }
     // Pause the upstream only once a few chunks are queued for the client, not whenever the socket's
     // 16 KiB mark is passed: a pause/resume per 64 KiB read halves single-stream throughput. The
     // bound keeps memory per slow client at about RESPONSE_BUFFER plus one read.

@@ -4,6 +4,7 @@
 // desynchronise the connection, which is then dropped.
 import type net from 'node:net';
 import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { returnReadBuffer } from './read-buffers.js';
 import {
   kOnBody,
   kOnHeaders,
@@ -86,6 +87,8 @@ export class H1Connection {
   private paused = false;
   /** Body pieces parsed while the handler is paused (one socket read can hold several). */
   private held: Buffer[] | undefined;
+  /** Release callbacks of held chunks that are lent pooled memory. */
+  private heldRelease: Map<Buffer, () => void> | undefined;
   /** The response completed while paused: finish on resume, reusing the connection if this says so. */
   private completeReusable = false;
   /** Body bytes still due in raw mode (-1: the parser reads the body). */
@@ -105,6 +108,9 @@ export class H1Connection {
   private readArmed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The pooled buffer of the read being processed, and whether a chunk of it was lent out. */
+  private readBuffer: Buffer | undefined;
+  private lent = false;
 
   constructor(
     readonly socket: net.Socket,
@@ -153,6 +159,7 @@ export class H1Connection {
     this.requestDone = false;
     this.paused = false;
     this.held = undefined;
+    this.heldRelease = undefined;
     this.status = 0;
     this.headerAcc = undefined;
     const req = job.req;
@@ -297,6 +304,17 @@ export class H1Connection {
 
   // ---- response ----
 
+  /** A read into a pooled buffer (plain sockets): processed like 'data', then the buffer is reused
+   *  unless a body chunk of it was lent to the handler. */
+  onRead(nread: number, buffer: Buffer): boolean {
+    this.readBuffer = buffer;
+    this.lent = false;
+    this.onSocketData(buffer.subarray(0, nread));
+    this.readBuffer = undefined;
+    if (!this.lent) returnReadBuffer(buffer);
+    return true; // pausing is explicit (pause())
+  }
+
   private readonly onSocketData = (data: Buffer): void => {
     const job = this.job;
     if (!job) {
@@ -341,9 +359,20 @@ export class H1Connection {
   }
 
   private deliver(job: Job, chunk: Buffer): void {
+    const pooled = this.readBuffer;
+    let release: (() => void) | undefined;
+    if (pooled && chunk.buffer === pooled.buffer) {
+      // The chunk is a view of a pooled read buffer: lend it, or give a handler that may keep it a copy.
+      if (job.handler.releasesChunks) {
+        this.lent = true;
+        release = () => returnReadBuffer(pooled);
+      } else chunk = Buffer.from(chunk);
+    }
     // The parser cannot stop inside a read: hold what arrives while the handler is paused.
-    if (this.paused) (this.held ??= []).push(chunk);
-    else if (job.handler.onData?.(chunk) === false && this.job === job) this.pause();
+    if (this.paused) {
+      (this.held ??= []).push(chunk);
+      if (release) (this.heldRelease ??= new Map()).set(chunk, release);
+    } else if (job.handler.onData?.(chunk, release) === false && this.job === job) this.pause();
   }
 
   /** The parser saw the end of the response: finish now, or once the handler resumes. */
@@ -443,7 +472,9 @@ export class H1Connection {
     if (held) {
       while (held.length) {
         const chunk = held.shift()!;
-        if (job.handler.onData?.(chunk) === false && this.job === job) {
+        const release = this.heldRelease?.get(chunk);
+        if (release) this.heldRelease!.delete(chunk);
+        if (job.handler.onData?.(chunk, release) === false && this.job === job) {
           this.paused = true;
           return;
         }

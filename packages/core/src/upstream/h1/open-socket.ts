@@ -3,6 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import type { UpstreamConnectOptions } from '../../tls/upstream-tls.js';
+import { takeReadBuffer } from './read-buffers.js';
 
 export type Lookup = net.LookupFunction;
 
@@ -17,8 +18,16 @@ export interface SocketSettings {
 
 export type Connected = (err: Error | null) => void;
 
+/** Reads of a plain socket into pooled buffers: `nread` bytes of `buffer` (see read-buffers.ts). */
+export type OnRead = (nread: number, buffer: Buffer) => boolean;
+
 /** A connection attempt: the socket is returned at once (writes are buffered until it connects). */
-export function openSocket(s: SocketSettings, session: Buffer | undefined, done: Connected): net.Socket {
+export function openSocket(
+  s: SocketSettings,
+  session: Buffer | undefined,
+  done: Connected,
+  onRead?: OnRead,
+): net.Socket {
   let socket: net.Socket;
   if (s.tls) {
     socket = tls.connect({
@@ -30,7 +39,12 @@ export function openSocket(s: SocketSettings, session: Buffer | undefined, done:
       ...(s.lookup ? { lookup: s.lookup } : {}),
     });
   } else {
-    socket = net.connect({ host: s.host, port: s.port, ...(s.lookup ? { lookup: s.lookup } : {}) });
+    socket = net.connect({
+      host: s.host,
+      port: s.port,
+      ...(s.lookup ? { lookup: s.lookup } : {}),
+      ...(onRead ? { onread: { buffer: takeReadBuffer, callback: onRead } } : {}),
+    });
   }
   socket.setNoDelay(true);
   let settled = false;

@@ -45,6 +45,9 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   }
 
   private run(job: Job): void {
+    // An upgraded socket is handed over as a stream: it gets a connection of its own, not a pooled
+    // one that reads into pooled buffers (it leaves the pool at the 101 anyway).
+    if (job.req.upgrade) return this.assign(this.connect(true), job);
     let conn = this.idle.pop();
     while (conn && conn.socket.destroyed) conn = this.idle.pop();
     if (conn) return this.assign(conn, job);
@@ -57,12 +60,18 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
     conn.start(job);
   }
 
-  private connect(): H1Connection {
+  private connect(streaming = false): H1Connection {
     let conn: H1Connection;
-    const socket = openSocket(this.options, this.session, (err) => {
-      if (err && this.options.tls) this.session = undefined;
-      conn.onConnected(err);
-    });
+    const socket = openSocket(
+      this.options,
+      this.session,
+      (err) => {
+        if (err && this.options.tls) this.session = undefined;
+        conn.onConnected(err);
+      },
+      // TLS sockets decrypt into buffers of their own; plain ones read into the pool.
+      this.options.tls || streaming ? undefined : (n, b) => conn.onRead(n, b),
+    );
     if (this.options.tls) socket.on('session', (s: Buffer) => (this.session = s));
     conn = new H1Connection(socket, this, this.options);
     this.all.add(conn);
