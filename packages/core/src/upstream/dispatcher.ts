@@ -36,7 +36,7 @@ export interface UpstreamHandler {
   /** A piece of the response body. Return false to pause until `resume`. When `release` is given,
    *  the chunk's memory is lent: call `release` once it is no longer needed (after the write that
    *  carries it has completed), and do not keep the chunk after that. Handlers that may keep chunks
-   *  do not set `releasesChunks` and get chunks of their own. */
+   *  do not set `releasesChunks`: their chunks' memory is theirs. */
   onData?(chunk: Buffer, release?: () => void): boolean;
   /** This handler calls `release` for lent chunks (see onData). */
   readonly releasesChunks?: boolean;

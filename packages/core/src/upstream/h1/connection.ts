@@ -362,11 +362,10 @@ export class H1Connection {
     const pooled = this.readBuffer;
     let release: (() => void) | undefined;
     if (pooled && chunk.buffer === pooled.buffer) {
-      // The chunk is a view of a pooled read buffer: lend it, or give a handler that may keep it a copy.
-      if (job.handler.releasesChunks) {
-        this.lent = true;
-        release = () => returnReadBuffer(pooled);
-      } else chunk = Buffer.from(chunk);
+      // The chunk is a view of a pooled read buffer: lend it to a handler that gives it back; one that
+      // may keep chunks (plugins, cache) keeps the buffer itself — it leaves the pool, no copy.
+      this.lent = true;
+      if (job.handler.releasesChunks) release = () => returnReadBuffer(pooled);
     }
     // The parser cannot stop inside a read: hold what arrives while the handler is paused.
     if (this.paused) {
