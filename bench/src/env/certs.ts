@@ -22,30 +22,25 @@ function makeKey(keyFile: string, kind: KeyKind): void {
   execFileSync('openssl', keyArgs, { stdio: 'ignore' });
 }
 
+/** A new key and a self-signed certificate for it, valid two days, with these `-addext` extensions. */
+function selfSigned(
+  keyFile: string,
+  certFile: string,
+  kind: KeyKind,
+  subject: string,
+  extensions: string[],
+): void {
+  makeKey(keyFile, kind);
+  const args = ['req', '-x509', '-new', '-key', keyFile, '-out', certFile, '-days', '2', '-subj', subject];
+  for (const e of extensions) args.push('-addext', e);
+  execFileSync('openssl', args, { stdio: 'ignore' });
+}
+
 export function makeCert(dir: string, kind: KeyKind): CertPair {
   const keyFile = join(dir, `${kind}.key`);
   const certFile = join(dir, `${kind}.crt`);
   const bundleFile = join(dir, `${kind}.pem`);
-  makeKey(keyFile, kind);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=127.0.0.1',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(keyFile, certFile, kind, '/CN=127.0.0.1', ['subjectAltName=IP:127.0.0.1,DNS:localhost']);
   writeFileSync(bundleFile, readFileSync(certFile, 'utf8') + readFileSync(keyFile, 'utf8'));
   return { kind, certFile, keyFile, bundleFile };
 }
@@ -60,28 +55,10 @@ export interface CertAuthority {
 export function makeCa(dir: string, name: string, kind: KeyKind): CertAuthority {
   const keyFile = join(dir, `${name}.key`);
   const certFile = join(dir, `${name}.crt`);
-  makeKey(keyFile, kind);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-new',
-      '-key',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSigned(keyFile, certFile, kind, `/CN=${name}`, [
+    'basicConstraints=critical,CA:TRUE',
+    'keyUsage=critical,keyCertSign,cRLSign',
+  ]);
   return { kind, certFile, keyFile };
 }
 
