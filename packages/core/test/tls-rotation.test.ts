@@ -64,6 +64,9 @@ test(
       req.on('end', () => res.end('ok'));
     });
     runtime.attach(server);
+    // The test counts requests on connections opened before the rotations: on a loaded machine a
+    // stalled request loop must not see them closed by node's default 5 s keep-alive timeout.
+    server.keepAliveTimeout = 60_000;
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
