@@ -42,6 +42,11 @@ for sys in "$@"; do
     lean) taskset -c 1 node "$here/lean-proxy-prototype.mjs" & run $! 19104 lean-prototype ;;
     mini) taskset -c 1 node "$here/undici-hand-written.mjs" & run $! 19103 undici-hand-written ;;
     hlc) taskset -c 1 node "$here/http-server-lean-client.mjs" & run $! 19106 http-server-lean-client ;;
+    pipe) taskset -c 1 node "$here/pipe-floor.mjs" & run $! 19107 pipe-floor ;;
+    pll) MODE=llhttp taskset -c 1 node "$here/pipe-parse.mjs" & run $! 19108 pipe+llhttp ;;
+    pjs) MODE=js taskset -c 1 node "$here/pipe-parse.mjs" & run $! 19108 pipe+js-scan ;;
+    prl) MODE=llhttp-res taskset -c 1 node "$here/pipe-parse.mjs" & run $! 19108 pipe+llhttp-responses ;;
+    prj) MODE=js-res taskset -c 1 node "$here/pipe-parse.mjs" & run $! 19108 pipe+js-responses ;;
     gh) taskset -c 1 node packages/core/dist/cli/main.js serve -c "$work/gh.json" & run $! 19102 gatehouse ;;
   esac
 done

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `gatehouse` command line: serve a native config, check one (like `nginx -t`), run the demo, make
 // development certificates.
-import cluster from 'node:cluster';
+// First: the heap profile must be set before the engine's modules allocate.
+import { heapProfile } from './heap-profile.js';
 import { dirname, resolve } from 'node:path';
 import type { Gatehouse } from '../gatehouse.js';
 import { compileConfig } from '../config/compile.js';
@@ -11,9 +12,11 @@ import { buildEngine } from './build-engine.js';
 import { readValidConfig, watchConfigFile } from './config-file.js';
 
 const USAGE = `usage:
-  gatehouse serve --config FILE [--workers N|auto]
+  gatehouse serve --config FILE [--workers N|auto] [--heap balanced|compact|node]
                                      run the proxy (SIGHUP or a file change reloads; SIGTERM drains);
-                                     --workers: N worker processes, rolled one by one on reload
+                                     --workers: N worker processes, rolled one by one on reload;
+                                     --heap: balanced (default: young generation capped at 8 MiB),
+                                     compact (least memory, some throughput) or node (V8's defaults)
   gatehouse check --config FILE      validate a config and print what it serves; non-zero on error
   gatehouse demo [--port 8000]       a demo proxy on 127.0.0.1 in front of a built-in upstream
   gatehouse cert ca|server|client …  development certificates (see gatehouse cert --help)`;
@@ -53,7 +56,8 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const path = resolve(file);
-  if (cluster.isWorker && process.env.GATEHOUSE_WORKER === '1') {
+  // A worker forked by `serve --workers` (node:cluster's own test; cluster itself loads only there).
+  if (process.env.NODE_UNIQUE_ID !== undefined && process.env.GATEHOUSE_WORKER === '1') {
     const { runWorker } = await import('../cluster/worker.js');
     runWorker({ build: buildEngine });
     return -1;
@@ -213,6 +217,10 @@ Ctrl-C drains and stops.
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
+  if (heapProfile instanceof Error) {
+    console.error(`gatehouse: ${heapProfile.message}\n${USAGE}`);
+    return 2;
+  }
   switch (command) {
     case 'serve':
       return serve(args);
