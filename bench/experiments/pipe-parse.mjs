@@ -28,14 +28,26 @@ function jsParse(d) {
   return h.length + first.length;
 }
 let sink = 0;
-net.createServer({ noDelay: true }, (c) => {
-  const u = net.connect({ host: '127.0.0.1', port: 19101, noDelay: true });
-  // MODE: llhttp | js (both directions), or llhttp-res | js-res (responses only).
-  const pc = MODE === 'llhttp' ? mk(HTTPParser.REQUEST) : null;
-  const pu = MODE.startsWith('llhttp') ? mk(HTTPParser.RESPONSE) : null;
-  const reqJs = MODE === 'js';
-  c.on('data', (d) => { if (pc) pc.execute(d); else if (reqJs) sink += jsParse(d); u.write(d); });
-  u.on('data', (d) => { if (pu) pu.execute(d); else sink += jsParse(d); c.write(d); });
-  c.on('error', () => u.destroy()); u.on('error', () => c.destroy());
-  c.on('close', () => u.destroy()); u.on('close', () => c.destroy());
-}).listen(PORT, '127.0.0.1');
+net
+  .createServer({ noDelay: true }, (c) => {
+    const u = net.connect({ host: '127.0.0.1', port: 19101, noDelay: true });
+    // MODE: llhttp | js (both directions), or llhttp-res | js-res (responses only).
+    const pc = MODE === 'llhttp' ? mk(HTTPParser.REQUEST) : null;
+    const pu = MODE.startsWith('llhttp') ? mk(HTTPParser.RESPONSE) : null;
+    const reqJs = MODE === 'js';
+    c.on('data', (d) => {
+      if (pc) pc.execute(d);
+      else if (reqJs) sink += jsParse(d);
+      u.write(d);
+    });
+    u.on('data', (d) => {
+      if (pu) pu.execute(d);
+      else sink += jsParse(d);
+      c.write(d);
+    });
+    c.on('error', () => u.destroy());
+    u.on('error', () => c.destroy());
+    c.on('close', () => u.destroy());
+    u.on('close', () => c.destroy());
+  })
+  .listen(PORT, '127.0.0.1');

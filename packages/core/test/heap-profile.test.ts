@@ -5,8 +5,8 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { heapProfileFrom } from '../src/cli/heap-profile.ts';
-import { CLI } from './helpers.ts';
+import { heapProfileFrom } from '../src/cli/heap-profile.js';
+import { CLI } from './helpers.js';
 
 const run = promisify(execFile);
 const MODULE = join(import.meta.dirname, '../src/cli/heap-profile.ts');
