@@ -1,0 +1,93 @@
+// A response head (status line and header fields, without the final empty line), parsed strictly:
+// what llhttp refuses without lenient flags is refused here too (tests compare the two on the same
+// bytes), and the framing fields are interpreted once.
+import { DIGITS, HttpParseError, lastToken, listsToken, parseFieldLines } from './syntax.js';
+
+export interface ResponseHead {
+  /** HTTP/1.minor. */
+  minor: 0 | 1;
+  status: number;
+  reason: string;
+  /** [name, value, …] as received (names keep their case; values without surrounding whitespace). */
+  headers: string[];
+  /** The Content-Length, or -1 when there is none. */
+  contentLength: number;
+  /** Transfer-Encoding is present. */
+  transferEncoding: boolean;
+  /** …and its last coding is chunked. */
+  chunked: boolean;
+  /** The connection may carry another exchange (version and Connection field; framing aside). */
+  keepAlive: boolean;
+  /** Connection lists `upgrade`. */
+  upgrade: boolean;
+}
+
+const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
+
+/** Parse `text`: the head's bytes as latin1, up to (not including) the CRLF CRLF that ends it. */
+export function parseResponseHead(text: string): ResponseHead | HttpParseError {
+  const lines = text.split('\r\n');
+  const m = STATUS_LINE.exec(lines[0]!);
+  if (m === null) {
+    return text.startsWith('HTTP/')
+      ? new HttpParseError('HPE_INVALID_STATUS', 'invalid status line')
+      : new HttpParseError('HPE_INVALID_CONSTANT', 'not an HTTP/1.x response');
+  }
+  const status = Number(m[2]);
+  // RFC 9110 §15: values outside 100..599 are invalid (llhttp lets them pass).
+  if (status < 100 || status > 599) return new HttpParseError('HPE_INVALID_STATUS', 'invalid status code');
+  // HTTP/1.0 has no interim responses (RFC 9110 §15.2); llhttp refuses them too.
+  if (status < 200 && m[1] === '0')
+    return new HttpParseError('HPE_INVALID_STATUS', 'an interim response in HTTP/1.0');
+  const headers: string[] = [];
+  const err = parseFieldLines(lines, 1, headers);
+  if (err) return err;
+  const minor = m[1] === '1' ? 1 : 0;
+  let contentLength = -1;
+  let transferEncoding = false;
+  let chunked = false;
+  let close = false;
+  let keepAliveToken = false;
+  let upgrade = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    const value = headers[i + 1]!;
+    switch (name.length) {
+      case 14:
+        if (name.toLowerCase() !== 'content-length') break;
+        if (contentLength !== -1)
+          return new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'duplicate Content-Length');
+        if (!DIGITS.test(value))
+          return new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'invalid Content-Length');
+        contentLength = Number(value);
+        if (!Number.isSafeInteger(contentLength))
+          return new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'Content-Length too large');
+        break;
+      case 17:
+        if (name.toLowerCase() !== 'transfer-encoding') break;
+        transferEncoding = true;
+        // The last coding decides; a later Transfer-Encoding line continues the list.
+        chunked = lastToken(value) === 'chunked';
+        break;
+      case 10:
+        if (name.toLowerCase() !== 'connection') break;
+        if (listsToken(value, 'close')) close = true;
+        if (listsToken(value, 'keep-alive')) keepAliveToken = true;
+        if (listsToken(value, 'upgrade')) upgrade = true;
+        break;
+    }
+  }
+  if (transferEncoding && contentLength !== -1)
+    return new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length with Transfer-Encoding');
+  return {
+    minor,
+    status,
+    reason: m[3] ?? '',
+    headers,
+    contentLength,
+    transferEncoding,
+    chunked,
+    keepAlive: minor === 1 ? !close : keepAliveToken && !close,
+    upgrade,
+  };
+}
