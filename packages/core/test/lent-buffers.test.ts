@@ -20,13 +20,19 @@ function pattern(seed: number): Buffer {
 
 const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
-test('12 concurrent 12 MiB downloads, half stalled for 300 ms: every body byte-exact (HTTP/1, and HTTP/2 with copies)', async () => {
+for (const framing of ['content-length', 'chunked'] as const)
+  test(`12 concurrent 12 MiB downloads (${framing}), half stalled for 300 ms: every body byte-exact (HTTP/1, and HTTP/2 with copies)`, () =>
+    downloads(framing));
+
+/** With `chunked`, every upstream write is a chunk of 1,000–91,000 bytes: one read holds several
+ *  chunks, each a view of the same pooled buffer, returned only when all are written. */
+async function downloads(framing: 'content-length' | 'chunked'): Promise<void> {
   const bodies = new Map<number, Buffer>();
   for (let s = 0; s < 8; s++) bodies.set(s, pattern(s));
   const upstream = http.createServer((req, res) => {
     const seed = Number(/\/(\d+)/.exec(req.url ?? '')?.[1] ?? 0) % 8;
     const body = bodies.get(seed)!;
-    res.writeHead(200, { 'content-length': body.length });
+    res.writeHead(200, framing === 'chunked' ? {} : { 'content-length': body.length });
     // Uneven pieces, so reads straddle body boundaries in every way.
     let off = 0;
     const next = (): void => {
@@ -98,4 +104,4 @@ test('12 concurrent 12 MiB downloads, half stalled for 300 ms: every body byte-e
     await engine.close();
     upstream.close();
   }
-});
+}

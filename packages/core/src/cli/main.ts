@@ -56,8 +56,8 @@ async function serve(args: string[]): Promise<number> {
     return 2;
   }
   const path = resolve(file);
-  // A worker forked by `serve --workers` (node:cluster's own test; cluster itself loads only there).
-  if (process.env.NODE_UNIQUE_ID !== undefined && process.env.GATEHOUSE_WORKER === '1') {
+  // A worker forked by `serve --workers` (node:cluster loads only for those).
+  if (process.env.GATEHOUSE_WORKER === '1' && (await import('node:cluster')).default.isWorker) {
     const { runWorker } = await import('../cluster/worker.js');
     runWorker({ build: buildEngine });
     return -1;

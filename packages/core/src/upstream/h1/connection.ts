@@ -1,19 +1,13 @@
 // One HTTP/1.1 connection to an upstream: writes a request head and streams its body, parses the
-// response with node's llhttp (strict) and hands it to the exchange's handler, with backpressure
+// response with our strict reader (http1/) and hands it to the exchange's handler, with backpressure
 // by pausing the socket. No pipelining: bytes the upstream sends beyond the response it owes
 // desynchronise the connection, which is then dropped.
 import type net from 'node:net';
 import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
+import { ResponseReader, type ResponseEvents } from '../../http1/response-reader.js';
+import type { ResponseHead } from '../../http1/response-head.js';
+import { DIGITS, NOT_FIELD_VALUE, TARGET, TOKEN } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
-import {
-  kOnBody,
-  kOnHeaders,
-  kOnHeadersComplete,
-  kOnMessageComplete,
-  RESPONSE,
-  ResponseParser,
-  type LlhttpParser,
-} from './llhttp.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
 export interface Job {
@@ -42,37 +36,28 @@ export interface ConnectionSettings {
   keepAliveTimeoutMs: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
-const DIGITS = /^\d{1,15}$/;
 const EMPTY = Buffer.alloc(0);
 const ignore = (): void => undefined;
 /** How a kept-alive connection the upstream already closed fails a new request. */
 const STALE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE']);
 const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onError?.(err);
 
-/** Content-Length bodies at least this long are read raw (below it, the parser's copy costs less than a re-init). */
-const RAW_MIN = 16 * 1024;
+/** The chunks of one pooled read buffer out on loan, plus one for the read itself (-1: kept). */
+interface ReadLease {
+  buffer: Buffer;
+  count: number;
+}
 
-/** The body length of a response the parser validated, when it is framed by Content-Length alone; else -1. */
-function rawLength(headers: string[], status: number): number {
-  if (status === 204 || status === 304) return -1;
-  let length = -1;
-  for (let i = 0; i < headers.length; i += 2) {
-    const name = headers[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') length = Number(headers[i + 1]);
-    else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') return -1;
-  }
-  return Number.isSafeInteger(length) ? length : -1;
+function settle(lease: ReadLease): void {
+  if (lease.count > 0 && --lease.count === 0) returnReadBuffer(lease.buffer);
 }
 
 function upstreamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export class H1Connection {
-  private readonly parser: LlhttpParser;
+export class H1Connection implements ResponseEvents {
+  private readonly reader: ResponseReader;
   private job: Job | undefined;
   /** The connection has carried at least one whole exchange (a failure may be a stale keep-alive). */
   private reused = false;
@@ -80,7 +65,6 @@ export class H1Connection {
   private responseStarted = false;
   private headersDone = false;
   private completed = false;
-  private desync = false;
   private upgraded = false;
   private keepAlive = false;
   private requestDone = false;
@@ -91,13 +75,7 @@ export class H1Connection {
   private heldRelease: Map<Buffer, () => void> | undefined;
   /** The response completed while paused: finish on resume, reusing the connection if this says so. */
   private completeReusable = false;
-  /** Body bytes still due in raw mode (-1: the parser reads the body). */
-  private rawRemaining = -1;
-  /** The parser stopped after a head (raw mode): initialise it again before the next response. */
-  private reinit = false;
-  private isHead = false;
-  private status = 0;
-  private headerAcc: string[] | undefined;
+  private trailers: string[] | null = null;
   private upgradeHead: { status: number; headers: string[] } | undefined;
   private body: NodeJS.ReadableStream | undefined;
   private bodyChunked = false;
@@ -108,22 +86,18 @@ export class H1Connection {
   private readArmed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  /** The pooled buffer of the read being processed, and whether a chunk of it was lent out. */
+  /** The pooled buffer of the read being processed, and how its chunks were handed on. */
   private readBuffer: Buffer | undefined;
-  private lent = false;
+  private lease: ReadLease | undefined;
+  /** A chunk of the read buffer went to a handler that may keep it: the buffer leaves the pool. */
+  private kept = false;
 
   constructor(
     readonly socket: net.Socket,
     private readonly owner: ConnectionOwner,
     private readonly settings: ConnectionSettings,
   ) {
-    const p = new ResponseParser();
-    p.initialize(RESPONSE, {}, settings.maxHeaderSize, 0);
-    p[kOnHeaders] = this.onParserHeaders;
-    p[kOnHeadersComplete] = this.onParserHeadersComplete;
-    p[kOnBody] = this.onParserBody;
-    p[kOnMessageComplete] = this.onParserMessageComplete;
-    this.parser = p;
+    this.reader = new ResponseReader(this, settings.maxHeaderSize);
     socket.on('data', this.onSocketData);
     socket.on('end', this.onSocketEnd);
     socket.on('error', this.onSocketError);
@@ -146,10 +120,6 @@ export class H1Connection {
 
   /** Serve a job: write the request head and start its body. */
   start(job: Job): void {
-    if (this.reinit) {
-      this.parser.initialize(RESPONSE, {}, this.settings.maxHeaderSize, 0);
-      this.reinit = false;
-    }
     this.job = job;
     job.conn = this;
     this.responseStarted = false;
@@ -160,12 +130,11 @@ export class H1Connection {
     this.paused = false;
     this.held = undefined;
     this.heldRelease = undefined;
-    this.status = 0;
-    this.headerAcc = undefined;
+    this.trailers = null;
     const req = job.req;
-    this.isHead = req.method === 'HEAD';
     const head = this.requestHead(req);
     if (head === undefined) return;
+    this.reader.expect(req.method === 'HEAD', req.upgrade !== undefined);
     this.armRead(req.headersTimeout);
     const body = req.body;
     if (body === null || body === undefined) {
@@ -199,13 +168,13 @@ export class H1Connection {
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const value = h[i + 1]!;
-      if (!TOKEN.test(name) || FIELD_VALUE.test(value)) {
+      if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) {
         this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', `invalid header field "${name.slice(0, 40)}"`));
         return undefined;
       }
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         if (whole) continue; // the body's real length is written below
-        if (!DIGITS.test(value)) {
+        if (!DIGITS.test(value) || value.length > 15) {
           this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
           return undefined;
         }
@@ -308,10 +277,17 @@ export class H1Connection {
    *  unless a body chunk of it was lent to the handler. */
   onRead(nread: number, buffer: Buffer): boolean {
     this.readBuffer = buffer;
-    this.lent = false;
+    this.lease = undefined;
+    this.kept = false;
     this.onSocketData(buffer.subarray(0, nread));
     this.readBuffer = undefined;
-    if (!this.lent) returnReadBuffer(buffer);
+    // (Set by deliver() during the call above.)
+    const lease = this.lease as ReadLease | undefined;
+    this.lease = undefined;
+    if (this.kept as boolean) {
+      if (lease) lease.count = -1; // never returned
+    } else if (!lease) returnReadBuffer(buffer);
+    else settle(lease); // the read's own hold: the buffer returns with the last chunk
     return true; // pausing is explicit (pause())
   }
 
@@ -324,137 +300,70 @@ export class H1Connection {
     }
     this.responseStarted = true;
     if (this.readArmed) this.readTimer!.refresh();
-    if (this.rawRemaining >= 0) return this.rawBody(data, 0);
-    const ret = this.parser.execute(data);
+    const ret = this.reader.execute(data);
     if (this.job !== job) return; // failed or aborted inside a callback
-    if (typeof ret !== 'number') {
-      if (this.completed && !this.upgraded) this.complete(false);
-      else this.fail(ret);
-      return;
-    }
+    if (typeof ret !== 'number') return this.fail(ret);
     if (this.upgraded) return this.handOver(ret < data.length ? data.subarray(ret) : EMPTY);
-    if (this.rawRemaining >= 0) return this.rawBody(data, ret);
-    if (this.completed) this.complete(!this.desync && ret === data.length);
+    // Bytes after the response: the upstream is out of step (we never pipeline).
+    if (this.completed) this.complete(ret === data.length);
   };
-
-  /**
-   * Raw mode: a Content-Length body is relayed as the socket delivers it, without passing through
-   * the parser (whose body callback copies every piece). The head was parsed strictly; the length
-   * was validated by llhttp (one Content-Length, no Transfer-Encoding).
-   */
-  private rawBody(data: Buffer, offset: number): void {
-    const avail = data.length - offset;
-    if (avail <= 0) return;
-    const n = avail < this.rawRemaining ? avail : this.rawRemaining;
-    this.rawRemaining -= n;
-    const done = this.rawRemaining === 0;
-    if (done) {
-      this.rawRemaining = -1;
-      this.completed = true;
-    }
-    const job = this.job!;
-    this.deliver(job, offset === 0 && n === data.length ? data : data.subarray(offset, offset + n));
-    // Bytes after the body: the upstream is out of step (we never pipeline).
-    if (done && this.job === job) this.complete(n === avail);
-  }
 
   private deliver(job: Job, chunk: Buffer): void {
     const pooled = this.readBuffer;
     let release: (() => void) | undefined;
     if (pooled && chunk.buffer === pooled.buffer) {
-      // The chunk is a view of a pooled read buffer: lend it to a handler that gives it back; one that
-      // may keep chunks (plugins, cache) keeps the buffer itself — it leaves the pool, no copy.
-      this.lent = true;
-      if (job.handler.releasesChunks) release = () => returnReadBuffer(pooled);
+      // The chunk is a view of a pooled read buffer: lend it to a handler that gives it back (one
+      // read can hold several chunks: the buffer returns when all are back); one that may keep
+      // chunks (plugins, cache) keeps the buffer itself — it leaves the pool, no copy.
+      if (job.handler.releasesChunks) {
+        const lease = (this.lease ??= { buffer: pooled, count: 1 });
+        lease.count++;
+        release = () => settle(lease);
+      } else this.kept = true;
     }
-    // The parser cannot stop inside a read: hold what arrives while the handler is paused.
+    // The reader does not stop inside a read: hold what arrives while the handler is paused.
     if (this.paused) {
       (this.held ??= []).push(chunk);
       if (release) (this.heldRelease ??= new Map()).set(chunk, release);
     } else if (job.handler.onData?.(chunk, release) === false && this.job === job) this.pause();
   }
 
-  /** The parser saw the end of the response: finish now, or once the handler resumes. */
+  /** The response is complete: finish now, or once the handler resumes. */
   private complete(reusable: boolean): void {
     if (this.paused) this.completeReusable = reusable;
     else this.finishExchange(reusable);
   }
 
-  private readonly onParserHeaders = (headers: string[]): number => {
-    // Long heads arrive in pieces (and trailers after the body): collect them.
-    this.headerAcc = this.headerAcc ? this.headerAcc.concat(headers) : headers;
-    return 0;
-  };
+  // ---- the reader's events ----
 
-  private readonly onParserHeadersComplete = (
-    _major: number,
-    _minor: number,
-    headers: string[] | undefined,
-    _method: unknown,
-    _url: unknown,
-    statusCode: number,
-    statusText: string,
-    upgrade: boolean,
-    keepAlive: boolean,
-  ): number => {
-    const job = this.job;
-    if (!job || this.completed) {
-      this.desync = true;
-      return 0;
+  onInterim(head: ResponseHead): void {
+    const job = this.job!;
+    job.handler.onHeaders?.(head.status, head.headers, this.resumeFor(job), head.reason);
+  }
+
+  onHead(head: ResponseHead): void {
+    const job = this.job!;
+    if (head.status === 101) {
+      // The reader accepts a 101 only for an upgrade request.
+      this.upgraded = true;
+      this.upgradeHead = { status: 101, headers: head.headers };
+      return;
     }
-    let all = headers ?? [];
-    if (this.headerAcc) {
-      all = this.headerAcc.concat(all);
-      this.headerAcc = undefined;
-    }
-    if (statusCode < 200) {
-      // Interim (100, 103): the final response follows on the same parser.
-      if (statusCode === 101 && job.req.upgrade && upgrade) {
-        this.upgraded = true;
-        this.upgradeHead = { status: statusCode, headers: all };
-        return 0;
-      }
-      job.handler.onHeaders?.(statusCode, all, this.resumeFor(job), statusText);
-      return 0;
-    }
-    this.status = statusCode;
-    this.keepAlive = keepAlive && !job.req.upgrade;
+    this.keepAlive = head.keepAlive && !job.req.upgrade;
     this.headersDone = true;
     this.armRead(job.req.bodyTimeout);
-    const ok = job.handler.onHeaders?.(statusCode, all, this.resumeFor(job), statusText);
+    const ok = job.handler.onHeaders?.(head.status, head.headers, this.resumeFor(job), head.reason);
     if (ok === false && this.job === job) this.pause();
-    if (this.isHead) return 1;
-    // A long Content-Length body is read raw (2: llhttp stops after the head, as for an upgrade).
-    const length = rawLength(all, statusCode);
-    if (length >= RAW_MIN) {
-      this.rawRemaining = length;
-      this.reinit = true;
-      return 2;
-    }
-    return 0;
-  };
+  }
 
-  private readonly onParserBody = (chunk: Buffer): number => {
-    const job = this.job;
-    if (!job || this.completed) {
-      this.desync = true;
-      return 0;
-    }
-    this.deliver(job, chunk);
-    return 0;
-  };
+  onBody(chunk: Buffer): void {
+    this.deliver(this.job!, chunk);
+  }
 
-  private readonly onParserMessageComplete = (): number => {
-    if (this.rawRemaining >= 0) return 0; // raw mode: the body is still to come
-    if (!this.job || this.completed) {
-      this.desync = true;
-      return 0;
-    }
-    if (this.upgraded) return 0;
-    if (this.status === 0) return 0; // end of an interim response
+  onComplete(trailers: string[] | null): void {
     this.completed = true;
-    return 0;
-  };
+    this.trailers = trailers;
+  }
 
   /** A late resume from a finished exchange must not resume the next one on this connection. */
   private resumeFor(job: Job): () => void {
@@ -497,8 +406,8 @@ export class H1Connection {
   /** The response is complete: report it, then keep or drop the connection. */
   private finishExchange(reusable: boolean): void {
     const job = this.job!;
-    const trailers = this.headerAcc && this.headerAcc.length ? this.headerAcc : null;
-    this.headerAcc = undefined;
+    const trailers = this.trailers;
+    this.trailers = null;
     this.readArmed = false;
     // The upstream answered before the whole body was sent: the connection's request framing is
     // unfinished, so it cannot carry another request.
@@ -528,7 +437,7 @@ export class H1Connection {
     s.removeListener('end', this.onSocketEnd);
     s.removeListener('error', this.onSocketError);
     s.removeListener('close', this.onSocketClose);
-    this.releaseParser();
+    this.reader.stop();
     this.owner.removed(this);
     if (rest.length) s.unshift(rest);
     if (job.handler.onUpgrade) job.handler.onUpgrade(head.status, head.headers, s);
@@ -538,14 +447,12 @@ export class H1Connection {
   private readonly onSocketEnd = (): void => {
     const job = this.job;
     if (!job) return this.close();
-    if (this.rawRemaining >= 0)
-      return this.fail(
-        upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'),
-      );
     // A body delimited by the end of the connection completes here.
-    const err = this.parser.finish();
+    const err = this.responseStarted ? this.reader.finish() : undefined;
     if (this.job !== job) return;
     if (this.completed) return this.complete(false);
+    if (this.headersDone)
+      return this.fail(upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'));
     this.fail(err ?? upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection'));
   };
 
@@ -609,14 +516,8 @@ export class H1Connection {
     clearTimeout(this.readTimer);
     clearTimeout(this.idleTimer);
     this.socket.destroy();
-    this.releaseParser();
+    this.reader.stop();
     this.owner.removed(this);
-  }
-
-  /** Free the native parser later: this may run inside one of its own callbacks. */
-  private releaseParser(): void {
-    const p = this.parser;
-    setImmediate(() => p.close());
   }
 
   // ---- timers: one of each per connection, re-armed with refresh() ----
