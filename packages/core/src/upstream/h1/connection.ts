@@ -452,7 +452,9 @@ export class H1Connection implements ResponseEvents {
     if (this.job !== job) return;
     if (this.completed) return this.complete(false);
     if (this.headersDone)
-      return this.fail(upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'));
+      return this.fail(
+        upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'),
+      );
     this.fail(err ?? upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection'));
   };
 
