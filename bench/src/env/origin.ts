@@ -1,5 +1,6 @@
 // The upstream every proxy forwards to: Debian nginx, one worker, pinned with the load generator, so
-// it is never the bottleneck. `/files/` serves the large bodies, everything else a fixed small body.
+// it is never the bottleneck. `/files/` serves the large bodies, `/chunked/` the same chunked, and
+// everything else a fixed small body.
 import { fileURLToPath } from 'node:url';
 import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,6 +54,8 @@ http {
     listen 127.0.0.1:${port} backlog=4096;
     location / { return 200 "${SMALL_BODY.replace('\n', '\\n')}"; }
     location /files/ { alias ${join(root, 'files')}/; }
+    # The same files without a length: SSI makes nginx send them chunked (32 KiB chunks).
+    location /chunked/ { alias ${join(root, 'files')}/; ssi on; ssi_types *; }
   }
 }
 `;

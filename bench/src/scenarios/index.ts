@@ -22,6 +22,15 @@ export const SCENARIOS: readonly Scenario[] = [
     primary: 'mbPerSecond',
   },
   {
+    // Dynamic upstreams often send no length: the proxy decodes chunked framing and re-frames it.
+    // The origin's SSI filter bounds the rate, so the figure is requests per proxy CPU-second.
+    name: 'chunked-1m',
+    title: '1 MiB chunked responses (upstream sends no length), keep-alive, 8 connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/chunked/1m.bin', connections: 8 },
+    primary: 'reqPerCpuSecond',
+  },
+  {
     name: 'body-64m',
     title: '64 MiB responses, one connection (single stream)',
     spec: {},

@@ -2,7 +2,7 @@
 // handed on as views of the input (no copy). Refused, as llhttp refuses them without lenient flags:
 // a size that is not hex, whitespace after it, a bare CR or LF, data longer than its size, a
 // control character in an extension, an invalid trailer field.
-import { HttpParseError, parseFieldLines } from './syntax.js';
+import { checkHeadText, HttpParseError, parseFieldLines } from './syntax.js';
 
 const enum State {
   Size,
@@ -214,7 +214,8 @@ export class ChunkedDecoder {
     this.trailerText = '';
     if (text.length === 0) return undefined;
     const fields: string[] = [];
-    const err = parseFieldLines(text.slice(0, -2).split('\r\n'), 0, fields);
+    const body = text.slice(0, -2);
+    const err = checkHeadText(body) ?? parseFieldLines(body, 0, fields);
     if (err) return err;
     this.trailers = fields;
     return undefined;

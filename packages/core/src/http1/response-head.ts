@@ -1,7 +1,7 @@
 // A response head (status line and header fields, without the final empty line), parsed strictly:
 // what llhttp refuses without lenient flags is refused here too (tests compare the two on the same
 // bytes), and the framing fields are interpreted once.
-import { DIGITS, HttpParseError, lastToken, listsToken, parseFieldLines } from './syntax.js';
+import { checkHeadText, DIGITS, HttpParseError, lastToken, listsToken, parseFieldLines } from './syntax.js';
 
 export interface ResponseHead {
   /** HTTP/1.minor. */
@@ -26,8 +26,9 @@ const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$
 
 /** Parse `text`: the head's bytes as latin1, up to (not including) the CRLF CRLF that ends it. */
 export function parseResponseHead(text: string): ResponseHead | HttpParseError {
-  const lines = text.split('\r\n');
-  const m = STATUS_LINE.exec(lines[0]!);
+  let eol = text.indexOf('\r\n');
+  if (eol === -1) eol = text.length;
+  const m = STATUS_LINE.exec(eol === text.length ? text : text.slice(0, eol));
   if (m === null) {
     return text.startsWith('HTTP/')
       ? new HttpParseError('HPE_INVALID_STATUS', 'invalid status line')
@@ -39,8 +40,10 @@ export function parseResponseHead(text: string): ResponseHead | HttpParseError {
   // HTTP/1.0 has no interim responses (RFC 9110 §15.2); llhttp refuses them too.
   if (status < 200 && m[1] === '0')
     return new HttpParseError('HPE_INVALID_STATUS', 'an interim response in HTTP/1.0');
+  const bad = checkHeadText(text);
+  if (bad) return bad;
   const headers: string[] = [];
-  const err = parseFieldLines(lines, 1, headers);
+  const err = parseFieldLines(text, eol + 2, headers);
   if (err) return err;
   const minor = m[1] === '1' ? 1 : 0;
   let contentLength = -1;
@@ -54,7 +57,7 @@ export function parseResponseHead(text: string): ResponseHead | HttpParseError {
     const value = headers[i + 1]!;
     switch (name.length) {
       case 14:
-        if (name.toLowerCase() !== 'content-length') break;
+        if (name !== 'Content-Length' && name.toLowerCase() !== 'content-length') break;
         if (contentLength !== -1)
           return new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'duplicate Content-Length');
         if (!DIGITS.test(value))
@@ -64,16 +67,20 @@ export function parseResponseHead(text: string): ResponseHead | HttpParseError {
           return new HttpParseError('HPE_INVALID_CONTENT_LENGTH', 'Content-Length too large');
         break;
       case 17:
-        if (name.toLowerCase() !== 'transfer-encoding') break;
+        if (name !== 'Transfer-Encoding' && name.toLowerCase() !== 'transfer-encoding') break;
         transferEncoding = true;
         // The last coding decides; a later Transfer-Encoding line continues the list.
         chunked = lastToken(value) === 'chunked';
         break;
       case 10:
-        if (name.toLowerCase() !== 'connection') break;
-        if (listsToken(value, 'close')) close = true;
-        if (listsToken(value, 'keep-alive')) keepAliveToken = true;
-        if (listsToken(value, 'upgrade')) upgrade = true;
+        if (name !== 'Connection' && name.toLowerCase() !== 'connection') break;
+        if (value === 'keep-alive') keepAliveToken = true;
+        else if (value === 'close') close = true;
+        else {
+          if (listsToken(value, 'close')) close = true;
+          if (listsToken(value, 'keep-alive')) keepAliveToken = true;
+          if (listsToken(value, 'upgrade')) upgrade = true;
+        }
         break;
     }
   }

@@ -26,6 +26,8 @@ const enum Phase {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
+/** How much of a read is looked at as a string for a head that fits in it (most do). */
+const FAST_PREFIX = 2048;
 const EMPTY = Buffer.alloc(0);
 
 const HTTP_SLASH = Buffer.from('HTTP/1.', 'latin1');
@@ -157,10 +159,22 @@ export class ResponseReader {
       while (i < data.length && (data[i] === 0x0d || data[i] === 0x0a)) i++;
       if (i === data.length) return i;
     }
+    const had = this.pending.length;
+    if (had === 0) {
+      // The usual case: the whole head in this read. One latin1 string of a bounded prefix serves
+      // both the search for its end and the parse.
+      const prefix = data.toString('latin1', i, Math.min(data.length, i + FAST_PREFIX));
+      const end = prefix.indexOf('\r\n\r\n');
+      if (end !== -1) {
+        if (end > this.maxHeaderSize)
+          return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+        const err = this.takeHead(prefix.slice(0, end));
+        return err ?? i + end + 4;
+      }
+    }
     let buf = data;
     let from = i;
     let searchFrom = i;
-    const had = this.pending.length;
     if (had > 0) {
       // A head spanning reads: continue the search where the last one stopped.
       buf = Buffer.concat([this.pending, data.subarray(i)]);
@@ -183,12 +197,16 @@ export class ResponseReader {
     if (end - from > this.maxHeaderSize)
       return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
     this.pending = EMPTY;
-    const head = parseResponseHead(buf.toString('latin1', from, end));
-    if (head instanceof HttpParseError) return head;
-    const err = this.startBody(head);
-    if (err) return err;
+    const err = this.takeHead(buf.toString('latin1', from, end));
     // Where the body starts in `data` (the head's last bytes are always in `data`).
-    return had > 0 ? i + end + 4 - had : end + 4;
+    return err ?? (had > 0 ? i + end + 4 - had : end + 4);
+  }
+
+  /** Parse a whole head and set up what follows it. */
+  private takeHead(text: string): HttpParseError | undefined {
+    const head = parseResponseHead(text);
+    if (head instanceof HttpParseError) return head;
+    return this.startBody(head);
   }
 
   private startBody(head: ResponseHead): HttpParseError | undefined {

@@ -31,40 +31,55 @@ export function trimOws(value: string): string {
   return start === 0 && end === value.length ? value : value.slice(start, end);
 }
 
+/** Any octet a head may not hold outside its line ends: controls other than HTAB, CR and LF; DEL. */
+const NOT_HEAD_TEXT = /[^\t\r\n\x20-\x7e\x80-\xff]/;
+/** A CR not followed by LF, or an LF not preceded by CR. */
+const BARE_CR_OR_LF = /\r(?!\n)|(?<!\r)\n/;
+
+/** Check a head's text (its lines joined by CRLF, without the final empty line) as a whole. */
+export function checkHeadText(text: string): HttpParseError | undefined {
+  if (BARE_CR_OR_LF.test(text)) return new HttpParseError('HPE_STRICT', 'bare CR or LF in a head');
+  if (NOT_HEAD_TEXT.test(text))
+    return new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a head');
+  return undefined;
+}
+
 /**
- * Parse header field lines (`name: value`, CRLF already removed) into a flat [name, value, …] list
- * as received. Refuses obs-fold, whitespace before the colon, an empty or non-token name and any
- * control character in a value.
+ * Parse the header field lines of `text` from `pos` (lines separated by CRLF; the text passed
+ * checkHeadText) into a flat [name, value, …] list as received. Refuses obs-fold, whitespace
+ * before the colon and an empty or non-token name.
  */
-export function parseFieldLines(
-  lines: readonly string[],
-  from: number,
-  into: string[],
-): HttpParseError | undefined {
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    const colon = line.indexOf(':');
-    if (colon <= 0) {
-      const c = line.charCodeAt(0);
+export function parseFieldLines(text: string, pos: number, into: string[]): HttpParseError | undefined {
+  const len = text.length;
+  while (pos < len) {
+    let eol = text.indexOf('\r\n', pos);
+    if (eol === -1) eol = len;
+    const colon = text.indexOf(':', pos);
+    if (colon <= pos || colon > eol) {
+      const c = text.charCodeAt(pos);
       return c === SP || c === HTAB
         ? new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'obs-fold (a header line starting with whitespace)')
         : new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'a header line without a field name and colon');
     }
-    const name = line.slice(0, colon);
+    const name = text.slice(pos, colon);
     if (!TOKEN.test(name))
       return new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a header field name');
-    const raw = line.slice(colon + 1);
-    if (NOT_FIELD_VALUE.test(raw))
-      return new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a header field value');
-    into.push(name, trimOws(raw));
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (text.charCodeAt(vs) === SP || text.charCodeAt(vs) === HTAB)) vs++;
+    while (ve > vs && (text.charCodeAt(ve - 1) === SP || text.charCodeAt(ve - 1) === HTAB)) ve--;
+    into.push(name, text.slice(vs, ve));
+    pos = eol + 2;
   }
   return undefined;
 }
 
 /** Whether a comma-separated field value (Connection, Transfer-Encoding) lists `token` (lower case). */
 export function listsToken(value: string, token: string): boolean {
+  if (value === token) return true;
   const lower = value.toLowerCase();
   if (lower === token) return true;
+  if (!lower.includes(',')) return false;
   for (const part of lower.split(',')) if (trimOws(part) === token) return true;
   return false;
 }
