@@ -1,13 +1,16 @@
 // The V8 heap profile of the `gatehouse` process. Under a proxy's allocation rate Node's defaults let
 // the young generation grow to 2 × 16 MiB, so a proxy idling at ~58 MiB peaks near 98 MiB under
-// load. Measured with bench/experiments/heap-ab.sh (bench/ANALYSIS.md, "Memory"):
-//   balanced (default)  young generation capped at 8 MiB: peak ~76 MiB, no measurable cost;
-//   compact             young generation kept at its initial 2 MiB and the old generation collected
-//                       once it grows 30 % past its live size: peak ~68 MiB, 6–16 % fewer requests
-//                       per CPU-second (edge devices short of memory);
+// load (and old-generation garbage piles up). Measured with bench/experiments/heap-ab.sh and the
+// bench (bench/ANALYSIS.md, "Memory"):
+//   balanced (default)  young generation capped at 8 MiB, old generation collected once it grows
+//                       30 % past its live size: peak ~78 MiB, no measurable cost;
+//   compact             young generation kept at its initial 2 MiB, old generation as balanced:
+//                       peak ~68 MiB, 6–16 % fewer requests per CPU-second (edge devices short of
+//                       memory);
 //   node                V8's defaults.
 // V8 reads these flags at each collection, so setting them from here (imported first by the CLI,
 // before the engine's modules load) takes effect; library users keep their process's settings.
+import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 
 export const HEAP_PROFILES = ['balanced', 'compact', 'node'] as const;
@@ -15,8 +18,6 @@ export type HeapProfile = (typeof HEAP_PROFILES)[number];
 
 /** The young generation's cap under `balanced`: semi-spaces grow (×2) until it is reached. */
 const BALANCED_NEW_SPACE = 8 * 1024 * 1024;
-/** How often `balanced` looks at the young generation's size. */
-const CHECK_MS = 200;
 
 /** The profile asked for by `--heap NAME` / `--heap=NAME`, else `GATEHOUSE_HEAP`, else `balanced`. */
 export function heapProfileFrom(argv: readonly string[], env: NodeJS.ProcessEnv): HeapProfile | Error {
@@ -37,8 +38,9 @@ function newSpaceSize(): number {
   return 0;
 }
 
-/** Keep the young generation near `cap`: growth is allowed below it and stopped at it. V8 may also
- *  shrink it when allocation slows; growth is then allowed again. */
+/** Keep the young generation near `cap`: growth is allowed below it and stopped at it, looked at
+ *  after every collection (it only changes in one; a timer missed several doublings at 11k
+ *  requests/s). V8 may also shrink it when allocation slows; growth is then allowed again. */
 function capNewSpace(cap: number): void {
   let stopped = false;
   const check = (): void => {
@@ -48,15 +50,16 @@ function capNewSpace(cap: number): void {
     v8.setFlagsFromString(stop ? '--semi-space-growth-factor=1' : '--semi-space-growth-factor=2');
   };
   check();
-  setInterval(check, CHECK_MS).unref();
+  new PerformanceObserver(check).observe({ entryTypes: ['gc'] });
 }
 
 export function applyHeapProfile(profile: HeapProfile): void {
+  if (profile === 'node') return;
+  // The old generation is collected once it is 30 % past its live size (V8 lets promoted garbage
+  // pile up to about 2.5× under a proxy's load: 26 MiB of old space for 10 MiB live).
+  v8.setFlagsFromString('--heap-growing-percent=30');
   if (profile === 'balanced') capNewSpace(BALANCED_NEW_SPACE);
-  else if (profile === 'compact') {
-    v8.setFlagsFromString('--semi-space-growth-factor=1');
-    v8.setFlagsFromString('--heap-growing-percent=30');
-  }
+  else v8.setFlagsFromString('--semi-space-growth-factor=1');
 }
 
 /** The profile this process runs with (an invalid choice is reported by the command line). */
