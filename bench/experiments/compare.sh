@@ -1,29 +1,20 @@
 #!/usr/bin/env bash
-# Requests per CPU-second of four proxies on core 1 in front of an nginx origin, wrk on core 0:
-#   bash bench/experiments/compare.sh ngx lean hlc mini gh
+# Requests per CPU-second of proxies on core 1 in front of an nginx origin, wrk on core 0:
+#   bash bench/experiments/compare.sh ngx lean hlc mini gh pipe pll pjs prl prj
 # ngx = nginx as proxy, lean = the llhttp prototype, mini = node:http → undici Pool.dispatch,
-# hlc = node:http server → llhttp client (no undici), gh = gatehouse (needs `pnpm build`). Bounded: 2 s warm-up + 5 s per system. Ports 19101–19105.
+# hlc = node:http server → llhttp client (no undici), gh = gatehouse (needs `pnpm build`);
+# pipe = blind relay (the floor), pll / pjs = the relay + llhttp / a JavaScript scan on both heads,
+# prl / prj = the same on responses only. Bounded: 2 s warm-up + 5 s per system. Ports 19101–19108.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-cat > "$work/origin.conf" <<CONF
-worker_processes 1; user root; error_log /dev/null; pid $work/origin.pid;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000; server { listen 127.0.0.1:19101; location / { return 200 "hello world\n"; } } }
-CONF
+. "$here/origin.sh"
 cat > "$work/proxy.conf" <<CONF
 worker_processes 1; user root; error_log /dev/null; pid $work/proxy.pid;
 events { worker_connections 4096; }
 http { access_log off; upstream up { server 127.0.0.1:19101; keepalive 64; }
 server { listen 127.0.0.1:19105; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } } }
 CONF
-cat > "$work/gh.json" <<CONF
-{"servers":[{"listen":[{"address":"127.0.0.1","port":19102}],"routes":[{"match":{"prefix":"/"},"action":{"type":"proxy","upstream":"origin"}}]}],"upstreams":{"origin":{"url":"http://127.0.0.1:19101"}},"log":{"level":"warn"}}
-CONF
-taskset -c 0 nginx -p "$work" -c "$work/origin.conf" -g 'daemon off;' &
-sleep 0.5
 cpu() { local t=0; for p in $1 $(pgrep -P "$1"); do t=$((t + $(awk '{print $14+$15}' "/proc/$p/stat"))); done; echo $t; }
 run() {
   local pid=$1 port=$2 name=$3

@@ -9,7 +9,13 @@ import { makeCert } from './env/certs.js';
 import { machineInfo } from './env/machine.js';
 import { startOrigin, startWsOrigin } from './env/origin.js';
 import { addRatios } from './measure/ratios.js';
-import { runOne } from './measure/run-one.js';
+import {
+  describeRep,
+  finishSystem,
+  measureRep,
+  prepareSystem,
+  type PreparedSystem,
+} from './measure/run-one.js';
 import type { SystemResult } from './measure/types.js';
 import { PEERS, SYSTEM_NAMES } from './peers/index.js';
 import type { Peer, RunContext, SystemName } from './peers/types.js';
@@ -118,22 +124,37 @@ async function main(): Promise<number> {
         log(`bench: ${s.name}: pending: ${s.pending}`);
         continue;
       }
+      // All the scenario's systems are started and warmed up first; then their windows alternate.
+      const prepared: PreparedSystem[] = [];
+      const slots: Array<SystemResult | PreparedSystem> = [];
       for (const p of peers) {
         if (s.systems && !s.systems.includes(p.name)) continue;
         if (aborting) throw new Error('interrupted');
         step++;
         const prefix = `[${step}/${total}] ${s.name} · ${p.name}`;
         const skip = unavailable.get(p.name) ?? p.unsupported(s.spec);
-        let r: SystemResult;
         if (skip !== undefined) {
           log(`${prefix}: skipped (${skip})`);
-          r = { scenario: s.name, system: p.name, status: 'skipped', reason: skip, reps: [] };
-        } else {
-          log(`${prefix}: running`);
-          r = await runOne(ctx, s, p, opts.timing);
-          if (r.status !== 'ok') log(`${prefix}: ${r.status}: ${r.reason}`);
+          slots.push({ scenario: s.name, system: p.name, status: 'skipped', reason: skip, reps: [] });
+          continue;
         }
-        report.results.push(r);
+        log(`${prefix}: starting and warming up`);
+        const r = await prepareSystem(ctx, s, p, opts.timing);
+        if ('sys' in r) prepared.push(r);
+        else log(`${prefix}: ${r.status}: ${r.reason}`);
+        slots.push(r);
+      }
+      try {
+        const n = s.load.kind === 'idle' ? 1 : opts.timing.reps;
+        for (let i = 0; i < n; i++)
+          for (const p of prepared) {
+            if (aborting) throw new Error('interrupted');
+            const m = await measureRep(ctx, s, p, opts.timing);
+            if (m) log(`    ${s.name} · ${p.peer.name} rep ${i + 1}/${n}: ${describeRep(m)}`);
+            else if (p.failed) log(`    ${s.name} · ${p.peer.name}: failed: ${p.failed}`);
+          }
+      } finally {
+        for (const slot of slots) report.results.push('sys' in slot ? await finishSystem(s, slot) : slot);
       }
       addRatios(report.results);
     }

@@ -1,5 +1,7 @@
-// Measures one system in one scenario: start it, check it answers, warm up, measure N windows,
-// read its memory, stop it. Every step is bounded in time; the system is always stopped.
+// Measures systems in a scenario: start each, check it answers, warm up, measure N windows, read its
+// memory, stop it. Every step is bounded in time; a system is always stopped. The runner interleaves
+// the windows of the systems (rep 1 of each, then rep 2 …) so a slow spell of the shared machine
+// falls on all of them rather than on one.
 import { runH2load } from '../load/h2load.js';
 import { holdIdleConnections } from '../load/idle.js';
 import type { LoadResult } from '../load/types.js';
@@ -109,12 +111,21 @@ export function describeRep(m: RepMetrics): string {
   );
 }
 
-export async function runOne(
+/** A system started, checked and warmed up for a scenario, collecting its measured windows. */
+export interface PreparedSystem {
+  peer: Peer;
+  sys: RunningSystem;
+  reps: RepMetrics[];
+  failed?: string;
+}
+
+/** Start the system, check that it answers as the origin would, warm it up. */
+export async function prepareSystem(
   ctx: RunContext,
   scenario: Scenario,
   peer: Peer,
   timing: Timing,
-): Promise<SystemResult> {
+): Promise<PreparedSystem | SystemResult> {
   const base = { scenario: scenario.name, system: peer.name, reps: [] as RepMetrics[] };
   const hook = peer.name === 'gatehouse' ? scenario.gatehouseConfig : undefined;
   const startSystem = scenario.start?.[peer.name];
@@ -132,22 +143,61 @@ export async function runOne(
         `smoke request ${scenario.load.path} answered ${JSON.stringify(smoke.body.slice(0, 80))}, ` +
           `not the origin's ${JSON.stringify(scenario.smokeBody)}`,
       );
-    const reps: RepMetrics[] = [];
-    if (scenario.load.kind === 'idle') {
-      reps.push(await measureIdle(sys, scenario.load, timing.warmupSeconds));
-      ctx.log(`    ${describeRep(reps[0]!)}`);
-    } else {
-      if (timing.warmupSeconds > 0) await applyLoad(ctx, sys, scenario.load, timing.warmupSeconds);
-      for (let i = 0; i < timing.reps; i++) {
-        const m = await measureWindow(ctx, sys, scenario.load, timing.seconds);
-        reps.push(m);
-        ctx.log(`    rep ${i + 1}/${timing.reps}: ${describeRep(m)}`);
-      }
-    }
-    return { ...base, status: 'ok', reps, median: medianOf(reps), peakRssMiB: peakRss(pids(sys)) / MiB };
+    if (scenario.load.kind !== 'idle' && timing.warmupSeconds > 0)
+      await applyLoad(ctx, sys, scenario.load, timing.warmupSeconds);
+    return { peer, sys, reps: [] };
   } catch (err) {
-    return { ...base, status: 'failed', reason: (err as Error).message.split('\n')[0] };
-  } finally {
     await sys.stop();
+    return { ...base, status: 'failed', reason: (err as Error).message.split('\n')[0] };
   }
+}
+
+/** One measured window (or the idle measurement) of a prepared system. */
+export async function measureRep(
+  ctx: RunContext,
+  scenario: Scenario,
+  p: PreparedSystem,
+  timing: Timing,
+): Promise<RepMetrics | undefined> {
+  if (p.failed) return undefined;
+  try {
+    const m =
+      scenario.load.kind === 'idle'
+        ? await measureIdle(p.sys, scenario.load, timing.warmupSeconds)
+        : await measureWindow(ctx, p.sys, scenario.load, timing.seconds);
+    p.reps.push(m);
+    return m;
+  } catch (err) {
+    p.failed = (err as Error).message.split('\n')[0];
+    return undefined;
+  }
+}
+
+/** Read the system's peak memory, stop it and sum up its windows. */
+export async function finishSystem(scenario: Scenario, p: PreparedSystem): Promise<SystemResult> {
+  const base = { scenario: scenario.name, system: p.peer.name, reps: p.reps };
+  try {
+    if (p.failed) return { ...base, status: 'failed', reason: p.failed };
+    return { ...base, status: 'ok', median: medianOf(p.reps), peakRssMiB: peakRss(pids(p.sys)) / MiB };
+  } finally {
+    await p.sys.stop();
+  }
+}
+
+/** Measure one system alone: prepare, every window, finish. */
+export async function runOne(
+  ctx: RunContext,
+  scenario: Scenario,
+  peer: Peer,
+  timing: Timing,
+): Promise<SystemResult> {
+  const p = await prepareSystem(ctx, scenario, peer, timing);
+  if (!('sys' in p)) return p;
+  const n = scenario.load.kind === 'idle' ? 1 : timing.reps;
+  for (let i = 0; i < n; i++) {
+    const m = await measureRep(ctx, scenario, p, timing);
+    if (!m) break;
+    ctx.log(n === 1 ? `    ${describeRep(m)}` : `    rep ${i + 1}/${n}: ${describeRep(m)}`);
+  }
+  return finishSystem(scenario, p);
 }
