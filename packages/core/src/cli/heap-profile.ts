@@ -5,8 +5,8 @@
 //   balanced (default)  young generation capped at 8 MiB, old generation collected once it grows
 //                       30 % past its live size: peak ~78 MiB, no measurable cost;
 //   compact             young generation kept at its initial 2 MiB, old generation as balanced:
-//                       peak ~68 MiB, 6–16 % fewer requests per CPU-second (edge devices short of
-//                       memory);
+//                       peak ~70 MiB, up to 20 % fewer requests per CPU-second (edge devices short
+//                       of memory);
 //   node                V8's defaults.
 // V8 reads these flags at each collection, so setting them from here (imported first by the CLI,
 // before the engine's modules load) takes effect; library users keep their process's settings.
