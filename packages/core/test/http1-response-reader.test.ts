@@ -137,7 +137,8 @@ function viaReader(pieces: Buffer[], isHead: boolean, eof: boolean): Outcome {
     }
   }
   if (eof && !out.complete && reader.finish()) out.error = true;
-  if (out.status !== undefined) out.keepAlive = keepAlive && !reader.untilClose && out.complete;
+  // (A body that runs until the connection ends has cleared keepAlive in its head.)
+  if (out.status !== undefined) out.keepAlive = keepAlive && out.complete;
   return out;
 }
 

@@ -82,19 +82,6 @@ export class ResponseReader {
     this.pending = EMPTY;
   }
 
-  get complete(): boolean {
-    return this.phase === Phase.Done;
-  }
-
-  get upgraded(): boolean {
-    return this.phase === Phase.Upgraded;
-  }
-
-  /** The body runs until the connection ends. */
-  get untilClose(): boolean {
-    return this.phase === Phase.UntilClose;
-  }
-
   /**
    * Take `data`. Returns how many bytes belong to the response (fewer than `data.length` once it
    * is complete or upgraded: the rest is not the response's), or the error.
