@@ -140,8 +140,8 @@ export class ChunkedDecoder {
           // Trailer lines are rare and short: collect their text until the empty line.
           const cr = data.indexOf(CR, i);
           const end = cr === -1 ? n : cr;
-          if (data.indexOf(LF, i) !== -1 && data.indexOf(LF, i) < end)
-            return new HttpParseError('HPE_STRICT', 'bare LF in a trailer');
+          const lf = data.indexOf(LF, i);
+          if (lf !== -1 && lf < end) return new HttpParseError('HPE_STRICT', 'bare LF in a trailer');
           this.trailerText += data.toString('latin1', i, end);
           if (this.trailerText.length > this.maxTrailerSize)
             return new HttpParseError('HPE_HEADER_OVERFLOW', 'trailer section too large');

@@ -4,8 +4,6 @@
 import { checkHeadText, DIGITS, HttpParseError, lastToken, listsToken, parseFieldLines } from './syntax.js';
 
 export interface ResponseHead {
-  /** HTTP/1.minor. */
-  minor: 0 | 1;
   status: number;
   reason: string;
   /** [name, value, …] as received (names keep their case; values without surrounding whitespace). */
@@ -18,8 +16,6 @@ export interface ResponseHead {
   chunked: boolean;
   /** The connection may carry another exchange (version and Connection field; framing aside). */
   keepAlive: boolean;
-  /** Connection lists `upgrade`. */
-  upgrade: boolean;
 }
 
 const STATUS_LINE = /^HTTP\/1\.([01]) ([0-9]{3})(?: ([\t\x20-\x7e\x80-\xff]*))?$/;
@@ -45,13 +41,11 @@ export function parseResponseHead(text: string): ResponseHead | HttpParseError {
   const headers: string[] = [];
   const err = parseFieldLines(text, eol + 2, headers);
   if (err) return err;
-  const minor = m[1] === '1' ? 1 : 0;
   let contentLength = -1;
   let transferEncoding = false;
   let chunked = false;
   let close = false;
   let keepAliveToken = false;
-  let upgrade = false;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
     const value = headers[i + 1]!;
@@ -74,27 +68,20 @@ export function parseResponseHead(text: string): ResponseHead | HttpParseError {
         break;
       case 10:
         if (name !== 'Connection' && name.toLowerCase() !== 'connection') break;
-        if (value === 'keep-alive') keepAliveToken = true;
-        else if (value === 'close') close = true;
-        else {
-          if (listsToken(value, 'close')) close = true;
-          if (listsToken(value, 'keep-alive')) keepAliveToken = true;
-          if (listsToken(value, 'upgrade')) upgrade = true;
-        }
+        if (listsToken(value, 'close')) close = true;
+        else if (listsToken(value, 'keep-alive')) keepAliveToken = true;
         break;
     }
   }
   if (transferEncoding && contentLength !== -1)
     return new HttpParseError('HPE_UNEXPECTED_CONTENT_LENGTH', 'Content-Length with Transfer-Encoding');
   return {
-    minor,
     status,
     reason: m[3] ?? '',
     headers,
     contentLength,
     transferEncoding,
     chunked,
-    keepAlive: minor === 1 ? !close : keepAliveToken && !close,
-    upgrade,
+    keepAlive: m[1] === '1' ? !close : keepAliveToken && !close,
   };
 }

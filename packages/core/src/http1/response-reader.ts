@@ -141,34 +141,36 @@ export class ResponseReader {
   }
 
   private readHead(data: Buffer, i: number): number | HttpParseError {
-    if (this.pending.length === 0) {
-      // Empty lines before a message carry nothing; llhttp skips them too (RFC 9112 §2.2).
-      while (i < data.length && (data[i] === 0x0d || data[i] === 0x0a)) i++;
-      if (i === data.length) return i;
-    }
     const had = this.pending.length;
-    if (had === 0) {
-      // The usual case: the whole head in this read. One latin1 string of a bounded prefix serves
-      // both the search for its end and the parse.
-      const prefix = data.toString('latin1', i, Math.min(data.length, i + FAST_PREFIX));
-      const end = prefix.indexOf('\r\n\r\n');
-      if (end !== -1) {
-        if (end > this.maxHeaderSize)
-          return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-        const err = this.takeHead(prefix.slice(0, end));
-        return err ?? i + end + 4;
-      }
-    }
     let buf = data;
     let from = i;
     let searchFrom = i;
-    if (had > 0) {
+    let end: number;
+    if (had === 0) {
+      // Empty lines before a message carry nothing; llhttp skips them too (RFC 9112 §2.2).
+      while (i < data.length && (data[i] === 0x0d || data[i] === 0x0a)) i++;
+      if (i === data.length) return i;
+      from = searchFrom = i;
+      // The usual case: the whole head in this read. One latin1 string of a bounded prefix serves
+      // both the search for its end and the parse.
+      const stop = Math.min(data.length, i + FAST_PREFIX);
+      const prefix = data.toString('latin1', i, stop);
+      const at = prefix.indexOf('\r\n\r\n');
+      if (at !== -1) {
+        if (at > this.maxHeaderSize)
+          return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+        const err = this.takeHead(prefix.slice(0, at));
+        return err ?? i + at + 4;
+      }
+      // A longer head: search the rest of the read, if there is more of it.
+      end = stop === data.length ? -1 : data.indexOf(CRLFCRLF, stop - 3);
+    } else {
       // A head spanning reads: continue the search where the last one stopped.
       buf = Buffer.concat([this.pending, data.subarray(i)]);
       from = 0;
       searchFrom = had - 3 > 0 ? had - 3 : 0;
+      end = buf.indexOf(CRLFCRLF, searchFrom);
     }
-    const end = buf.indexOf(CRLFCRLF, searchFrom);
     if (end === -1) {
       if (buf.length - from > this.maxHeaderSize)
         return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
