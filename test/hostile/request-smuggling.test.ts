@@ -117,10 +117,12 @@ describe('requests the engine accepts on purpose', { timeout: 20_000 }, () => {
     assert.equal(h['x-kept'], 'yes');
   });
 
-  test('HTTP/2.0 in an HTTP/1 request line is served as HTTP/1.1 and the connection closed (node behaviour)', async () => {
-    const r = await rawRequest(engine.port, 'GET / HTTP/2.0\r\nHost: a.test\r\n\r\n');
-    assert.equal(r.status, 200);
+  test('HTTP/2.0 in an HTTP/1 request line is refused (400) and the connection closed, nothing forwarded', async () => {
+    upstream.requests.length = 0;
+    const r = await rawRequest(engine.port, 'GET /v2-line HTTP/2.0\r\nHost: a.test\r\n\r\n');
+    assert.equal(r.status, 400);
     assert.equal(r.closed, true);
+    assert.equal(upstream.requests.length, 0);
   });
 
   test('a duplicate Host hidden after 1000 header fields is still refused', {}, async () => {

@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
 import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
 import { validateConfig } from './config/validate.js';
-import { startAdminServer, type AdminServer } from './admin/admin-server.js';
+import type { AdminServer } from './admin/admin-server.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { createAccessLog, type AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
@@ -108,7 +108,8 @@ export class Gatehouse {
   async start(): Promise<void> {
     await this.reconcileListeners(this.current);
     const admin = this.current.config.admin;
-    if (admin) this.admin = await startAdminServer(admin, this);
+    // Loaded only when configured: it is a node:http server, which a proxy without one never loads.
+    if (admin) this.admin = await (await import('./admin/admin-server.js')).startAdminServer(admin, this);
     for (const a of this.addresses())
       this.logger.info({ server: a.server, address: a.address, port: a.port, tls: a.tls }, 'listening');
   }
@@ -247,8 +248,7 @@ export class Gatehouse {
       const grace = setTimeout(() => {
         graceOver = true;
         // Connections that sent nothing during the grace: like a keep-alive timeout, close them now.
-        for (const e of entries)
-          (e.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        for (const e of entries) e.runtime.closeIdle();
         check();
       }, graceMs);
       const deadline = setTimeout(done, timeoutMs);
@@ -367,7 +367,7 @@ export class Gatehouse {
       if (wanted.has(key)) continue;
       this.listeners.delete(key);
       entry.runtime.server.close();
-      (entry.runtime.server as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+      entry.runtime.closeIdle();
       entry.tls?.close();
     }
   }

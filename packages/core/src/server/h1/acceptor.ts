@@ -1,0 +1,125 @@
+// The HTTP/1.1 connections of one listener (plain or TLS): accepted here, watched by one sweep
+// instead of a timer per connection or request — header, request and keep-alive timeouts and the
+// linger after a last response — and closed together when the listener drains.
+import type { Socket } from 'node:net';
+import { reasonPhrase } from '../../http1/reason-phrases.js';
+import { errorBody, sendError, STATUS, type ErrorCode } from '../errors.js';
+import { H1Connection, Phase, type ClientErrorKind, type ConnectionHandlers } from './connection.js';
+import type { H1Request } from './request.js';
+import type { H1Response } from './response.js';
+
+export interface H1Limits {
+  maxHeaderSize: number;
+  /** 0: none. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  maxRequestsPerConnection: number;
+}
+
+export interface H1Handlers {
+  request(req: H1Request, res: H1Response): void;
+  upgrade(req: H1Request, res: H1Response, socket: Socket, head: Buffer): void;
+}
+
+/** How long a closing connection may keep sending before it is destroyed (nginx lingering_timeout). */
+const LINGER_MS = 5000;
+
+export class H1Acceptor implements ConnectionHandlers {
+  readonly connections = new Set<H1Connection>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly interval: number;
+
+  constructor(
+    private readonly limits: H1Limits,
+    private readonly handlers: H1Handlers,
+  ) {
+    const timeouts = [limits.headersTimeoutMs, limits.requestTimeoutMs, limits.keepAliveTimeoutMs].filter(
+      (t) => t > 0,
+    );
+    // Close to the configured time without sweeping often: a fifth of the shortest timeout, 25–500 ms.
+    this.interval = Math.max(25, Math.min(500, Math.floor(Math.min(...timeouts, LINGER_MS) / 5)));
+  }
+
+  accept(socket: Socket): H1Connection {
+    const conn = new H1Connection(socket, this, {
+      maxHeaderSize: this.limits.maxHeaderSize,
+      maxRequests: this.limits.maxRequestsPerConnection,
+      keepAliveSeconds: Math.floor(this.limits.keepAliveTimeoutMs / 1000),
+    });
+    this.connections.add(conn);
+    socket.once('close', () => {
+      this.connections.delete(conn);
+      if (this.connections.size === 0) this.stopSweep();
+    });
+    if (this.timer === undefined) {
+      this.timer = setInterval(() => this.sweep(), this.interval);
+      this.timer.unref();
+    }
+    return conn;
+  }
+
+  /** Close every connection that is between requests. */
+  closeIdle(): void {
+    for (const c of this.connections) c.closeIfIdle();
+  }
+
+  stopSweep(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  request(req: H1Request, res: H1Response): void {
+    this.handlers.request(req, res);
+  }
+
+  upgrade(req: H1Request, res: H1Response, socket: Socket, head: Buffer): void {
+    this.handlers.upgrade(req, res, socket, head);
+  }
+
+  clientError(conn: H1Connection, kind: ClientErrorKind): void {
+    const res = conn.response;
+    if (res !== undefined && res.headersSent) {
+      // Mid-response (a bad chunk in an upload after the answer began): the response cannot be completed.
+      conn.socket.destroy();
+      return;
+    }
+    if (res !== undefined && !res.destroyed) {
+      sendError(res as never, kind, undefined, true);
+      return;
+    }
+    conn.answerAndClose(rawError(kind));
+  }
+
+  private sweep(): void {
+    const now = Date.now();
+    const l = this.limits;
+    for (const c of this.connections) {
+      const elapsed = now - c.since;
+      switch (c.phase) {
+        case Phase.Fresh:
+        case Phase.Head:
+          if (l.headersTimeoutMs > 0 && elapsed >= l.headersTimeoutMs) this.clientError(c, 'request_timeout');
+          break;
+        case Phase.Body:
+          if (l.requestTimeoutMs > 0 && elapsed >= l.requestTimeoutMs) this.clientError(c, 'request_timeout');
+          break;
+        case Phase.Idle:
+          if (l.keepAliveTimeoutMs > 0 && elapsed >= l.keepAliveTimeoutMs) c.socket.destroy();
+          break;
+        case Phase.Closing:
+          if (elapsed >= LINGER_MS) c.socket.destroy();
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+/** A whole error response, for a request that never got a response object. */
+function rawError(code: ErrorCode): string {
+  const body = errorBody(code);
+  const status = STATUS[code];
+  return `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}

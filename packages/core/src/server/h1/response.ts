@@ -1,0 +1,511 @@
+// The response half of an exchange on our own HTTP/1.1 connection. It offers node's ServerResponse
+// API (setHeader/writeHead/write/end, headersSent, 'drain', 'finish', 'close') to the engine and to
+// plugins, and writes as little as it can: the head waits for the first body bytes so that a small
+// response leaves in one write, and framing (Content-Length, chunked, close-delimited) and the
+// Connection field are decided once, when the head is built.
+import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import type { Socket } from 'node:net';
+import { Stream } from 'node:stream';
+import { reasonPhrase } from '../../http1/reason-phrases.js';
+import { lastToken, listsToken, NOT_FIELD_VALUE, TOKEN } from '../../http1/syntax.js';
+import type { H1Request } from './request.js';
+
+/** What a response needs from its connection. */
+export interface ResponseOwner {
+  readonly socket: Socket;
+  /** Seconds announced in `Keep-Alive: timeout=` (0: not announced). */
+  readonly keepAliveSeconds: number;
+  /** Every byte of the response was handed to the socket (or it was destroyed). */
+  responseDone(res: H1Response): void;
+  /** The request is the last the connection takes (max requests per connection). */
+  readonly lastRequest: boolean;
+  /** Calls `written` of the response under way. */
+  readonly onWritten: (err?: Error | null) => void;
+}
+
+type WriteCallback = (err?: Error | null) => void;
+
+/** A head and a first body piece up to this size leave as one buffer (one write, no writev). */
+const COALESCE = 16 * 1024;
+const CRLF = '\r\n';
+const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+
+// Fields buildHead looks for.
+const DATE = 1;
+const LENGTH = 2;
+const TE = 4;
+const CONNECTION = 8;
+const CLOSE = 16;
+
+let dateSecond = -1;
+let dateText = '';
+/** The Date field, formatted once a second. */
+function httpDate(): string {
+  const now = Date.now();
+  const s = (now / 1000) | 0;
+  if (s !== dateSecond) {
+    dateSecond = s;
+    dateText = new Date(now).toUTCString();
+  }
+  return dateText;
+}
+
+function invalidChar(what: string, name: string): TypeError {
+  return Object.assign(new TypeError(`Invalid character in ${what} ["${name}"]`), {
+    code: what === 'header content' ? 'ERR_INVALID_CHAR' : 'ERR_INVALID_HTTP_TOKEN',
+  });
+}
+
+function checkField(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw invalidChar('header name', name);
+  if (NOT_FIELD_VALUE.test(value)) throw invalidChar('header content', name);
+}
+
+interface Entry {
+  name: string;
+  value: OutgoingHttpHeader;
+}
+
+export class H1Response extends Stream {
+  statusCode = 200;
+  statusMessage = '';
+  headersSent = false;
+  writableEnded = false;
+  writableFinished = false;
+  destroyed = false;
+  sendDate = true;
+  chunkedEncoding = false;
+  /** Whether the connection may carry another request after this one. */
+  shouldKeepAlive: boolean;
+  /** Fields set with setHeader (node's "progressive" API); null until first used. */
+  private out: Map<string, Entry> | null = null;
+  /** Fields given to writeHead as a flat list, when no progressive field exists. */
+  private flat: readonly string[] | null = null;
+  /** The head, built and not yet written (it leaves with the first body bytes). */
+  private pendingHead: string | null = null;
+  private hasBody: boolean;
+  private trailers: OutgoingHttpHeaders | null = null;
+  /** Socket writes issued and completed: the response is finished when they match after end(). */
+  private writes = 0;
+  private done = 0;
+  private finishCallback: WriteCallback | undefined;
+  private closeEmitted = false;
+
+  constructor(
+    readonly req: H1Request,
+    private readonly owner: ResponseOwner,
+    keepAlive: boolean,
+  ) {
+    super();
+    this.shouldKeepAlive = keepAlive;
+    this.hasBody = req.method !== 'HEAD';
+  }
+
+  get socket(): Socket | null {
+    return this.destroyed ? null : this.owner.socket;
+  }
+
+  get connection(): Socket | null {
+    return this.socket;
+  }
+
+  get finished(): boolean {
+    return this.writableEnded;
+  }
+
+  get writable(): boolean {
+    return !this.writableEnded && !this.destroyed;
+  }
+
+  get writableLength(): number {
+    return this.owner.socket.writableLength;
+  }
+
+  get writableHighWaterMark(): number {
+    return this.owner.socket.writableHighWaterMark;
+  }
+
+  get writableCorked(): number {
+    return this.owner.socket.writableCorked;
+  }
+
+  // --- fields (node's progressive API) ---
+
+  setHeader(name: string, value: OutgoingHttpHeader): this {
+    if (this.headersSent) throw headersSent('set');
+    if (Array.isArray(value)) for (const v of value) checkField(name, String(v));
+    else checkField(name, String(value));
+    this.fields().set(name.toLowerCase(), { name, value });
+    return this;
+  }
+
+  appendHeader(name: string, value: OutgoingHttpHeader): this {
+    if (this.headersSent) throw headersSent('append');
+    const key = name.toLowerCase();
+    const prev = this.fields().get(key);
+    if (prev === undefined) return this.setHeader(name, value);
+    if (Array.isArray(value)) for (const v of value) checkField(name, String(v));
+    else checkField(name, String(value));
+    const list = Array.isArray(prev.value) ? prev.value.slice() : [String(prev.value)];
+    if (Array.isArray(value)) list.push(...value);
+    else list.push(String(value));
+    prev.value = list;
+    return this;
+  }
+
+  getHeader(name: string): OutgoingHttpHeader | undefined {
+    return this.fields().get(name.toLowerCase())?.value;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.fields().has(name.toLowerCase());
+  }
+
+  removeHeader(name: string): void {
+    if (this.headersSent) throw headersSent('remove');
+    this.fields().delete(name.toLowerCase());
+  }
+
+  getHeaderNames(): string[] {
+    return [...this.fields().keys()];
+  }
+
+  getHeaders(): OutgoingHttpHeaders {
+    const o: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
+    for (const [k, e] of this.fields()) o[k] = e.value;
+    return o;
+  }
+
+  getRawHeaderNames(): string[] {
+    return [...this.fields().values()].map((e) => e.name);
+  }
+
+  /** The progressive map, folding in a flat list given to writeHead before. */
+  private fields(): Map<string, Entry> {
+    if (this.out === null) {
+      this.out = new Map();
+      const flat = this.flat;
+      this.flat = null;
+      if (flat) for (let i = 0; i < flat.length; i += 2) this.appendHeader(flat[i]!, flat[i + 1]!);
+    }
+    return this.out;
+  }
+
+  // --- head ---
+
+  writeHead(
+    status: number,
+    reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): this {
+    if (this.headersSent) throw headersSent('write');
+    if (!Number.isInteger(status) || status < 100 || status > 999)
+      throw Object.assign(new RangeError(`Invalid status code: ${status}`), {
+        code: 'ERR_HTTP_INVALID_STATUS_CODE',
+      });
+    this.statusCode = status;
+    if (typeof reason === 'string') {
+      if (/[\r\n]/.test(reason)) throw invalidChar('statusMessage', reason);
+      this.statusMessage = reason;
+    } else if (reason !== undefined) headers = reason;
+    if (headers !== undefined && headers !== null) {
+      if (Array.isArray(headers)) {
+        if (headers.length && Array.isArray(headers[0])) {
+          for (const pair of headers as unknown as [string, OutgoingHttpHeader][])
+            this.appendHeader(pair[0], pair[1]);
+        } else if (this.out === null && this.flat === null) {
+          const list = headers as string[];
+          if (list.length % 2 !== 0)
+            throw Object.assign(new TypeError('headers: a flat list needs an even length'), {
+              code: 'ERR_INVALID_ARG_VALUE',
+            });
+          for (let i = 0; i < list.length; i += 2) checkField(list[i]!, String(list[i + 1]));
+          this.flat = list;
+        } else {
+          const list = headers as string[];
+          // Later fields override earlier ones but keep their own duplicates (node's rule).
+          for (let i = 0; i < list.length; i += 2) this.fields().delete(list[i]!.toLowerCase());
+          for (let i = 0; i < list.length; i += 2) this.appendHeader(list[i]!, list[i + 1]!);
+        }
+      } else {
+        for (const k of Object.keys(headers)) {
+          const v = headers[k];
+          if (v !== undefined) this.setHeader(k, v);
+        }
+      }
+    }
+    // As with node, the head is settled now (headersSent turns true); it leaves with the first body bytes.
+    this.buildHead(-1);
+    return this;
+  }
+
+  /** Build the head: framing and the Connection field are settled here. `length` is known for end(data). */
+  private buildHead(length: number): void {
+    const status = this.statusCode;
+    if (status === 204 || status === 304 || (status >= 100 && status < 200)) this.hasBody = false;
+    let text = `HTTP/1.1 ${status} ${this.statusMessage || reasonPhrase(status)}\r\n`;
+    let seen = 0;
+    if (this.out !== null) {
+      for (const e of this.out.values()) {
+        if (Array.isArray(e.value))
+          for (const v of e.value) {
+            text += `${e.name}: ${v}\r\n`;
+            seen |= this.framing(e.name, String(v));
+          }
+        else {
+          const v = String(e.value);
+          text += `${e.name}: ${v}\r\n`;
+          seen |= this.framing(e.name, v);
+        }
+      }
+    } else if (this.flat !== null) {
+      const f = this.flat;
+      for (let i = 0; i < f.length; i += 2) {
+        text += `${f[i]!}: ${f[i + 1]!}\r\n`;
+        seen |= this.framing(f[i]!, f[i + 1]!);
+      }
+    }
+    const hasDate = (seen & DATE) !== 0;
+    const hasLength = (seen & LENGTH) !== 0;
+    const hasTe = (seen & TE) !== 0;
+    const hasConnection = (seen & CONNECTION) !== 0;
+    const close = (seen & CLOSE) !== 0;
+    if (this.sendDate && !hasDate) text += `Date: ${httpDate()}\r\n`;
+    const req = this.req;
+    let keepAlive = this.shouldKeepAlive && !close;
+    if (!hasLength && !hasTe && this.hasBody) {
+      if (length >= 0) text += `Content-Length: ${length}\r\n`;
+      else if (req.httpVersionMinor >= 1) {
+        text += 'Transfer-Encoding: chunked\r\n';
+        this.chunkedEncoding = true;
+      } else keepAlive = false; // HTTP/1.0 without a length: the body ends with the connection.
+    }
+    if (this.chunkedEncoding && !this.hasBody) this.chunkedEncoding = false;
+    if (keepAlive && this.owner.lastRequest) keepAlive = false;
+    if (!hasConnection) {
+      if (keepAlive) {
+        text += 'Connection: keep-alive\r\n';
+        const s = this.owner.keepAliveSeconds;
+        if (s > 0) text += `Keep-Alive: timeout=${s}\r\n`;
+      } else text += 'Connection: close\r\n';
+    }
+    this.shouldKeepAlive = keepAlive;
+    this.pendingHead = text + CRLF;
+    this.headersSent = true;
+  }
+
+  /** What a field tells about framing and the connection (a bit of DATE…CLOSE, or 0). */
+  private framing(name: string, value: string): number {
+    switch (name.length) {
+      case 4:
+        return name.toLowerCase() === 'date' ? DATE : 0;
+      case 10:
+        if (name.toLowerCase() !== 'connection') return 0;
+        return listsToken(value, 'close') ? CONNECTION | CLOSE : CONNECTION;
+      case 14:
+        return name.toLowerCase() === 'content-length' ? LENGTH : 0;
+      case 17:
+        if (name.toLowerCase() !== 'transfer-encoding') return 0;
+        this.chunkedEncoding = lastToken(value) === 'chunked';
+        return TE;
+      default:
+        return 0;
+    }
+  }
+
+  flushHeaders(): void {
+    if (!this.headersSent) this.buildHead(-1);
+    this.flushPendingHead();
+  }
+
+  private flushPendingHead(): void {
+    const head = this.pendingHead;
+    if (head === null || this.destroyed) return;
+    this.pendingHead = null;
+    this.send(head, undefined);
+  }
+
+  writeContinue(cb?: () => void): void {
+    if (this.headersSent || this.destroyed) return;
+    this.owner.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1', cb);
+  }
+
+  addTrailers(headers: OutgoingHttpHeaders): void {
+    for (const k of Object.keys(headers)) checkField(k, String(headers[k]));
+    this.trailers = { ...this.trailers, ...headers };
+  }
+
+  // --- body ---
+
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean {
+    if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded || this.destroyed) {
+      const err = Object.assign(new Error('write after end'), { code: 'ERR_STREAM_WRITE_AFTER_END' });
+      if (cb) process.nextTick(cb, err);
+      return false;
+    }
+    if (!this.headersSent) this.buildHead(-1);
+    const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk;
+    if (!this.hasBody || data.length === 0) {
+      this.flushPendingHead();
+      if (cb) process.nextTick(cb);
+      return true;
+    }
+    this.sendBody(data, cb);
+    return this.owner.socket.writableLength < this.owner.socket.writableHighWaterMark;
+  }
+
+  end(
+    chunk?: string | Uint8Array | WriteCallback,
+    encoding?: BufferEncoding | WriteCallback,
+    cb?: WriteCallback,
+  ): this {
+    if (typeof chunk === 'function') {
+      cb = chunk;
+      chunk = undefined;
+    } else if (typeof encoding === 'function') {
+      cb = encoding;
+      encoding = undefined;
+    }
+    if (this.writableEnded || this.destroyed) {
+      if (cb) process.nextTick(cb);
+      return this;
+    }
+    const data =
+      chunk === undefined || chunk === null
+        ? undefined
+        : typeof chunk === 'string'
+          ? Buffer.from(chunk, encoding as BufferEncoding | undefined)
+          : chunk;
+    if (!this.headersSent) this.buildHead(this.hasBody ? (data?.length ?? 0) : -1);
+    this.writableEnded = true;
+    this.finishCallback = cb;
+    const body = this.hasBody && data !== undefined && data.length > 0 ? data : undefined;
+    if (this.chunkedEncoding) {
+      if (body) this.sendBody(body, undefined);
+      this.sendLastChunk();
+    } else if (body) this.sendBody(body, undefined);
+    else this.flushPendingHead();
+    if (this.done === this.writes) this.finish();
+    return this;
+  }
+
+  /** A body piece with its chunk framing, after the head if that still waits. */
+  private sendBody(data: Uint8Array, cb: WriteCallback | undefined): void {
+    const head = this.pendingHead;
+    this.pendingHead = null;
+    const size = this.chunkedEncoding ? `${data.length.toString(16)}\r\n` : '';
+    const prefixLength = (head?.length ?? 0) + size.length;
+    if (prefixLength + data.length <= COALESCE && (prefixLength > 0 || this.chunkedEncoding)) {
+      // One buffer: the bytes are copied, so a lent chunk is given back at once.
+      const tail = this.chunkedEncoding ? 2 : 0;
+      const buf = Buffer.allocUnsafe(prefixLength + data.length + tail);
+      let at = 0;
+      if (head !== null) at = buf.write(head, 0, 'latin1');
+      if (size) at += buf.write(size, at, 'latin1');
+      buf.set(data, at);
+      if (tail) buf.write(CRLF, at + data.length, 'latin1');
+      this.send(buf, undefined);
+      cb?.();
+      return;
+    }
+    const socket = this.owner.socket;
+    const cork = head !== null || size !== '';
+    if (cork) socket.cork();
+    if (head !== null) this.send(head, undefined);
+    if (size) this.send(size, undefined);
+    this.send(data, cb);
+    if (this.chunkedEncoding) this.send(CRLF, undefined);
+    if (cork) socket.uncork();
+  }
+
+  private sendLastChunk(): void {
+    const t = this.trailers;
+    let tail: string | Buffer = LAST_CHUNK;
+    if (t !== null) {
+      let text = '0\r\n';
+      for (const k of Object.keys(t)) {
+        const v = t[k];
+        if (Array.isArray(v)) for (const x of v) text += `${k}: ${x}\r\n`;
+        else if (v !== undefined) text += `${k}: ${String(v)}\r\n`;
+      }
+      tail = text + CRLF;
+    }
+    const head = this.pendingHead;
+    this.pendingHead = null;
+    this.send(head === null ? tail : head + (typeof tail === 'string' ? tail : '0\r\n\r\n'), undefined);
+  }
+
+  /** One socket write; the response is finished when the last of them completes. */
+  private send(data: string | Uint8Array, cb: WriteCallback | undefined): void {
+    this.writes++;
+    const socket = this.owner.socket;
+    // The connection's one callback, not a closure per response: writes complete in order and a
+    // connection has one response under way.
+    if (typeof data === 'string') socket.write(data, 'latin1', this.owner.onWritten);
+    else if (cb === undefined) socket.write(data, this.owner.onWritten);
+    else
+      socket.write(data, (err) => {
+        cb(err);
+        this.written(err);
+      });
+  }
+
+  /** A socket write of this response completed. */
+  written(err?: Error | null): void {
+    this.done++;
+    if (err) this.destroyed = true;
+    if (this.writableEnded && this.done === this.writes) this.finish();
+  }
+
+  private finish(): void {
+    if (this.writableFinished) return;
+    this.writableFinished = true;
+    const cb = this.finishCallback;
+    this.finishCallback = undefined;
+    this.emit('finish');
+    cb?.();
+    this.owner.responseDone(this);
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.emit('close');
+  }
+
+  /** The connection closed before the response was complete (or destroy() was called). */
+  abort(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.destroyed = true;
+    this.emit('close');
+  }
+
+  destroy(err?: Error): this {
+    if (!this.destroyed) {
+      this.destroyed = true;
+      this.owner.socket.destroy(err);
+    }
+    return this;
+  }
+
+  setTimeout(ms: number, cb?: () => void): this {
+    this.owner.socket.setTimeout(ms, cb);
+    return this;
+  }
+
+  cork(): void {
+    this.owner.socket.cork();
+  }
+
+  uncork(): void {
+    this.owner.socket.uncork();
+  }
+}
+
+function headersSent(what: string): Error {
+  return Object.assign(new Error(`Cannot ${what} headers after they are sent to the client`), {
+    code: 'ERR_HTTP_HEADERS_SENT',
+  });
+}
