@@ -1,8 +1,13 @@
-// The access log: one JSON line per finished request (pino), to stdout, a stream, or a 0600 file.
+// The access log: one JSON line per finished request, to stdout, a stream, or a 0600 file.
 // Secrets in query strings are scrubbed; headers are never logged.
-import { pino } from 'pino';
+//
+// The lines are the ones pino wrote with base null, an ISO time and `log: "access"` in place of the
+// level (test/logger-parity.test.ts compares them), written here as the engine's logger writes its own
+// (./logger.ts): pino would cost about 2 MiB of start-up memory. The destinations are pino's: an
+// asynchronous sonic-boom on the file (created 0600, directories made) or on fd 1.
+import type { SonicBoom } from 'sonic-boom';
 import type { RequestContext } from '../server/request-context.js';
-import { scrubTarget } from './logger.js';
+import { asString, buildSafeSonicBoom, scrubTarget } from './logger.js';
 
 export interface AccessLog {
   /** What this log writes to (`true` = stdout or the engine's stream, a string = a file). */
@@ -12,41 +17,60 @@ export interface AccessLog {
   close(): void;
 }
 
+/** pino's serialization of a top-level field without redaction; undefined: left out. */
+function fieldText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? String(value) : 'null';
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    case 'string':
+      return asString(value);
+    default:
+      return JSON.stringify(value);
+  }
+}
+
+/** The line for one request: `{"log":"access","time":"<ISO>",...fields}`. */
+export function accessLine(fields: Record<string, unknown>): string {
+  let line = '{"log":"access","time":"' + new Date(Date.now()).toISOString() + '"';
+  for (const key in fields) {
+    const text = fieldText(fields[key]);
+    if (text !== undefined) line += ',' + asString(key) + ':' + text;
+  }
+  return line + '}\n';
+}
+
 export function createAccessLog(target: true | string, stream?: NodeJS.WritableStream): AccessLog {
-  const file =
+  const file: SonicBoom | undefined =
     typeof target === 'string'
-      ? pino.destination({ dest: target, sync: false, mkdir: true, mode: 0o600 } as Parameters<
-          typeof pino.destination
-        >[0])
+      ? buildSafeSonicBoom({ dest: target, sync: false, mkdir: true, mode: 0o600 })
       : undefined;
-  const destination = (file ??
-    stream ??
-    pino.destination({ dest: 1, sync: false })) as pino.DestinationStream;
-  // No pid/hostname; an ISO time; `log: "access"` in place of the numeric level.
-  const log = pino(
-    {
-      base: null,
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: () => ({ log: 'access' }) },
-    },
-    destination,
-  );
+  const destination: { write(line: string): unknown } =
+    file ?? stream ?? buildSafeSonicBoom({ dest: 1, sync: false });
   return {
     target,
     write(ctx) {
-      log.info({
-        remote: ctx.remoteAddr,
-        method: ctx.method,
-        uri: scrubTarget(ctx.requestUri),
-        status: ctx.status,
-        route: ctx.route?.name ?? null,
-        server: ctx.server?.name ?? null,
-        upstream: ctx.upstream || null,
-        duration_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
-        bytes_in: ctx.bytesIn,
-        bytes_out: ctx.bytesOut,
-        error: ctx.error || null,
-      });
+      destination.write(
+        accessLine({
+          remote: ctx.remoteAddr,
+          method: ctx.method,
+          uri: scrubTarget(ctx.requestUri),
+          status: ctx.status,
+          route: ctx.route?.name ?? null,
+          server: ctx.server?.name ?? null,
+          upstream: ctx.upstream || null,
+          duration_ms: Math.round((performance.now() - ctx.start) * 1000) / 1000,
+          bytes_in: ctx.bytesIn,
+          bytes_out: ctx.bytesOut,
+          error: ctx.error || null,
+        }),
+      );
     },
     close() {
       if (!file) return;

@@ -8,7 +8,7 @@ import { watch as fsWatch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import tls from 'node:tls';
-import type { Logger } from 'pino';
+import type { Logger } from '../observability/logger.js';
 import type { CertificateSource } from '../config/types.js';
 import { splitPemCertificates } from './pki.js';
 

@@ -1,5 +1,6 @@
 // Certificate metrics: seconds to expiry of each loaded certificate (computed at scrape time) and reloads.
-import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
+import { Counter, Gauge } from '../observability/prom-client.js';
 import type {
   CertificateRejectedEvent,
   CertificateStore,

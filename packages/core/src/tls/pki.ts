@@ -4,10 +4,18 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+
+// node-forge (about 40 modules) is loaded on first use, not at import: the certificate store imports
+// this file for splitPemCertificates, so a proxy that never makes a certificate never pays for forge.
+let forgeModule: typeof Forge | undefined;
+function loadForge(): typeof Forge {
+  return (forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge);
+}
 
 /** A certificate and its key, PEM encoded. */
 export interface IssuedCertificate {
@@ -49,16 +57,17 @@ const DAY_MS = 86_400_000;
 const BACKDATE_MS = 60_000;
 
 function newKeyPair(bits: number): {
-  privateKey: forge.pki.rsa.PrivateKey;
-  publicKey: forge.pki.rsa.PublicKey;
+  privateKey: Forge.pki.rsa.PrivateKey;
+  publicKey: Forge.pki.rsa.PublicKey;
   keyPem: string;
 } {
+  const forge = loadForge();
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength: bits,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
-  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as Forge.pki.rsa.PrivateKey;
   const publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
   return { privateKey: forgeKey, publicKey, keyPem: privateKey };
 }
@@ -77,7 +86,7 @@ function validity(opts: { validityDays?: number; notBefore?: Date; notAfter?: Da
   return { notBefore, notAfter };
 }
 
-function subject(commonName: string): forge.pki.CertificateField[] {
+function subject(commonName: string): Forge.pki.CertificateField[] {
   return [
     { name: 'commonName', value: commonName },
     { name: 'organizationName', value: 'Gatehouse development' },
@@ -85,6 +94,7 @@ function subject(commonName: string): forge.pki.CertificateField[] {
 }
 
 export function createCertificateAuthority(opts: CertificateAuthorityOptions): CertificateAuthority {
+  const forge = loadForge();
   const { privateKey, publicKey, keyPem } = newKeyPair(opts.keyBits ?? 2048);
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
@@ -108,6 +118,7 @@ export function issueCertificate(
   ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>,
   opts: IssueOptions,
 ): IssuedCertificate {
+  const forge = loadForge();
   const caCert = forge.pki.certificateFromPem(ca.certPem);
   const caKey = forge.pki.privateKeyFromPem(ca.keyPem);
   const { publicKey, keyPem } = newKeyPair(opts.keyBits ?? 2048);
@@ -137,19 +148,21 @@ export function issueCertificate(
   ];
   if (altNames.length > 0) extensions.push({ name: 'subjectAltName', altNames });
   cert.setExtensions(extensions);
-  cert.sign(caKey as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  cert.sign(caKey as Forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   const certPem = forge.pki.certificateToPem(cert);
   return { certPem, keyPem, serialHex: cert.serialNumber, chainPem: certPem + ca.certPem };
 }
 
 /** The key as an encrypted PKCS#8 PEM (`ENCRYPTED PRIVATE KEY`, AES-256), readable by Node and OpenSSL. */
 export function encryptPrivateKey(keyPem: string, passphrase: string): string {
+  const forge = loadForge();
   const key = forge.pki.privateKeyFromPem(keyPem);
   return forge.pki.encryptRsaPrivateKey(key, passphrase, { algorithm: 'aes256' });
 }
 
 /** A PKCS#12 (PFX) bundle of the key, the certificate and its chain, as DER bytes. */
 export function toPkcs12(issued: Pick<IssuedCertificate, 'keyPem' | 'chainPem'>, passphrase: string): Buffer {
+  const forge = loadForge();
   const key = forge.pki.privateKeyFromPem(issued.keyPem);
   const certs = splitPemCertificates(issued.chainPem).map((pem) => forge.pki.certificateFromPem(pem));
   // 3DES + SHA-1 MAC: readable by OpenSSL 3 without the legacy provider.

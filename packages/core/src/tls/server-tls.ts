@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type tls from 'node:tls';
-import type { Logger } from 'pino';
+import type { Logger } from '../observability/logger.js';
 import type { Registry } from 'prom-client';
 import type { CertificateSource, ServerTlsConfig } from '../config/types.js';
 import {
