@@ -1,6 +1,6 @@
 // One client connection speaking HTTP/1.1, read by our strict request reader instead of node's
 // llhttp binding. One exchange at a time: pipelined bytes wait until the response before them is
-// complete. Timeouts are not timers per request: the server sweeps its connections (server.ts),
+// complete. Timeouts are not timers per request: the listener sweeps its connections (acceptor.ts),
 // reading the phase and when it began.
 import type { Socket } from 'node:net';
 import type { RequestHead } from '../../http1/request-head.js';
