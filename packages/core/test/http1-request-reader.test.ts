@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { applyEdits, edits, propertyRuns } from './http1-mutations.js';
 import { METHODS, parseRequestHead, type RequestHead } from '../src/http1/request-head.js';
 import { RequestReader } from '../src/http1/request-reader.js';
 import { HttpParseError } from '../src/http1/syntax.js';
@@ -631,18 +632,11 @@ test('same decision as llhttp on mutated requests (property)', () => {
   fc.assert(
     fc.property(
       fc.constantFrom(...seeds),
-      fc.array(fc.tuple(fc.nat(), fc.constantFrom(...alphabet), fc.boolean()), {
-        minLength: 1,
-        maxLength: 3,
-      }),
+      edits(alphabet),
       fc.boolean(),
       fc.nat(),
-      (seed, edits, eof, splitAt) => {
-        let s = seed;
-        for (const [pos, piece, replace] of edits) {
-          const at = pos % (s.length + 1);
-          s = s.slice(0, at) + piece + s.slice(replace ? at + 1 : at);
-        }
+      (seed, list, eof, splitAt) => {
+        const s = applyEdits(seed, list);
         const bytes = Buffer.from(s, 'latin1');
         const expected = comparable(viaLlhttp(bytes, eof));
         const got = comparable(viaReader([bytes], eof));
@@ -680,12 +674,7 @@ test('same decision as llhttp on mutated requests (property)', () => {
         assert.deepEqual(got, expected, `${JSON.stringify(s)}: ${JSON.stringify({ got, expected })}`);
       },
     ),
-    {
-      numRuns: Number(process.env.FC_RUNS ?? 3000),
-      seed: Number(process.env.FC_SEED ?? 20261202),
-      includeErrorInReport: true,
-      ...(process.env.FC_PATH ? { path: process.env.FC_PATH, verbose: 2 } : {}),
-    },
+    propertyRuns(),
   );
 });
 
