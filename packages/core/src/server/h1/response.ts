@@ -400,7 +400,8 @@ export class H1Response extends Stream {
     const size = this.chunkedEncoding ? `${data.length.toString(16)}\r\n` : '';
     const prefixLength = (head?.length ?? 0) + size.length;
     if (prefixLength + data.length <= COALESCE && (prefixLength > 0 || this.chunkedEncoding)) {
-      // One buffer: the bytes are copied, so a lent chunk is given back at once.
+      // One buffer: the bytes are copied, so a lent chunk is given back without waiting for the
+      // socket (on the next tick: a write callback is never called synchronously, as with node).
       const tail = this.chunkedEncoding ? 2 : 0;
       const buf = Buffer.allocUnsafe(prefixLength + data.length + tail);
       let at = 0;
@@ -409,7 +410,7 @@ export class H1Response extends Stream {
       buf.set(data, at);
       if (tail) buf.write(CRLF, at + data.length, 'latin1');
       this.send(buf, undefined);
-      cb?.();
+      if (cb) process.nextTick(cb);
       return;
     }
     const socket = this.owner.socket;
