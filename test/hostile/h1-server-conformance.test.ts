@@ -50,6 +50,11 @@ function answer(req: http.IncomingMessage, res: http.ServerResponse): boolean {
       res.writeHead(304, { etag: '"x"' });
       res.end();
       return true;
+    case '/late-body': // the head at once, the body 600 ms later (a long poll, a stream)
+      res.writeHead(200, { 'content-length': '4' });
+      res.flushHeaders();
+      setTimeout(() => res.end('late'), 600).unref();
+      return true;
     case '/no-date':
       res.sendDate = false;
       res.writeHead(200, { 'content-length': '2' });
@@ -142,6 +147,20 @@ describe('pipelining, split requests and many connections', { timeout: 30_000 },
     for (let i = 0; i < n; i++) assert.equal(echo(await c.next()).url, `/burst/${i}`);
     assert.equal(c.unread(), '');
     assert.equal(c.closed, false);
+  });
+
+  test("a streamed response's head is relayed when it arrives, not held until its body begins", async (t) => {
+    const c = await connect(t);
+    const start = Date.now();
+    c.write(get('/late-body'));
+    assert.ok(
+      await eventually(() => c.receivedBytes > 0, 400),
+      'no byte of the response within 400 ms (the upstream sent its head at once)',
+    );
+    assert.ok(Date.now() - start < 500);
+    const r = await c.next();
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'late');
   });
 
   test('a request written one byte at a time (2 ms apart) is answered normally', async (t) => {

@@ -234,8 +234,11 @@ export class H1Response extends Stream {
         }
       }
     }
-    // As with node, the head is settled now (headersSent turns true); it leaves with the first body bytes.
+    // As with node, the head is settled now (headersSent turns true). It leaves with the first body
+    // bytes written in this tick, else on its own at the next one: a streamed response's head is
+    // relayed when it arrives (nginx), not held until the body begins (node).
     this.buildHead(-1);
+    process.nextTick(flushHeadNT, this);
     return this;
   }
 
@@ -318,7 +321,8 @@ export class H1Response extends Stream {
     this.flushPendingHead();
   }
 
-  private flushPendingHead(): void {
+  /** @internal The head written at writeHead's next tick, if no body bytes took it along. */
+  flushPendingHead(): void {
     const head = this.pendingHead;
     if (head === null || this.destroyed) return;
     this.pendingHead = null;
@@ -503,6 +507,10 @@ export class H1Response extends Stream {
   uncork(): void {
     this.owner.socket.uncork();
   }
+}
+
+function flushHeadNT(res: H1Response): void {
+  res.flushPendingHead();
 }
 
 function headersSent(what: string): Error {
