@@ -3,7 +3,7 @@
 // atomically — requests in flight keep the snapshot they started with.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse, Http2Session } from 'node:http2';
-import { Server, type Socket } from 'node:net';
+import { Server } from 'node:net';
 import type { Registry } from 'prom-client';
 import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
 import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
@@ -68,7 +68,6 @@ export class Gatehouse {
   private accessLog: AccessLog | undefined;
   private closing = false;
   /** Byte counters of each client socket when its previous request finished. */
-  private readonly socketBytes = new WeakMap<Socket, { read: number; written: number }>();
   private inflight = 0;
   private readonly baseDir: string;
 
@@ -404,16 +403,11 @@ export class Gatehouse {
   private finish(ctx: RequestContext): void {
     this.inflight--;
     const seconds = (performance.now() - ctx.start) / 1000;
-    // Bytes on this request's connection since it began (HTTP/1; an HTTP/2 session is shared by streams).
-    const socket = ctx.req.httpVersionMajor === 1 ? (ctx.req.socket as Socket | undefined) : undefined;
-    if (socket) {
-      const seen = this.socketBytes.get(socket);
-      ctx.bytesIn = socket.bytesRead - (seen?.read ?? 0);
-      ctx.bytesOut = socket.bytesWritten - (seen?.written ?? 0);
-      if (seen) {
-        seen.read = socket.bytesRead;
-        seen.written = socket.bytesWritten;
-      } else this.socketBytes.set(socket, { read: socket.bytesRead, written: socket.bytesWritten });
+    // HTTP/1 responses count their request's and their own bytes (an HTTP/2 session is shared by streams).
+    const counted = ctx.res as { bytesIn?: number; bytesOut?: number };
+    if (counted.bytesOut !== undefined) {
+      ctx.bytesIn = counted.bytesIn ?? 0;
+      ctx.bytesOut = counted.bytesOut;
       this.metrics.bytesIn.inc(ctx.bytesIn);
       this.metrics.bytesOut.inc(ctx.bytesOut);
     }

@@ -482,3 +482,45 @@ test('an upstream with keepAlive: false gets a new connection per request', asyn
   for (let i = 0; i < 3; i++) assert.equal((await request(gh.url + '/')).status, 200);
   assert.equal(connections, 3);
 });
+
+test('the access log counts each request’s and response’s own bytes, also for requests pipelined in one read', async (t) => {
+  const up = await startUpstream((_req, res, body) => res.end(`got ${body.length}`));
+  const gh = await startEngine({
+    servers: [{ routes: [proxyRoute(up.url)] }],
+    log: { level: 'warn', access: true },
+  });
+  t.after(async () => {
+    await gh.close();
+    await up.close();
+  });
+  const first = 'GET /one HTTP/1.1\r\nHost: a\r\n\r\n';
+  const second = 'POST /two HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nX-Pad: padding\r\n\r\nhello';
+  const received: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    const s = net.connect(gh.port, '127.0.0.1', () => s.write(first + second));
+    s.on('data', (d: Buffer) => {
+      received.push(d);
+      if (Buffer.concat(received).toString('latin1').endsWith('got 5')) s.end();
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve());
+  });
+  // The two answers as the client got them, split where the second status line begins.
+  const text = Buffer.concat(received).toString('latin1');
+  const at = text.indexOf('HTTP/1.1', 1);
+  assert.ok(at > 0, text);
+  const lines = () =>
+    gh.logs
+      .filter((l) => l.includes('"log":"access"'))
+      .map((l) => JSON.parse(l) as { uri: string; bytes_in: number; bytes_out: number });
+  const deadline = Date.now() + 2000;
+  while (lines().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  const [one, two] = lines();
+  assert.deepEqual(
+    [one, two].map((l) => [l!.uri, l!.bytes_in, l!.bytes_out]),
+    [
+      ['/one', first.length, at],
+      ['/two', second.length, text.length - at],
+    ],
+  );
+});

@@ -68,6 +68,8 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   private discarding = false;
   private closed = false;
   private stopped = false;
+  /** Bytes the reader took for the request under way (the next one's are counted after next()). */
+  private requestBytes = 0;
 
   constructor(
     readonly socket: Socket,
@@ -106,10 +108,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
       this.hold(data);
       return;
     }
-    if (this.phase === Phase.Idle || this.phase === Phase.Fresh) {
-      this.phase = Phase.Head;
-      this.since = Date.now();
-    }
+    if (this.phase === Phase.Idle || this.phase === Phase.Fresh) this.beginRequest();
     this.feed(data);
   };
 
@@ -164,6 +163,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
           return;
         }
         if (this.stopped) return;
+        this.requestBytes += r;
         if (this.upgradeHead !== undefined) {
           this.startUpgrade(data.subarray(r));
           return;
@@ -176,8 +176,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
           return;
         }
         // The response was already done (answered before the body ended): go on at once.
-        this.phase = Phase.Head;
-        this.since = Date.now();
+        this.beginRequest();
       }
     } finally {
       this.feeding = false;
@@ -205,6 +204,13 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
 
   resumeBody(): void {
     if (this.phase === Phase.Body) this.resume();
+  }
+
+  /** The next request's first bytes are about to be read: its clocks start. */
+  private beginRequest(): void {
+    this.phase = Phase.Head;
+    this.since = Date.now();
+    this.requestBytes = 0;
   }
 
   /** No more requests on this connection: the reader's events stop, feed() returns. */
@@ -279,6 +285,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
 
   responseDone(res: H1Response): void {
     if (res !== this.res || this.closed) return;
+    res.bytesIn = this.requestBytes;
     if (!res.shouldKeepAlive) {
       this.close();
       return;
@@ -288,8 +295,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
       if (!this.feeding && this.held.length > 0) {
         const data = this.held;
         this.held = EMPTY;
-        this.phase = Phase.Head;
-        this.since = Date.now();
+        this.beginRequest();
         this.feed(data);
       }
       if (this.closed) return;

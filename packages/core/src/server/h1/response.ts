@@ -77,6 +77,10 @@ export class H1Response extends Stream {
   chunkedEncoding = false;
   /** Whether the connection may carry another request after this one. */
   shouldKeepAlive: boolean;
+  /** Bytes of this request (head and body, as far as read when the response completes) and of this
+   *  response: exact even when requests are pipelined in one read (set by the connection). */
+  bytesIn = 0;
+  bytesOut = 0;
   /** Fields set with setHeader (node's "progressive" API); null until first used. */
   private out: Map<string, Entry> | null = null;
   /** Fields given to writeHead as a flat list, when no progressive field exists. */
@@ -447,6 +451,8 @@ export class H1Response extends Stream {
   /** One socket write; the response is finished when the last of them completes. */
   private send(data: string | Uint8Array, cb: WriteCallback | undefined): void {
     this.writes++;
+    // A string here is latin1 (heads, chunk sizes): one byte per character.
+    this.bytesOut += data.length;
     const socket = this.owner.socket;
     // The connection's one callback, not a closure per response: writes complete in order and a
     // connection has one response under way.
