@@ -1,20 +1,20 @@
-// Engine metrics in a prom-client registry owned by each engine instance. Label children are
-// cached per route so a request costs two counter increments and one histogram observation.
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+// Engine metrics in a prom-client registry owned by each engine instance. The per-request ones are
+// plain counters per route and status class (route-metrics.ts), found once per route, so a request
+// costs a few additions.
+import type { Counter, Gauge, Registry } from 'prom-client';
 import * as prom from './prom-client.js';
+import { RouteMetrics, type RouteSeries } from './route-metrics.js';
 import type { CompiledRoute, CompiledServer } from '../config/compile.js';
 
 const CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-interface RouteChildren {
-  requests: Counter.Internal[];
-  duration: Array<Histogram.Internal<'server' | 'route' | 'status_class'>>;
-}
+/** A route's series by status class, each made at its first request (the order prom-client printed). */
+type RouteChildren = Array<RouteSeries | undefined>;
 
 export class EngineMetrics {
   readonly registry: Registry;
-  private readonly requests: Counter<'server' | 'route' | 'status_class'>;
-  private readonly duration: Histogram<'server' | 'route' | 'status_class'>;
+  private readonly perRoute: RouteMetrics;
   readonly upstreamErrors: Counter<'kind'>;
   readonly openConnections: Gauge<'listener'>;
   readonly bytesIn: Counter;
@@ -25,19 +25,16 @@ export class EngineMetrics {
   constructor(registry: Registry = new prom.Registry(), options: { defaultMetrics?: boolean } = {}) {
     this.registry = registry;
     if (options.defaultMetrics !== false) prom.collectDefaultMetrics(registry, 'gatehouse_process_');
-    this.requests = new prom.Counter({
-      name: 'gatehouse_requests_total',
-      help: 'Requests answered, by server, route and status class',
-      labelNames: ['server', 'route', 'status_class'],
-      registers: [registry],
-    });
-    this.duration = new prom.Histogram({
-      name: 'gatehouse_request_duration_seconds',
-      help: 'Time from request arrival to the end of the response',
-      labelNames: ['server', 'route', 'status_class'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-      registers: [registry],
-    });
+    this.perRoute = new RouteMetrics(
+      registry,
+      {
+        requests: 'gatehouse_requests_total',
+        requestsHelp: 'Requests answered, by server, route and status class',
+        duration: 'gatehouse_request_duration_seconds',
+        durationHelp: 'Time from request arrival to the end of the response',
+      },
+      DURATION_BUCKETS,
+    );
     this.upstreamErrors = new prom.Counter({
       name: 'gatehouse_upstream_errors_total',
       help: 'Upstream failures by kind (error code)',
@@ -77,19 +74,18 @@ export class EngineMetrics {
   ): void {
     const cls = status >= 100 && status < 600 ? ((status / 100) | 0) - 1 : 4;
     if (!route || !server) {
-      this.requests.inc({ server: server?.name ?? '', route: '', status_class: CLASSES[cls] });
-      this.duration.observe({ server: server?.name ?? '', route: '', status_class: CLASSES[cls] }, seconds);
+      this.perRoute
+        .get({ server: server?.name ?? '', route: '', status_class: CLASSES[cls] })
+        .observe(seconds);
       return;
     }
     let c = this.children.get(route);
-    if (!c) {
-      c = {
-        requests: CLASSES.map((k) => this.requests.labels(server.name, route.name, k)),
-        duration: CLASSES.map((k) => this.duration.labels(server.name, route.name, k)),
-      };
-      this.children.set(route, c);
+    if (!c) this.children.set(route, (c = []));
+    let series = c[cls];
+    if (!series) {
+      series = this.perRoute.get({ server: server.name, route: route.name, status_class: CLASSES[cls] });
+      c[cls] = series;
     }
-    c.requests[cls]!.inc();
-    c.duration[cls]!.observe(seconds);
+    series.observe(seconds);
   }
 }
