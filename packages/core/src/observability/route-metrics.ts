@@ -37,7 +37,8 @@ interface MetricValue {
   value: number;
   metricName?: string;
   sharedLabels?: Record<string, string>;
-  exemplar?: null;
+  /** prom-client sets null on buckets and leaves it undefined on _sum and _count (JSON keeps the key). */
+  exemplar?: null | undefined;
 }
 
 interface MetricData {
@@ -132,14 +133,14 @@ export class RouteMetrics {
             labels: {},
             value: s.sum,
             metricName: `${name}_sum`,
-            exemplar: undefined as never,
+            exemplar: undefined,
             sharedLabels: s.labels,
           },
           {
             labels: {},
             value: s.count,
             metricName: `${name}_count`,
-            exemplar: undefined as never,
+            exemplar: undefined,
             sharedLabels: s.labels,
           },
         );

@@ -59,7 +59,8 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   /** Bytes after a complete request, kept until its response is done. */
   private held: Buffer = EMPTY;
   private feeding = false;
-  private upgradeHead: RequestHead | undefined;
+  /** The request just read asks for an upgrade: the bytes after its head are the tunnel's. */
+  private upgrading = false;
   /** Reading stopped: the body's consumer is full, or pipelined bytes are held. */
   private paused = false;
   /** The client ended its side (FIN). */
@@ -164,7 +165,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
         }
         if (this.stopped) return;
         this.requestBytes += r;
-        if (this.upgradeHead !== undefined) {
+        if (this.upgrading) {
           this.startUpgrade(data.subarray(r));
           return;
         }
@@ -242,7 +243,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
         this.handlers.clientError(this, 'bad_request');
         return;
       }
-      this.upgradeHead = head;
+      this.upgrading = true;
       return;
     }
     if (head.method === 'CONNECT') {
@@ -352,7 +353,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   private startUpgrade(rest: Buffer): void {
     const req = this.req!;
     const res = this.res!;
-    this.upgradeHead = undefined;
+    this.upgrading = false;
     this.phase = Phase.Detached;
     this.socket.off('data', this.onData);
     this.socket.off('end', this.onEnd);
