@@ -57,6 +57,8 @@ function upstreamError(code: string, message: string): Error {
 }
 
 export class H1Connection implements ResponseEvents {
+  /** Set by the pool while the connection serves a request. */
+  inUse = false;
   private readonly reader: ResponseReader;
   private job: Job | undefined;
   /** The connection has carried at least one whole exchange (a failure may be a stale keep-alive). */

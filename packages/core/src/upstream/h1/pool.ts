@@ -21,8 +21,11 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   private readonly all = new Set<H1Connection>();
   private queue: Job[] = [];
   private queueHead = 0;
-  /** Connections serving a request. */
-  private readonly active = new Set<H1Connection>();
+  /** Connections serving a request (each marked by its `inUse` flag). A Set here was added to and
+   *  deleted from on every request: once it lived in the old generation, each of its rehashes (every
+   *  few dozen requests) allocated a new table there, 90 bytes of old-generation garbage per
+   *  request, the main cause of peak memory under load (bench/ANALYSIS.md, item 12). */
+  private running = 0;
   private closing = false;
   private destroyed = false;
   private drained: (() => void) | undefined;
@@ -56,7 +59,10 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   }
 
   private assign(conn: H1Connection, job: Job): void {
-    this.active.add(conn);
+    if (!conn.inUse) {
+      conn.inUse = true;
+      this.running++;
+    }
     conn.start(job);
   }
 
@@ -103,10 +109,16 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
 
   // ---- ConnectionOwner ----
 
+  private notInUse(conn: H1Connection): void {
+    if (!conn.inUse) return;
+    conn.inUse = false;
+    this.running--;
+  }
+
   release(conn: H1Connection): void {
-    this.active.delete(conn);
     const next = this.nextQueued();
     if (next) return this.assign(conn, next);
+    this.notInUse(conn);
     if (this.closing) {
       conn.close();
       return;
@@ -117,7 +129,7 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
 
   removed(conn: H1Connection): void {
     if (!this.all.delete(conn)) return;
-    this.active.delete(conn);
+    this.notInUse(conn);
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
     // A slot is free: start the next waiting request on a new connection.
@@ -140,7 +152,7 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   }
 
   private checkDrained(): void {
-    if (this.drained && this.active.size === 0 && this.queueHead >= this.queue.length) {
+    if (this.drained && this.running === 0 && this.queueHead >= this.queue.length) {
       for (const c of [...this.idle]) c.close();
       const done = this.drained;
       this.drained = undefined;
@@ -155,7 +167,7 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
       connected,
       free: this.idle.length,
       pending: this.queue.length - this.queueHead,
-      running: this.active.size,
+      running: this.running,
     };
   }
 
