@@ -5,7 +5,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { heapProfileFrom } from '../src/cli/heap-profile.js';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { fullCollection, heapProfileFrom, oldGenerationCheck } from '../src/cli/heap-profile.js';
 import { CLI } from './helpers.js';
 
 const run = promisify(execFile);
@@ -70,4 +72,66 @@ test('an unknown profile stops the command with exit code 2 and names the value'
   );
   assert.equal(err.code, 2);
   assert.match(err.stderr, /--heap \(or GATEHOUSE_HEAP\) must be one of balanced, compact, node, got "huge"/);
+});
+
+test('the old-generation guard collects once garbage passes 2 MiB (or a quarter) over the last live size', () => {
+  const MiB = 1024 * 1024;
+  let size = 8 * MiB;
+  let collections = 0;
+  const check = oldGenerationCheck(
+    () => size,
+    () => {
+      collections++;
+      size = 9 * MiB; // what survived
+    },
+  );
+  size = 10 * MiB; // +2 MiB: not past the step
+  check();
+  assert.equal(collections, 0);
+  size = 10.5 * MiB; // +2.5 MiB
+  check();
+  assert.equal(collections, 1);
+  // The mark is now 9 MiB: V8 collecting on its own lowers it.
+  size = 7 * MiB;
+  check();
+  size = 8.9 * MiB;
+  check();
+  assert.equal(collections, 1, 'only 1.9 MiB over the 7 MiB V8 left');
+  size = 9.1 * MiB;
+  check();
+  assert.equal(collections, 2);
+  // A large live set: a quarter of it is the step.
+  size = 20 * MiB;
+  const big = oldGenerationCheck(
+    () => size,
+    () => collections++,
+  );
+  size = 24.9 * MiB;
+  big();
+  assert.equal(collections, 2);
+  size = 25.1 * MiB;
+  big();
+  assert.equal(collections, 3);
+  // Past 32 MiB V8's 30 % factor is the smaller step: the guard leaves it alone.
+  size = 40 * MiB;
+  const large = oldGenerationCheck(
+    () => size,
+    () => collections++,
+  );
+  size = 60 * MiB;
+  large();
+  assert.equal(collections, 3);
+});
+
+test("the guard's full collection is V8's, and gc stays hidden from the application's contexts", () => {
+  const gc = fullCollection();
+  assert.equal(typeof gc, 'function');
+  const keep: unknown[] = [];
+  for (let i = 0; i < 1000; i++) keep.push({ i });
+  keep.length = 0;
+  const before = v8.getHeapStatistics().used_heap_size;
+  gc!();
+  assert.ok(v8.getHeapStatistics().used_heap_size <= before);
+  assert.equal(runInNewContext('typeof gc'), 'undefined');
+  assert.equal((globalThis as { gc?: unknown }).gc, undefined);
 });
