@@ -15,7 +15,7 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { listenerKey, openListener, type ListenerRuntime } from './server/listener.js';
 import { createRequestHandler, type HandlerDeps, type PipelineRunner } from './server/request-handler.js';
 import type { RequestContext } from './server/request-context.js';
-import { createServerTls, type ServerTlsRuntime } from './tls/server-tls.js';
+import type { ServerTlsRuntime } from './tls/server-tls.js';
 import { PoolRegistry } from './upstream/pools.js';
 import type { ResponseCache } from './upstream/response-cache.js';
 
@@ -382,7 +382,9 @@ export class Gatehouse {
     else cb(null, undefined);
   }
 
-  private createTls(cfg: ServerTlsConfig, name: string): Promise<ServerTlsRuntime> {
+  private async createTls(cfg: ServerTlsConfig, name: string): Promise<ServerTlsRuntime> {
+    // Loaded by the first TLS listener: a plain-HTTP config never loads the certificate store.
+    const { createServerTls } = await import('./tls/server-tls.js');
     return createServerTls(cfg, {
       logger: this.logger,
       registry: this.metrics.registry,

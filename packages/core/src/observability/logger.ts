@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import type { SonicBoom } from 'sonic-boom';
 import type { LogConfig } from '../config/types.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
 
 type LevelLabel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
@@ -449,18 +450,19 @@ export function buildSafeSonicBoom(opts: ConstructorParameters<typeof SonicBoom>
     stream.emit('error', err);
   };
   stream.on('error', filterBrokenPipe);
-  if (!opts.sync && isMainThread()) {
+  if (!opts.sync) {
+    // pino registers this on the main thread only. Which thread this is, autoEnd asks when the process
+    // exits: node:worker_threads is not loaded at start-up for it (util/lazy-builtin.ts).
     onExit.register(stream, autoEnd);
     stream.on('close', () => onExit.unregister(stream));
   }
   return stream;
 }
 
-function isMainThread(): boolean {
-  return (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
-}
+const workerThreads = lazyBuiltin('node:worker_threads');
 
 function autoEnd(stream: SonicBoom, eventName: string): void {
+  if (!workerThreads().isMainThread) return; // a worker thread's stream is not flushed at exit, as in pino
   if ((stream as unknown as { destroyed: boolean }).destroyed) return;
   if (eventName === 'beforeExit') {
     stream.flush();

@@ -1,11 +1,12 @@
 // One listening socket: plain HTTP/1.1 (optionally h2c), or TLS with HTTP/2 and HTTP/1.1 via ALPN.
 // HTTP/1.1 is served by our own connections (h1/), which keep the connection guard: header size,
 // header/request/keep-alive timeouts, JSON answers to refused requests; max connections is the
-// listening socket's. HTTP/2 sessions are node's http2, loaded only by a listener that offers it.
+// listening socket's. HTTP/2 sessions are node's http2, loaded only by a listener that offers it;
+// node:tls only by a TLS listener (util/lazy-builtin.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type http2 from 'node:http2';
 import net, { type Socket } from 'node:net';
-import tlsModule, { type TLSSocket, type TlsOptions } from 'node:tls';
+import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { ListenConfig } from '../config/types.js';
 import type { ResolvedLimits } from '../config/compile.js';
 import { RequestContext } from './request-context.js';
@@ -16,6 +17,9 @@ import type { CompiledServer, Snapshot } from '../config/compile.js';
 import { H1Acceptor } from './h1/acceptor.js';
 import type { H1Request } from './h1/request.js';
 import type { H1Response } from './h1/response.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
+
+const tlsModule = lazyBuiltin('node:tls');
 
 /** A plain or TLS listening socket (HTTP/1.1, and HTTP/2 by ALPN), or node's h2c server. */
 export type AnyServer = net.Server | http2.Http2Server;
@@ -61,7 +65,7 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
     // listening itself), HTTP/1.1 to our connections.
     const h2 = spec.http2 !== false;
     const h1 = (acceptor = ownHttp1(o, true));
-    const tlsServer = tlsModule.createServer({
+    const tlsServer = tlsModule().createServer({
       ...(o.tlsOptions ?? {}),
       allowHalfOpen: true,
       noDelay: true,

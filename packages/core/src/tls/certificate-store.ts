@@ -2,15 +2,20 @@
 // A pair is swapped only when the new one is valid; a bad one is refused and the old one keeps serving.
 // Files are watched through their directory, because editors replace files by rename and Kubernetes
 // swaps a `..data` symlink: neither is seen by a watch on the file itself. A slow poll backs the watch up.
+// node:crypto, node:fs/promises and node:tls are loaded by the first pair (util/lazy-builtin.ts).
 import { EventEmitter } from 'node:events';
-import { createHash, createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import type { CertificateSource } from '../config/types.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
 import { splitPemCertificates } from './pki.js';
+
+const crypto = lazyBuiltin('node:crypto');
+const fsp = lazyBuiltin('node:fs/promises');
+const tlsModule = lazyBuiltin('node:tls');
 
 export type CertificateErrorCode =
   | 'certificate_unreadable'
@@ -274,10 +279,10 @@ export class CertificateStore extends EventEmitter {
   }
 
   async #read(source: CertificateSource): Promise<ReadResult> {
-    const hash = createHash('sha256');
+    const hash = crypto().createHash('sha256');
     const readOne = async (file: string): Promise<Buffer> => {
       try {
-        const data = await readFile(this.#path(file));
+        const data = await fsp().readFile(this.#path(file));
         hash.update(data).update('\0');
         return data;
       } catch (err) {
@@ -316,7 +321,7 @@ export class CertificateStore extends EventEmitter {
     if ('pfx' in material) {
       try {
         // OpenSSL parses the bundle and refuses a key that does not match the certificate.
-        secureContext = tls.createSecureContext({
+        secureContext = tlsModule().createSecureContext({
           ...this.#opts.contextOptions,
           pfx: material.pfx,
           passphrase: material.passphrase,
@@ -326,18 +331,22 @@ export class CertificateStore extends EventEmitter {
       }
       const der = leafFromContext(secureContext);
       if (!der) throw new CertificateError('certificate_invalid', 'PKCS#12 holds no certificate');
-      x509 = new X509Certificate(der);
+      x509 = new (crypto().X509Certificate)(der);
     } else {
       const pems = splitPemCertificates(material.cert);
       if (pems.length === 0) throw new CertificateError('certificate_invalid', 'no PEM certificate found');
       try {
-        x509 = new X509Certificate(pems[0]!);
+        x509 = new (crypto().X509Certificate)(pems[0]!);
       } catch (err) {
         throw new CertificateError('certificate_invalid', `cannot parse certificate: ${opensslReason(err)}`);
       }
       let key: KeyObject;
       try {
-        key = createPrivateKey({ key: material.key, format: 'pem', passphrase: material.passphrase });
+        key = crypto().createPrivateKey({
+          key: material.key,
+          format: 'pem',
+          passphrase: material.passphrase,
+        });
       } catch (err) {
         throw new CertificateError(
           'key_invalid',
@@ -348,7 +357,7 @@ export class CertificateStore extends EventEmitter {
         throw new CertificateError('key_mismatch', 'the private key does not belong to the certificate');
       }
       try {
-        secureContext = tls.createSecureContext({
+        secureContext = tlsModule().createSecureContext({
           ...this.#opts.contextOptions,
           cert: material.cert,
           key: material.key,
@@ -391,7 +400,7 @@ export class CertificateStore extends EventEmitter {
     if (files.length === 0) return undefined;
     const parts = await Promise.all(
       files.map(async (f) => {
-        const s = await stat(f);
+        const s = await fsp().stat(f);
         return `${s.dev}:${s.ino}:${s.mtimeMs}:${s.size}`;
       }),
     );

@@ -1,14 +1,18 @@
 // A small development PKI: a CA and the server/client certificates it signs, built with node-forge.
 // Used by the `gatehouse cert` command, the demo and the tests so that no private key is ever checked in.
 // Keys are RSA (forge has no ECDSA); key pairs come from node:crypto because it is native and fast.
-import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Forge from 'node-forge';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
+
+// The certificate store imports this file (splitPemCertificates): the builtins only certificate
+// making needs are loaded by the first use (util/lazy-builtin.ts), as forge is below.
+const childProcess = lazyBuiltin('node:child_process');
+const crypto = lazyBuiltin('node:crypto');
+const os = lazyBuiltin('node:os');
 
 // node-forge (about 40 modules) is loaded on first use, not at import: the certificate store imports
 // this file for splitPemCertificates, so a proxy that never makes a certificate never pays for forge.
@@ -62,7 +66,7 @@ function newKeyPair(bits: number): {
   keyPem: string;
 } {
   const forge = loadForge();
-  const { privateKey } = generateKeyPairSync('rsa', {
+  const { privateKey } = crypto().generateKeyPairSync('rsa', {
     modulusLength: bits,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -74,7 +78,7 @@ function newKeyPair(bits: number): {
 
 /** A random positive serial of 16 bytes (RFC 5280 allows up to 20). */
 function newSerialHex(): string {
-  const bytes = randomBytes(16);
+  const bytes = crypto().randomBytes(16);
   bytes[0] = (bytes[0]! & 0x7f) | 0x10; // positive, and no leading zero byte that would be stripped
   return bytes.toString('hex');
 }
@@ -178,7 +182,7 @@ export function splitPemCertificates(pem: string): string[] {
 /** True when an `openssl` binary can be run. */
 export function opensslAvailable(): boolean {
   try {
-    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+    childProcess().execFileSync('openssl', ['version'], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
@@ -193,7 +197,7 @@ export function issueEcdsaCertificateWithOpenssl(
   ca: Pick<CertificateAuthority, 'certPem' | 'keyPem'>,
   opts: Pick<IssueOptions, 'commonName' | 'dnsNames' | 'ipAddresses' | 'validityDays' | 'client'>,
 ): IssuedCertificate {
-  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-ec-'));
+  const dir = mkdtempSync(join(os().tmpdir(), 'gatehouse-ec-'));
   try {
     const p = (name: string) => join(dir, name);
     writeFileSync(p('ca.crt'), ca.certPem);
@@ -209,7 +213,8 @@ export function issueEcdsaCertificateWithOpenssl(
       ...(sans.length > 0 ? [`subjectAltName=${sans.join(',')}`] : []),
     ].join('\n');
     writeFileSync(p('ext.cnf'), ext + '\n');
-    const run = (args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    const run = (args: string[]) =>
+      childProcess().execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     run(['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', p('leaf.key')]);
     run(['req', '-new', '-key', p('leaf.key'), '-subj', `/CN=${opts.commonName}`, '-out', p('leaf.csr')]);
     const serialHex = newSerialHex();

@@ -1,8 +1,7 @@
 // Northbound TLS: the options of a TLS listener (default certificate, SNI, client certificates, versions,
 // ciphers) and their hot reload. Certificates come from a CertificateStore; a reload replaces the secure
 // context used by new handshakes only — the listener and open connections are untouched.
-import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+// node:crypto and node:fs/promises are loaded by the first TLS listener (util/lazy-builtin.ts).
 import { resolve } from 'node:path';
 import type tls from 'node:tls';
 import type { Logger } from '../observability/logger.js';
@@ -20,6 +19,10 @@ import {
   type ClientCertificateMode,
 } from './client-certificate.js';
 import { registerTlsMetrics } from './metrics.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
+
+const crypto = lazyBuiltin('node:crypto');
+const fsp = lazyBuiltin('node:fs/promises');
 
 /**
  * TLS 1.2 suites: ECDHE key exchange with AEAD ciphers only (no CBC, no static RSA, no CCM/ARIA), the list
@@ -134,7 +137,7 @@ async function readPem(
   file: string | undefined,
   baseDir: string,
 ): Promise<string | undefined> {
-  if (file) return readFile(resolve(baseDir, file), 'utf8');
+  if (file) return fsp().readFile(resolve(baseDir, file), 'utf8');
   return value;
 }
 
@@ -165,8 +168,8 @@ export async function createServerTls(cfg: ServerTlsConfig, deps: ServerTlsDeps)
     maxVersion: cfg.maxVersion,
     ciphers: effectiveCiphers(cfg.ciphers),
     honorCipherOrder: true,
-    sessionIdContext: randomBytes(16).toString('hex'),
-    ticketKeys: randomBytes(48),
+    sessionIdContext: crypto().randomBytes(16).toString('hex'),
+    ticketKeys: crypto().randomBytes(48),
     ...(clientCa ? { ca: clientCa } : {}),
   };
 

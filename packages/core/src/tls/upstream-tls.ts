@@ -1,11 +1,16 @@
 // Southbound TLS: the connect options of an upstream pool (nginx proxy_ssl_*), and TLS errors as stable codes.
+// node:tls is loaded when a TLS upstream first connects (util/lazy-builtin.ts): the pools import this
+// file whatever their upstreams are.
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { createRequire } from 'node:module';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { buildConnector } from 'undici';
 import type { UpstreamTlsConfig } from '../config/types.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
+
+const tlsModule = lazyBuiltin('node:tls');
 
 /** TLS options of an upstream connection (a subset of tls.ConnectionOptions; also undici's `connect:`). */
 export type UpstreamConnectOptions = Pick<
@@ -71,7 +76,7 @@ export function buildUpstreamConnectOptions(
   if (c.serverName !== false && isIP(verifyName) === 0) opts.servername = verifyName;
   const depth = c.verifyDepth;
   opts.checkServerIdentity = (_hostname, peer) => {
-    const err = tls.checkServerIdentity(verifyName, peer);
+    const err = tlsModule().checkServerIdentity(verifyName, peer);
     if (err) return err;
     if (depth !== undefined && intermediates(peer) > depth) {
       return Object.assign(new Error(`certificate chain longer than verify depth ${depth}`), {
@@ -117,7 +122,7 @@ export function createUpstreamConnector(
     if (connectOpts.protocol !== 'https:') return base(connectOpts, callback);
     const port = Number(connectOpts.port) || 443;
     let done = false;
-    const socket = tls.connect({
+    const socket = tlsModule().connect({
       ...options,
       ...(extra.lookup ? { lookup: extra.lookup as tls.ConnectionOptions['lookup'] } : {}),
       host: connectOpts.hostname,

@@ -1,7 +1,7 @@
 // One connection pool per upstream origin and connection options, shared across config reloads so
 // that kept-alive upstream connections survive a reload that does not change the upstream. Direct
 // connections use our HTTP/1.1 client (h1/); through an egress proxy, undici's ProxyAgent.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import { isIP } from 'node:net';
 import type { UpstreamTarget } from '../config/compile.js';
 import type { EgressProxyConfig } from '../config/types.js';
@@ -10,6 +10,10 @@ import type { Dispatcher } from 'undici';
 import type { PoolStats, UpstreamDispatcher } from './dispatcher.js';
 import { createEgressDispatcher, resolveEgressProxy } from './egress-proxy.js';
 import { H1Pool } from './h1/pool.js';
+import { lazyBuiltin } from '../util/lazy-builtin.js';
+
+/** node:dns, loaded by the first lookup of a mapped name (util/lazy-builtin.ts). */
+const dns = lazyBuiltin('node:dns');
 
 /** Upstream response heads over 64 KiB are refused (502). */
 const MAX_RESPONSE_HEAD = 65_536;
@@ -164,7 +168,7 @@ function fixedLookup(address: string) {
     options: { all?: boolean } | number | undefined,
     cb: (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
   ): void => {
-    if (!isIP(address)) return void dnsLookup(address, options as never, cb as never);
+    if (!isIP(address)) return void dns().lookup(address, options as never, cb as never);
     if (typeof options === 'object' && options?.all) cb(null, [{ address, family }]);
     else cb(null, address, family);
   };

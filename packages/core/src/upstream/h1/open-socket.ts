@@ -1,9 +1,12 @@
 // Open a TCP or TLS connection to an upstream, bounded by the connect timeout (TCP and TLS handshake
-// together, as nginx's proxy_connect_timeout covers the connection it needs).
+// together, as nginx's proxy_connect_timeout covers the connection it needs). node:tls is loaded by
+// the first TLS connection (util/lazy-builtin.ts).
 import net from 'node:net';
-import tls from 'node:tls';
 import type { UpstreamConnectOptions } from '../../tls/upstream-tls.js';
+import { lazyBuiltin } from '../../util/lazy-builtin.js';
 import { takeReadBuffer } from './read-buffers.js';
+
+const tls = lazyBuiltin('node:tls');
 
 export type Lookup = net.LookupFunction;
 
@@ -30,7 +33,7 @@ export function openSocket(
 ): net.Socket {
   let socket: net.Socket;
   if (s.tls) {
-    socket = tls.connect({
+    socket = tls().connect({
       ...s.tls,
       host: s.host,
       port: s.port,
