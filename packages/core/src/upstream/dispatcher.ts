@@ -31,8 +31,19 @@ export type RawHeaders = Array<string | Buffer>;
 export interface UpstreamHandler {
   /** Called once the request is accepted; `abort` fails the exchange (and frees its connection). */
   onConnect?(abort: (err?: Error) => void): void;
-  /** The response head. Return false to pause the body until `resume` is called. */
-  onHeaders?(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean;
+  /** The response head. Return false to pause the body until `resume` is called. `readEnds` is true
+   *  when the dispatcher calls `onReadEnd` once the events of the read that carried the head have
+   *  been delivered (our HTTP/1.1 pool; undici's dispatchers leave it undefined). */
+  onHeaders?(
+    statusCode: number,
+    rawHeaders: RawHeaders,
+    resume: () => void,
+    statusText: string,
+    readEnds?: boolean,
+  ): boolean;
+  /** The events of one read of the response have been delivered (see `readEnds`): work batched
+   *  within a read, such as a response head waiting for its first body bytes, is due now. */
+  onReadEnd?(): void;
   /** A piece of the response body. Return false to pause until `resume`. When `release` is given,
    *  the chunk's memory is lent: call `release` once it is no longer needed (after the write that
    *  carries it has completed), and do not keep the chunk after that. Handlers that may keep chunks

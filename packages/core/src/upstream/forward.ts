@@ -6,6 +6,7 @@ import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.
 import { classifyUpstreamError, sendError } from '../server/errors.js';
 import { isHopByHop, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
+import { H1Response } from '../server/h1/response.js';
 import { encodePath } from '../routing/uri.js';
 import { UPSTREAM_DEFAULTS } from './pools.js';
 import { headerText, type RawHeaders, type UpstreamHandler, type UpstreamRequest } from './dispatcher.js';
@@ -189,10 +190,15 @@ export class ProxyHandler implements UpstreamHandler {
   onUpgrade?: UpstreamHandler['onUpgrade'];
   /** HTTP/1 responses return lent chunks from their write callback; HTTP/2 ones get copies. */
   readonly releasesChunks: boolean;
+  /** The client response when it is our HTTP/1.1 one (the proxy's own shortcuts). */
+  private readonly h1: H1Response | undefined;
+  /** A head given with writeHeadHeld, sent at the end of the upstream read at the latest. */
+  private headHeld = false;
 
   constructor(private readonly ctx: RequestContext) {
     ctx.onClientClose = this;
     this.releasesChunks = !('stream' in ctx.res);
+    this.h1 = ctx.res instanceof H1Response ? ctx.res : undefined;
   }
 
   /** Give up on the upstream exchange (e.g. the request body stalled past the send timeout). */
@@ -213,7 +219,13 @@ export class ProxyHandler implements UpstreamHandler {
     if (this.finished) abort(new Error('client closed the connection'));
   }
 
-  onHeaders(statusCode: number, rawHeaders: RawHeaders, resume: () => void, statusText: string): boolean {
+  onHeaders(
+    statusCode: number,
+    rawHeaders: RawHeaders,
+    resume: () => void,
+    statusText: string,
+    readEnds?: boolean,
+  ): boolean {
     if (statusCode < 200) return true; // 1xx: we answered Expect ourselves; drop interim responses.
     const ctx = this.ctx;
     const res = ctx.res;
@@ -222,9 +234,19 @@ export class ProxyHandler implements UpstreamHandler {
     addedResponseHeaders(ctx, (name, value) => out.push(name, value));
     ctx.status = statusCode;
     if ('stream' in res) res.writeHead(statusCode, toObject(out));
-    else res.writeHead(statusCode, statusText || undefined, out);
+    else if (readEnds && this.h1) {
+      // The body usually follows in the same read: the head leaves with it, or at onReadEnd.
+      this.h1.writeHeadHeld(statusCode, statusText || undefined, out);
+      this.headHeld = true;
+    } else res.writeHead(statusCode, statusText || undefined, out);
     this.resume = resume;
     return true;
+  }
+
+  onReadEnd(): void {
+    if (!this.headHeld) return;
+    this.headHeld = false;
+    this.h1!.flushHeaders();
   }
 
   onData(chunk: Buffer, release?: () => void): boolean {
@@ -235,7 +257,8 @@ export class ProxyHandler implements UpstreamHandler {
     const res = this.ctx.res as { write(c: Buffer, cb?: () => void): boolean; writableLength: number };
     if (release) {
       // HTTP/1: the write's callback runs once the socket has taken the bytes (or failed).
-      if (res.write(chunk, release) || res.writableLength < RESPONSE_BUFFER) return true;
+      const ok = this.h1 ? this.h1.writeLent(chunk, release) : res.write(chunk, release);
+      if (ok || res.writableLength < RESPONSE_BUFFER) return true;
       this.ctx.res.once('drain', this.onDrain);
       return false;
     }

@@ -202,6 +202,26 @@ export class H1Response extends Stream {
     reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
     headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
   ): this {
+    this.settleHead(status, reason, headers);
+    // As with node, the head is settled now (headersSent turns true). It leaves with the first body
+    // bytes written in this tick, else on its own at the next one: a streamed response's head is
+    // relayed when it arrives (nginx), not held until the body begins (node).
+    process.nextTick(flushHeadNT, this);
+    return this;
+  }
+
+  /** writeHead for a caller that writes, ends or calls flushHeaders before it returns to the event
+   *  loop (the proxy, at the end of the upstream read that carried the head): no tick to schedule. */
+  writeHeadHeld(status: number, reason: string | undefined, headers: string[]): this {
+    this.settleHead(status, reason, headers);
+    return this;
+  }
+
+  private settleHead(
+    status: number,
+    reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
+    headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+  ): void {
     if (this.headersSent) throw headersSent('write');
     if (!Number.isInteger(status) || status < 100 || status > 999)
       throw Object.assign(new RangeError(`Invalid status code: ${status}`), {
@@ -238,12 +258,7 @@ export class H1Response extends Stream {
         }
       }
     }
-    // As with node, the head is settled now (headersSent turns true). It leaves with the first body
-    // bytes written in this tick, else on its own at the next one: a streamed response's head is
-    // relayed when it arrives (nginx), not held until the body begins (node).
     this.buildHead(-1);
-    process.nextTick(flushHeadNT, this);
-    return this;
   }
 
   /** Build the head: framing and the Connection field are settled here. `length` is known for end(data). */
@@ -362,7 +377,18 @@ export class H1Response extends Stream {
       if (cb) process.nextTick(cb);
       return true;
     }
-    this.sendBody(data, cb);
+    this.sendBody(data, cb, false);
+    return this.owner.socket.writableLength < this.owner.socket.writableHighWaterMark;
+  }
+
+  /** write() of a chunk lent from an upstream read buffer: `release` is called once the bytes are no
+   *  longer needed, at once when they were copied into a coalesced write (there is no caller to
+   *  protect from a synchronous callback, and no tick to pay for). */
+  writeLent(chunk: Buffer, release: () => void): boolean {
+    if (this.writableEnded || this.destroyed || !this.hasBody || chunk.length === 0)
+      return this.write(chunk, release);
+    if (!this.headersSent) this.buildHead(-1);
+    this.sendBody(chunk, release, true);
     return this.owner.socket.writableLength < this.owner.socket.writableHighWaterMark;
   }
 
@@ -393,23 +419,24 @@ export class H1Response extends Stream {
     this.finishCallback = cb;
     const body = this.hasBody && data !== undefined && data.length > 0 ? data : undefined;
     if (this.chunkedEncoding) {
-      if (body) this.sendBody(body, undefined);
+      if (body) this.sendBody(body, undefined, false);
       this.sendLastChunk();
-    } else if (body) this.sendBody(body, undefined);
+    } else if (body) this.sendBody(body, undefined, false);
     else this.flushPendingHead();
     if (this.done === this.writes) this.finish();
     return this;
   }
 
   /** A body piece with its chunk framing, after the head if that still waits. */
-  private sendBody(data: Uint8Array, cb: WriteCallback | undefined): void {
+  private sendBody(data: Uint8Array, cb: WriteCallback | undefined, lent: boolean): void {
     const head = this.pendingHead;
     this.pendingHead = null;
     const size = this.chunkedEncoding ? `${data.length.toString(16)}\r\n` : '';
     const prefixLength = (head?.length ?? 0) + size.length;
     if (prefixLength + data.length <= COALESCE && (prefixLength > 0 || this.chunkedEncoding)) {
-      // One buffer: the bytes are copied, so a lent chunk is given back without waiting for the
-      // socket (on the next tick: a write callback is never called synchronously, as with node).
+      // One buffer: the bytes are copied, so a chunk is given back without waiting for the socket:
+      // a lent one at once, else on the next tick (a write callback is never called synchronously,
+      // as with node).
       const tail = this.chunkedEncoding ? 2 : 0;
       const buf = Buffer.allocUnsafe(prefixLength + data.length + tail);
       let at = 0;
@@ -418,7 +445,10 @@ export class H1Response extends Stream {
       buf.set(data, at);
       if (tail) buf.write(CRLF, at + data.length, 'latin1');
       this.send(buf, undefined);
-      if (cb) process.nextTick(cb);
+      if (cb) {
+        if (lent) cb();
+        else process.nextTick(cb);
+      }
       return;
     }
     const socket = this.owner.socket;

@@ -308,6 +308,7 @@ export class H1Connection implements ResponseEvents {
     if (this.upgraded) return this.handOver(ret < data.length ? data.subarray(ret) : EMPTY);
     // Bytes after the response: the upstream is out of step (we never pipeline).
     if (this.completed) this.complete(ret === data.length);
+    job.handler.onReadEnd?.();
   };
 
   private deliver(job: Job, chunk: Buffer): void {
@@ -354,7 +355,7 @@ export class H1Connection implements ResponseEvents {
     this.keepAlive = head.keepAlive && !job.req.upgrade;
     this.headersDone = true;
     this.armRead(job.req.bodyTimeout);
-    const ok = job.handler.onHeaders?.(head.status, head.headers, this.resumeFor(job), head.reason);
+    const ok = job.handler.onHeaders?.(head.status, head.headers, this.resumeFor(job), head.reason, true);
     if (ok === false && this.job === job) this.pause();
   }
 
