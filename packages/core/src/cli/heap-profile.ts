@@ -2,12 +2,13 @@
 // the young generation grow to 2 × 16 MiB, so a proxy idling at ~55 MiB peaks near 95 MiB under
 // load, and V8 lets the old generation grow by 8 MiB of garbage before it collects it. Measured with
 // bench/experiments/heap-ab.sh and the bench (bench/ANALYSIS.md, "Memory" and item 12):
-//   balanced (default)  young generation capped at 4 MiB, old-generation garbage held near 2 MiB
-//                       (guardOldGeneration): peak ~63 MiB after the small-response run, about
-//                       2 % more CPU in garbage collection than an 8 MiB cap (72 MiB before);
-//   compact             young generation kept at its initial size, old generation as balanced:
-//                       less memory again, for more frequent collections (edge devices short of
-//                       memory);
+//   balanced (default)  young generation capped at 2 MiB, old-generation garbage held near 2 MiB
+//                       (guardOldGeneration): peak 60-63 MiB after the small-response run (72 MiB
+//                       with an 8 MiB cap and V8's old-generation schedule), for about 3 % more CPU
+//                       in scavenges than the 8 MiB cap (--trace-gc totals; requests per CPU-second
+//                       within the machine's noise in alternated runs);
+//   compact             young generation kept at its initial size, old generation as balanced
+//                       (edge devices short of memory);
 //   node                V8's defaults.
 // V8 reads these flags at each collection, so setting them from here (imported first by the CLI,
 // before the engine's modules load) takes effect; library users keep their process's settings.
@@ -18,9 +19,9 @@ import { runInNewContext } from 'node:vm';
 export const HEAP_PROFILES = ['balanced', 'compact', 'node'] as const;
 export type HeapProfile = (typeof HEAP_PROFILES)[number];
 
-/** The young generation's cap under `balanced`: semi-spaces grow (×2) until it is reached. 8 MiB
- *  cost 4–5 MiB more at peak for about 1.7 % less CPU in scavenges (`--trace-gc`, small responses). */
-const BALANCED_NEW_SPACE = 4 * 1024 * 1024;
+/** The young generation's cap under `balanced`: semi-spaces grow (×2) until it is reached. Each
+ *  halving from 8 MiB cost about 1.6 % more CPU in scavenges and saved about 2 MiB at peak. */
+const BALANCED_NEW_SPACE = 2 * 1024 * 1024;
 
 /** The profile asked for by `--heap NAME` / `--heap=NAME`, else `GATEHOUSE_HEAP`, else `balanced`. */
 export function heapProfileFrom(argv: readonly string[], env: NodeJS.ProcessEnv): HeapProfile | Error {
