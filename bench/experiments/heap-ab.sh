@@ -4,12 +4,17 @@
 # on core 1, 2 s warm-up + REPS × 5 s measured, new connections each time as in the bench; REPS=1 by
 # default). Needs `pnpm build`. Alternate the profiles, e.g.:
 #   bash bench/experiments/heap-ab.sh node balanced compact node balanced compact
+# PROFILE@DIR runs the built checkout in DIR instead (an earlier commit: `git worktree add DIR REV`,
+# then `pnpm install --offline && pnpm build` there), e.g. `balanced@/tmp/base balanced`.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 . "$here/origin.sh"
-for profile in "$@"; do
-  taskset -c 1 node "$root/packages/core/dist/cli/main.js" serve --heap "$profile" -c "$work/gh.json" &
+for arg in "$@"; do
+  profile=${arg%%@*}
+  dir=$root
+  [ "$arg" != "$profile" ] && dir=${arg#*@}
+  taskset -c 1 node "$dir/packages/core/dist/cli/main.js" serve --heap "$profile" -c "$work/gh.json" &
   pid=$!
   sleep 1.2
   idle=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
@@ -22,7 +27,7 @@ for profile in "$@"; do
   done
   c1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-  echo "heap=$profile req/s=$(echo "$total / (5 * ${REPS:-1})" | bc -l | cut -d. -f1) req_per_cpu_s=$(echo "$total/(($c1-$c0)/100)" | bc -l | cut -d. -f1) idle_rss=$((idle / 1024))MiB peak_rss=$((hwm / 1024))MiB"
+  echo "heap=$arg req/s=$(echo "$total / (5 * ${REPS:-1})" | bc -l | cut -d. -f1) req_per_cpu_s=$(echo "$total/(($c1-$c0)/100)" | bc -l | cut -d. -f1) idle_rss=$(echo "scale=1; $idle / 1024" | bc)MiB peak_rss=$(echo "scale=1; $hwm / 1024" | bc)MiB"
   kill "$pid"
   wait "$pid" 2>/dev/null
 done

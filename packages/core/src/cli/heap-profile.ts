@@ -3,10 +3,9 @@
 // load, and V8 lets the old generation grow by 8 MiB of garbage before it collects it. Measured with
 // bench/experiments/heap-ab.sh and the bench (bench/ANALYSIS.md, "Memory" and item 12):
 //   balanced (default)  young generation capped at 2 MiB, old-generation garbage held near 2 MiB
-//                       (guardOldGeneration): peak 60-63 MiB after the small-response run (72 MiB
-//                       with an 8 MiB cap and V8's old-generation schedule), for about 3 % more CPU
-//                       in scavenges than the 8 MiB cap (--trace-gc totals; requests per CPU-second
-//                       within the machine's noise in alternated runs);
+//                       (guardOldGeneration): peak 60-61 MiB after the small-response run (72 MiB
+//                       with round 4's 8 MiB cap, 88-90 MiB with V8's defaults), for about 20 %
+//                       fewer requests per CPU-second than `node` on small responses;
 //   compact             young generation kept at its initial size, old generation as balanced
 //                       (edge devices short of memory);
 //   node                V8's defaults.
@@ -20,7 +19,8 @@ export const HEAP_PROFILES = ['balanced', 'compact', 'node'] as const;
 export type HeapProfile = (typeof HEAP_PROFILES)[number];
 
 /** The young generation's cap under `balanced`: semi-spaces grow (×2) until it is reached. Each
- *  halving from 8 MiB cost about 1.6 % more CPU in scavenges and saved about 2 MiB at peak. */
+ *  halving from 8 MiB saved about 2 MiB at peak; scavenges' own time rose 1.6 % of CPU each
+ *  (--trace-gc), the throughput loss measured is larger (bench/ANALYSIS.md, item 12). */
 const BALANCED_NEW_SPACE = 2 * 1024 * 1024;
 
 /** The profile asked for by `--heap NAME` / `--heap=NAME`, else `GATEHOUSE_HEAP`, else `balanced`. */
