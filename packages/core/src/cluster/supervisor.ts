@@ -75,7 +75,7 @@ export class Supervisor {
     // to a worker; one handed to a worker that has just died is never redistributed (node's
     // cluster drops it when the send fails), so the client hangs until its own timeout. Here a
     // dead worker's queue is the shared one: the others take what it left.
-    if (cluster.schedulingPolicy !== cluster.SCHED_NONE) cluster.schedulingPolicy = cluster.SCHED_NONE;
+    cluster.schedulingPolicy = cluster.SCHED_NONE;
     const first = Array.from({ length: this.options.workers }, () => this.fork());
     const ready = await Promise.all(first.map((t) => this.waitReady(t)));
     if (this.stopping) return this.stopping;
