@@ -3,7 +3,32 @@
 // two on the same bytes), a few things more (listed there and in test/hostile/README.md), and the
 // framing fields are interpreted once. Also the byte-wise check of a head still arriving, so that
 // bytes which can never become a valid head are refused as they come.
+import {
+  ALPHA,
+  BAD_NAME,
+  CHAR,
+  COLON,
+  CR,
+  field,
+  findHeadEnd,
+  hasTab,
+  HTAB,
+  LF,
+  METHOD_CHAR,
+  OBS_FOLD,
+  readField,
+  sameName,
+  scanError,
+  scannedFields,
+  SERVER,
+  SP,
+  startLineEnd,
+  TOKEN,
+  VCHAR,
+} from './head-scan.js';
 import { HttpParseError, trimOws } from './syntax.js';
+
+export { findHeadEnd } from './head-scan.js';
 
 export interface RequestHead {
   /** As received (one of METHODS). */
@@ -69,30 +94,8 @@ export const METHODS: readonly string[] = [
 const METHOD_SET = new Map(METHODS.map((m) => [m, m]));
 const METHOD_PREFIXES = new Set(METHODS.flatMap((m) => [...m].map((_, k) => m.slice(0, k + 1))));
 
-// Character classes, one bit each, looked up by char code (latin1 strings and bytes alike).
-const TOKEN = 1;
-const VCHAR = 2;
-/** What llhttp accepts in the authority of an absolute-form or CONNECT target. */
-const SERVER = 4;
-const ALPHA = 8;
-const METHOD_CHAR = 16;
-const CHAR = new Uint8Array(256);
-for (const ch of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-  CHAR[ch.charCodeAt(0)]! |= TOKEN;
-for (let c = 0x21; c <= 0x7e; c++) {
-  CHAR[c]! |= VCHAR;
-  if (!'"#<>\\^`{|}'.includes(String.fromCharCode(c))) CHAR[c]! |= SERVER;
-  if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) CHAR[c]! |= ALPHA;
-  if ((c >= 0x41 && c <= 0x5a) || c === 0x2d) CHAR[c]! |= METHOD_CHAR;
-}
-
-const HTAB = 0x09;
-const LF = 0x0a;
-const CR = 0x0d;
-const SP = 0x20;
 const STAR = 0x2a;
 const SLASH = 0x2f;
-const COLON = 0x3a;
 const QUESTION = 0x3f;
 
 const HTTP_1 = 'HTTP/1.';
@@ -199,18 +202,6 @@ function requestLine(buf: Buffer, start: number, eol: number): HttpParseError | 
   return undefined;
 }
 
-/** `text` from `at` is `lower` in any case (`lower`: lower-case letters and `-`). */
-function sameName(text: string, at: number, lower: string): boolean {
-  for (let k = 0; k < lower.length; k++)
-    if ((text.charCodeAt(at + k) | 0x20) !== lower.charCodeAt(k)) return false;
-  return true;
-}
-
-function hasTab(text: string, from: number, to: number): boolean {
-  for (let k = from; k < to; k++) if (text.charCodeAt(k) === HTAB) return true;
-  return false;
-}
-
 /** The Connection options this request needs (close, keep-alive, upgrade), as bits. */
 function connectionOptions(value: string): number {
   switch (value) {
@@ -240,113 +231,16 @@ function invalidValue(c: number): HttpParseError {
     : new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a header value');
 }
 
-/** scanHead's results other than the end of the head. */
-const MORE = -1;
-const BAD_CHAR = -2;
-const BARE_CR = -3;
-const BAD_NAME = -4;
-const OBS_FOLD = -5;
-
-/**
- * Where scanHead leaves the head's layout (offsets in the buffer): [0] the end of the request line,
- * then for each field line its start, its colon and its end. Shared (parsing is synchronous), grown
- * when a head has many fields.
- */
-let spans = new Int32Array(1 + 3 * 64);
-let fieldCount = 0;
-
-/**
- * One pass over the bytes of a head from `start` (its request line, after any empty lines) to at
- * most `limit`: finds the CRLF CRLF that ends it and checks every byte on the way — no control but
- * HTAB, CR only in CRLF, field names tokens up to the colon — noting the layout in `spans`. Returns
- * where the CRLF CRLF starts, MORE when it is not before `limit` (all bytes up to there are valid),
- * or an error (negative). A loop over bytes: much cheaper here than over a string's char codes.
- */
-function scanHead(buf: Buffer, start: number, limit: number): number {
-  let fields = 0;
-  // The request line: checked as a whole later (requestLine); here, only where it ends.
-  let k = buf.indexOf(CR, start);
-  if (k === -1 || k >= limit) return MORE;
-  spans[0] = k;
-  for (;;) {
-    // At a CR: LF must follow, then a field name or the empty line that ends the head.
-    if (k + 1 >= limit) return MORE;
-    if (buf[k + 1] !== LF) return BARE_CR;
-    const lineEnd = k;
-    k += 2;
-    if (k >= limit) return MORE;
-    let c = buf[k]!;
-    if (c === CR) {
-      if (k + 1 >= limit) return MORE;
-      if (buf[k + 1] !== LF) return BARE_CR;
-      fieldCount = fields;
-      return lineEnd;
-    }
-    const lineStart = k;
-    while ((CHAR[c]! & TOKEN) !== 0) {
-      if (++k >= limit) return MORE;
-      c = buf[k]!;
-    }
-    if (c !== COLON || k === lineStart)
-      return k === lineStart && (c === SP || c === HTAB) ? OBS_FOLD : BAD_NAME;
-    const colon = k;
-    // The value: anything but controls (HTAB aside) and DEL, up to CR.
-    for (;;) {
-      if (++k >= limit) return MORE;
-      c = buf[k]!;
-      if (c < SP || c === 0x7f) {
-        if (c === CR) break;
-        if (c !== HTAB) return c === LF ? BARE_CR : BAD_CHAR;
-      }
-    }
-    const at = 1 + 3 * fields++;
-    if (at + 3 > spans.length) {
-      const grown = new Int32Array(spans.length * 2);
-      grown.set(spans);
-      spans = grown;
-    }
-    spans[at] = lineStart;
-    spans[at + 1] = colon;
-    spans[at + 2] = k;
-  }
-}
-
-function scanError(result: number): HttpParseError {
-  switch (result) {
-    case BARE_CR:
-      return new HttpParseError('HPE_STRICT', 'bare CR or LF in a head');
-    case OBS_FOLD:
-      return new HttpParseError(
-        'HPE_INVALID_HEADER_TOKEN',
-        'obs-fold (a header line starting with whitespace)',
-      );
-    case BAD_NAME:
-      return new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid header field name, or no colon');
-    default:
-      return new HttpParseError('HPE_INVALID_HEADER_TOKEN', 'invalid character in a head');
-  }
-}
-
-/**
- * Find the end of a head in `buf` from `start` (no further than `limit`) and check its bytes. Returns
- * where its CRLF CRLF starts (then parseScannedHead may follow), -1 when it has not arrived yet, or
- * the error.
- */
-export function findHeadEnd(buf: Buffer, start: number, limit: number): number | HttpParseError {
-  const r = scanHead(buf, start, limit);
-  return r >= MORE ? r : scanError(r);
-}
-
 /**
  * The head in `buf[start, end)` just found by findHeadEnd (nothing else parsed in between): its
  * request line and framing checked, its fields taken.
  */
 export function parseScannedHead(buf: Buffer, start: number, end: number): RequestHead | HttpParseError {
-  const lineError = requestLine(buf, start, spans[0]!);
+  const lineError = requestLine(buf, start, startLineEnd());
   if (lineError) return lineError;
   const minor = lineMinor;
   const text = buf.toString('latin1', start, end);
-  const count = fieldCount;
+  const count = scannedFields();
   const headers: string[] = [];
   let contentLength = -1;
   let transferEncoding = false;
@@ -355,16 +249,9 @@ export function parseScannedHead(buf: Buffer, start: number, end: number): Reque
   let expect = '';
   let hosts = 0;
   for (let f = 0; f < count; f++) {
-    const at = 1 + 3 * f;
-    const pos = spans[at]! - start;
-    const colon = spans[at + 1]! - start;
-    const lineEnd = spans[at + 2]! - start;
-    let vs = colon + 1;
-    let ve = lineEnd;
-    while (vs < ve && (text.charCodeAt(vs) === SP || text.charCodeAt(vs) === HTAB)) vs++;
-    while (ve > vs && (text.charCodeAt(ve - 1) === SP || text.charCodeAt(ve - 1) === HTAB)) ve--;
-    const value = vs === ve ? '' : text.slice(vs, ve);
-    headers.push(text.slice(pos, colon), value);
+    readField(text, start, f);
+    const { value, start: pos, colon, valueStart: vs, valueEnd: ve, end: lineEnd } = field;
+    headers.push(field.name, value);
     switch (colon - pos) {
       case 4:
         if (sameName(text, pos, 'host')) hosts++;

@@ -2,7 +2,8 @@
 // response-head.ts), interim 1xx heads, then the body by its framing — Content-Length, chunked or
 // the end of the connection — handed on as views of the socket's buffers, never copied.
 import { ChunkedDecoder } from './chunked-decoder.js';
-import { parseResponseHead, type ResponseHead } from './response-head.js';
+import { findHeadEnd } from './head-scan.js';
+import { parseScannedResponseHead, type ResponseHead } from './response-head.js';
 import { HttpParseError } from './syntax.js';
 
 export interface ResponseEvents {
@@ -26,8 +27,6 @@ const enum Phase {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n', 'latin1');
-/** How much of a read is looked at as a string for a head that fits in it (most do). */
-const FAST_PREFIX = 2048;
 const EMPTY = Buffer.alloc(0);
 
 const HTTP_SLASH = Buffer.from('HTTP/1.', 'latin1');
@@ -142,58 +141,51 @@ export class ResponseReader {
 
   private readHead(data: Buffer, i: number): number | HttpParseError {
     const had = this.pending.length;
-    let buf = data;
-    let from = i;
-    let searchFrom = i;
-    let end: number;
     if (had === 0) {
       // Empty lines before a message carry nothing; llhttp skips them too (RFC 9112 §2.2).
       while (i < data.length && (data[i] === 0x0d || data[i] === 0x0a)) i++;
       if (i === data.length) return i;
-      from = searchFrom = i;
-      // The usual case: the whole head in this read. One latin1 string of a bounded prefix serves
-      // both the search for its end and the parse.
-      const stop = Math.min(data.length, i + FAST_PREFIX);
-      const prefix = data.toString('latin1', i, stop);
-      const at = prefix.indexOf('\r\n\r\n');
-      if (at !== -1) {
-        if (at > this.maxHeaderSize)
-          return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-        const err = this.takeHead(prefix.slice(0, at));
-        return err ?? i + at + 4;
-      }
-      // A longer head: search the rest of the read, if there is more of it.
-      end = stop === data.length ? -1 : data.indexOf(CRLFCRLF, stop - 3);
-    } else {
-      // A head spanning reads: continue the search where the last one stopped.
-      buf = Buffer.concat([this.pending, data.subarray(i)]);
-      from = 0;
-      searchFrom = had - 3 > 0 ? had - 3 : 0;
-      end = buf.indexOf(CRLFCRLF, searchFrom);
-    }
-    if (end === -1) {
-      if (buf.length - from > this.maxHeaderSize)
+      // The usual case: the whole head in this read, scanned where it lies.
+      const end = findHeadEnd(data, i, Math.min(data.length, i + this.maxHeaderSize + 4));
+      if (typeof end !== 'number') return end;
+      if (end !== -1) return this.takeHead(data, i, end) ?? end + 4;
+      if (data.length - i > this.maxHeaderSize)
         return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
-      // Refuse what can never become a valid head now rather than when a terminator arrives (it
-      // may never: a server that is not HTTP waits for us to speak).
-      if (!startsLikeHttp(buf, from))
-        return new HttpParseError('HPE_INVALID_CONSTANT', 'not an HTTP/1.x response');
-      if (!onlyCrlf(buf, searchFrom))
-        return new HttpParseError('HPE_STRICT', 'bare CR or LF in the response head');
-      this.pending = from === 0 && buf !== data ? buf : Buffer.from(buf.subarray(from));
-      return data.length;
+      return this.holdPartial(Buffer.from(data.subarray(i)), 0) ?? data.length;
     }
-    if (end - from > this.maxHeaderSize)
-      return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+    // A head spanning reads: continue the search where the last one stopped.
+    const buf = Buffer.concat([this.pending, data.subarray(i)]);
+    const searchFrom = had - 3 > 0 ? had - 3 : 0;
+    const end = buf.indexOf(CRLFCRLF, searchFrom);
+    if (end === -1) {
+      if (buf.length > this.maxHeaderSize)
+        return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
+      return this.holdPartial(buf, searchFrom) ?? data.length;
+    }
+    if (end > this.maxHeaderSize) return new HttpParseError('HPE_HEADER_OVERFLOW', 'response head too large');
     this.pending = EMPTY;
-    const err = this.takeHead(buf.toString('latin1', from, end));
+    const found = findHeadEnd(buf, 0, end + 4);
+    if (typeof found !== 'number') return found;
+    // The scan stops at the first CRLF CRLF, which is `end` (no earlier one was found before).
+    if (found !== end) return new HttpParseError('HPE_STRICT', 'malformed response head');
     // Where the body starts in `data` (the head's last bytes are always in `data`).
-    return err ?? (had > 0 ? i + end + 4 - had : end + 4);
+    return this.takeHead(buf, 0, found) ?? i + end + 4 - had;
   }
 
-  /** Parse a whole head and set up what follows it. */
-  private takeHead(text: string): HttpParseError | undefined {
-    const head = parseResponseHead(text);
+  /** Keep the start of a head (a buffer of our own) until the rest arrives, refusing now what can
+   *  never become a valid head (it may never end: a server that is not HTTP waits for us to speak). */
+  private holdPartial(head: Buffer, searchFrom: number): HttpParseError | undefined {
+    if (!startsLikeHttp(head, 0))
+      return new HttpParseError('HPE_INVALID_CONSTANT', 'not an HTTP/1.x response');
+    if (!onlyCrlf(head, searchFrom))
+      return new HttpParseError('HPE_STRICT', 'bare CR or LF in the response head');
+    this.pending = head;
+    return undefined;
+  }
+
+  /** Parse a whole head just found by findHeadEnd and set up what follows it. */
+  private takeHead(buf: Buffer, start: number, end: number): HttpParseError | undefined {
+    const head = parseScannedResponseHead(buf, start, end);
     if (head instanceof HttpParseError) return head;
     return this.startBody(head);
   }
