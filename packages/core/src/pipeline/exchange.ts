@@ -488,7 +488,9 @@ export class Exchange implements UpstreamHandler, BodyOwner {
       res.setHeader(name, th[name]!);
       copied.push(name);
     }
-    addedResponseHeaders(ctx, (name, value) => append(res, name, value, copied));
+    const added: string[] = [];
+    addedResponseHeaders(ctx, added);
+    for (let i = 0; i < added.length; i += 2) append(res, added[i]!, added[i + 1]!, copied);
     this.copied = copied;
     ctx.status = res.statusCode;
     // Without body hooks the head goes out now; with them, hooks may still set headers until the first write (edgemicro).

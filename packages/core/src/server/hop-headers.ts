@@ -2,6 +2,8 @@
 // direction, and neither is any field the `Connection` header nominates. Proxy-Authorization and
 // Proxy-Authenticate belong to a forward proxy's client and are dropped too (stricter than nginx).
 
+import { sameName } from '../http1/head-scan.js';
+
 const HOP_BY_HOP = new Set([
   'connection',
   'proxy-connection',
@@ -16,6 +18,30 @@ const HOP_BY_HOP = new Set([
 
 export function isHopByHop(lowerName: string): boolean {
   return HOP_BY_HOP.has(lowerName);
+}
+
+/** isHopByHop for a name in any case, without making a lower-case copy (the response path, per field). */
+export function isHopByHopName(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return sameName(name, 0, 'te');
+    case 7:
+      return sameName(name, 0, 'upgrade');
+    case 10:
+      return sameName(name, 0, 'connection') || sameName(name, 0, 'keep-alive');
+    case 14:
+      return sameName(name, 0, 'http2-settings');
+    case 16:
+      return sameName(name, 0, 'proxy-connection');
+    case 17:
+      return sameName(name, 0, 'transfer-encoding');
+    case 18:
+      return sameName(name, 0, 'proxy-authenticate');
+    case 19:
+      return sameName(name, 0, 'proxy-authorization');
+    default:
+      return false;
+  }
 }
 
 const EMPTY: ReadonlySet<string> = new Set();

@@ -46,6 +46,8 @@ export class RequestContext implements RewritableSource {
   plugins: unknown = undefined;
   /** Told when the client connection closes before the exchange finished (the upstream is aborted). */
   onClientClose: { clientClosed(): void } | undefined = undefined;
+  /** The engine's handler for the end of the client response (one function per engine). */
+  onResponseClosed: ((ctx: RequestContext) => void) | undefined = undefined;
 
   constructor(
     readonly snapshot: Snapshot,
@@ -61,6 +63,11 @@ export class RequestContext implements RewritableSource {
     this.remoteAddr = socket?.remoteAddress ?? '';
     this.serverPort = String(socket?.localPort ?? '');
     this.host = '';
+  }
+
+  /** The client response closed, completed or not. */
+  responseClosed(): void {
+    this.onResponseClosed?.(this);
   }
 
   clientCertEscaped(): string {

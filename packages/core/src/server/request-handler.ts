@@ -26,6 +26,7 @@ import { RequestContext, type ClientRequest, type ClientResponse } from './reque
 import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
 import { forwardUpgrade, upgradeOf } from './upgrade.js';
+import { H1Response } from './h1/response.js';
 
 export interface EngineHooks {
   /** Called once per request when it is over (access log, metrics). */
@@ -73,15 +74,19 @@ export function createRequestHandler(
   serversFor: (snap: Snapshot) => CompiledServer[],
   tls: boolean,
 ): (req: ClientRequest, res: ClientResponse) => void {
+  // 'close' follows 'finish' on a completed response and also signals an abort.
+  const closed = (ctx: RequestContext): void => {
+    // A no-op once the exchange completed; otherwise the upstream request is aborted.
+    ctx.onClientClose?.clientClosed();
+    finish(ctx, deps);
+  };
   return function onRequest(req, res) {
     const snap = deps.snapshot();
     const ctx = new RequestContext(snap, req, res, tls);
-    // One listener per request: 'close' follows 'finish' on a completed response and also signals an abort.
-    res.once('close', () => {
-      // A no-op once the exchange completed; otherwise the upstream request is aborted.
-      ctx.onClientClose?.clientClosed();
-      finish(ctx, deps);
-    });
+    ctx.onResponseClosed = closed;
+    // Our HTTP/1.1 response calls the context directly; others get one listener per request.
+    if (res instanceof H1Response) res.closeHandler = ctx;
+    else res.once('close', () => ctx.responseClosed());
     handleContext(ctx, deps, serversFor(snap));
   };
 }

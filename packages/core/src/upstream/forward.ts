@@ -4,7 +4,8 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
 import { classifyUpstreamError, sendError } from '../server/errors.js';
-import { isHopByHop, nominatedFields } from '../server/hop-headers.js';
+import { sameName } from '../http1/head-scan.js';
+import { isHopByHopName, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
 import { H1Response } from '../server/h1/response.js';
 import { encodePath } from '../routing/uri.js';
@@ -62,25 +63,29 @@ export function upstreamHeaders(
   const policy = snap.headers;
   const out: string[] = [];
   let xff: string | undefined;
+  // Names are compared in any case without lower-case copies; the two sets need one, rarely.
+  const lookUp = nominated.size > 0 || setNames.size > 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.charCodeAt(0) === 58 /* ':' h2 pseudo-header */) continue;
-    const lower = name.toLowerCase();
+    const n = name.length;
     if (
-      lower === 'host' ||
-      lower === 'expect' ||
-      isHopByHop(lower) ||
-      nominated.has(lower) ||
-      setNames.has(lower)
+      (n === 4 && sameName(name, 0, 'host')) ||
+      (n === 6 && sameName(name, 0, 'expect')) ||
+      isHopByHopName(name)
     )
       continue;
-    if (lower === 'x-forwarded-for' && policy.xForwardedFor !== 'off') {
+    if (lookUp) {
+      const lower = name.toLowerCase();
+      if (nominated.has(lower) || setNames.has(lower)) continue;
+    }
+    if (n === 15 && policy.xForwardedFor !== 'off' && sameName(name, 0, 'x-forwarded-for')) {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
       continue;
     }
     if (
-      (lower === 'x-forwarded-proto' && policy.xForwardedProto === 'replace') ||
-      (lower === 'x-forwarded-host' && policy.xForwardedHost === 'replace')
+      (n === 17 && policy.xForwardedProto === 'replace' && sameName(name, 0, 'x-forwarded-proto')) ||
+      (n === 16 && policy.xForwardedHost === 'replace' && sameName(name, 0, 'x-forwarded-host'))
     )
       continue;
     out.push(name, raw[i + 1]!);
@@ -150,9 +155,9 @@ export function forwardableResponseHeaders(rawHeaders: RawHeaders): string[] {
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = headerText(rawHeaders[i]!);
     const value = headerText(rawHeaders[i + 1]!);
-    const lower = name.toLowerCase();
-    if (isHopByHop(lower)) {
-      if (lower === 'connection') connection = connection ? `${connection},${value}` : value;
+    if (isHopByHopName(name)) {
+      if (name.length === 10 && sameName(name, 0, 'connection'))
+        connection = connection ? `${connection},${value}` : value;
       continue;
     }
     out.push(name, value);
@@ -163,17 +168,18 @@ export function forwardableResponseHeaders(rawHeaders: RawHeaders): string[] {
   return out;
 }
 
-/** What the engine adds to a proxied response: `Via`, then the route's `add_header`s (else the server's). */
-export function addedResponseHeaders(ctx: RequestContext, add: (name: string, value: string) => void): void {
+/** What the engine adds to a proxied response, appended to `out` as name, value pairs: `Via`, then the
+ *  route's `add_header`s (else the server's). */
+export function addedResponseHeaders(ctx: RequestContext, out: string[]): void {
   const via = ctx.snapshot.headers.via;
-  if (via) add('via', `1.1 ${via}`);
+  if (via) out.push('via', `1.1 ${via}`);
   const list = ctx.route?.addResponseHeaders.length
     ? ctx.route.addResponseHeaders
     : ctx.server?.addResponseHeaders;
   if (list)
     for (const h of list) {
       const v = h.value.evaluate(ctx);
-      if (v !== '') add(h.name, v);
+      if (v !== '') out.push(h.name, v);
     }
 }
 
@@ -231,12 +237,14 @@ export class ProxyHandler implements UpstreamHandler {
     const res = ctx.res;
     if (this.finished || res.headersSent) return false;
     const out = forwardableResponseHeaders(rawHeaders);
-    addedResponseHeaders(ctx, (name, value) => out.push(name, value));
+    // The upstream's fields passed a strict parser; what the engine adds is checked by writeHead.
+    const checked = out.length;
+    addedResponseHeaders(ctx, out);
     ctx.status = statusCode;
     if ('stream' in res) res.writeHead(statusCode, toObject(out));
     else if (readEnds && this.h1) {
       // The body usually follows in the same read: the head leaves with it, or at onReadEnd.
-      this.h1.writeHeadHeld(statusCode, statusText || undefined, out);
+      this.h1.writeHeadHeld(statusCode, statusText || undefined, out, checked);
       this.headHeld = true;
     } else res.writeHead(statusCode, statusText || undefined, out);
     this.resume = resume;

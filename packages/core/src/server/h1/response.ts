@@ -6,6 +6,7 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
+import { putLatin1 } from '../../http1/latin1.js';
 import { reasonPhrase } from '../../http1/reason-phrases.js';
 import { lastToken, listsToken, NOT_FIELD_VALUE, TOKEN } from '../../http1/syntax.js';
 import type { H1Request } from './request.js';
@@ -38,17 +39,41 @@ const CONNECTION = 8;
 const CLOSE = 16;
 
 let dateSecond = -1;
-let dateText = '';
-/** The Date field, formatted once a second. */
-function httpDate(): string {
+let dateLine = '';
+/** The Date field line, formatted once a second. */
+function httpDateLine(): string {
   const now = Date.now();
   const s = (now / 1000) | 0;
   if (s !== dateSecond) {
     dateSecond = s;
-    dateText = new Date(now).toUTCString();
+    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
   }
-  return dateText;
+  return dateLine;
 }
+
+/** Status lines with their standard reason phrase, made once per status. */
+const STATUS_LINES: string[] = [];
+function statusLine(status: number, reason: string): string {
+  const standard = reasonPhrase(status);
+  if (reason !== '' && reason !== standard) return `HTTP/1.1 ${status} ${reason}\r\n`;
+  return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${standard}\r\n`);
+}
+
+let keepAliveSecondsSeen = -1;
+let keepAliveLines = '';
+/** The Connection lines of a kept-alive response (the same for every connection of a listener). */
+function keepAliveText(seconds: number): string {
+  if (seconds !== keepAliveSecondsSeen) {
+    keepAliveSecondsSeen = seconds;
+    keepAliveLines =
+      seconds > 0
+        ? `Connection: keep-alive\r\nKeep-Alive: timeout=${seconds}\r\n`
+        : 'Connection: keep-alive\r\n';
+  }
+  return keepAliveLines;
+}
+
+const NO_FIELDS: readonly string[] = [];
 
 function invalidChar(what: string, name: string): TypeError {
   return Object.assign(new TypeError(`Invalid character in ${what} ["${name}"]`), {
@@ -85,8 +110,18 @@ export class H1Response extends Stream {
   private out: Map<string, Entry> | null = null;
   /** Fields given to writeHead as a flat list, when no progressive field exists. */
   private flat: readonly string[] | null = null;
-  /** The head, built and not yet written (it leaves with the first body bytes). */
-  private pendingHead: string | null = null;
+  /** The head is settled and not yet written (it leaves with the first body bytes). It is kept as
+   *  its parts, written straight into the buffer that carries it: no string is built. */
+  private headPending = false;
+  private headLine = '';
+  /** Name, value, … (the list given to writeHead, or made of the progressive fields). */
+  private headFields: readonly string[] = NO_FIELDS;
+  /** Lines the response adds: Date, framing, Connection (each '' when not added). */
+  private headDate = '';
+  private headFraming = '';
+  private headConnection = '';
+  /** Bytes of the head, final CRLF included. */
+  private headLength = 0;
   private hasBody: boolean;
   private trailers: OutgoingHttpHeaders | null = null;
   /** Socket writes issued and completed: the response is finished when they match after end(). */
@@ -94,6 +129,9 @@ export class H1Response extends Stream {
   private done = 0;
   private finishCallback: WriteCallback | undefined;
   private closeEmitted = false;
+  /** Told first when the response closes (completed or aborted), before 'close' listeners: the
+   *  engine's request handler, with one direct call instead of a listener per request. */
+  closeHandler: { responseClosed(): void } | undefined = undefined;
 
   constructor(
     readonly req: H1Request,
@@ -211,9 +249,10 @@ export class H1Response extends Stream {
   }
 
   /** writeHead for a caller that writes, ends or calls flushHeaders before it returns to the event
-   *  loop (the proxy, at the end of the upstream read that carried the head): no tick to schedule. */
-  writeHeadHeld(status: number, reason: string | undefined, headers: string[]): this {
-    this.settleHead(status, reason, headers);
+   *  loop (the proxy, at the end of the upstream read that carried the head): no tick to schedule.
+   *  The first `checked` entries of `headers` are known to be valid (our strict reader parsed them). */
+  writeHeadHeld(status: number, reason: string | undefined, headers: string[], checked = 0): this {
+    this.settleHead(status, reason, headers, checked);
     return this;
   }
 
@@ -221,6 +260,7 @@ export class H1Response extends Stream {
     status: number,
     reason?: string | OutgoingHttpHeaders | OutgoingHttpHeader[],
     headers?: OutgoingHttpHeaders | OutgoingHttpHeader[],
+    checked = 0,
   ): void {
     if (this.headersSent) throw headersSent('write');
     if (!Number.isInteger(status) || status < 100 || status > 999)
@@ -238,12 +278,20 @@ export class H1Response extends Stream {
           for (const pair of headers as unknown as [string, OutgoingHttpHeader][])
             this.appendHeader(pair[0], pair[1]);
         } else if (this.out === null && this.flat === null) {
-          const list = headers as string[];
+          let list = headers as string[];
           if (list.length % 2 !== 0)
             throw Object.assign(new TypeError('headers: a flat list needs an even length'), {
               code: 'ERR_INVALID_ARG_VALUE',
             });
-          for (let i = 0; i < list.length; i += 2) checkField(list[i]!, String(list[i + 1]));
+          for (let i = checked; i < list.length; i += 2) {
+            const value = list[i + 1] as unknown;
+            checkField(list[i]!, String(value));
+            // The head is written from strings (a caller may have given numbers).
+            if (typeof value !== 'string') {
+              if (list === headers) list = list.slice();
+              list[i + 1] = String(value);
+            }
+          }
           this.flat = list;
         } else {
           const list = headers as string[];
@@ -261,59 +309,92 @@ export class H1Response extends Stream {
     this.buildHead(-1);
   }
 
-  /** Build the head: framing and the Connection field are settled here. `length` is known for end(data). */
+  /** Settle the head: framing and the Connection field are decided here. `length` is known for end(data). */
   private buildHead(length: number): void {
     const status = this.statusCode;
     if (status === 204 || status === 304 || (status >= 100 && status < 200)) this.hasBody = false;
-    let text = `HTTP/1.1 ${status} ${this.statusMessage || reasonPhrase(status)}\r\n`;
+    const line = statusLine(status, this.statusMessage);
+    let fields = NO_FIELDS;
     let seen = 0;
     if (this.out !== null) {
+      const list: string[] = [];
       for (const e of this.out.values()) {
         if (Array.isArray(e.value))
           for (const v of e.value) {
-            text += `${e.name}: ${v}\r\n`;
+            list.push(e.name, String(v));
             seen |= this.framing(e.name, String(v));
           }
         else {
           const v = String(e.value);
-          text += `${e.name}: ${v}\r\n`;
+          list.push(e.name, v);
           seen |= this.framing(e.name, v);
         }
       }
+      fields = list;
     } else if (this.flat !== null) {
-      const f = this.flat;
-      for (let i = 0; i < f.length; i += 2) {
-        text += `${f[i]!}: ${f[i + 1]!}\r\n`;
-        seen |= this.framing(f[i]!, f[i + 1]!);
-      }
+      fields = this.flat;
+      for (let i = 0; i < fields.length; i += 2) seen |= this.framing(fields[i]!, fields[i + 1]!);
     }
-    const hasDate = (seen & DATE) !== 0;
     const hasLength = (seen & LENGTH) !== 0;
     const hasTe = (seen & TE) !== 0;
-    const hasConnection = (seen & CONNECTION) !== 0;
     const close = (seen & CLOSE) !== 0;
-    if (this.sendDate && !hasDate) text += `Date: ${httpDate()}\r\n`;
-    const req = this.req;
+    this.headDate = this.sendDate && (seen & DATE) === 0 ? httpDateLine() : '';
     let keepAlive = this.shouldKeepAlive && !close;
+    let framing = '';
     if (!hasLength && !hasTe && this.hasBody) {
-      if (length >= 0) text += `Content-Length: ${length}\r\n`;
-      else if (req.httpVersionMinor >= 1) {
-        text += 'Transfer-Encoding: chunked\r\n';
+      if (length >= 0) framing = `Content-Length: ${length}\r\n`;
+      else if (this.req.httpVersionMinor >= 1) {
+        framing = 'Transfer-Encoding: chunked\r\n';
         this.chunkedEncoding = true;
       } else keepAlive = false; // HTTP/1.0 without a length: the body ends with the connection.
     }
     if (this.chunkedEncoding && !this.hasBody) this.chunkedEncoding = false;
     if (keepAlive && this.owner.lastRequest) keepAlive = false;
-    if (!hasConnection) {
-      if (keepAlive) {
-        text += 'Connection: keep-alive\r\n';
-        const s = this.owner.keepAliveSeconds;
-        if (s > 0) text += `Keep-Alive: timeout=${s}\r\n`;
-      } else text += 'Connection: close\r\n';
-    }
+    this.headConnection =
+      (seen & CONNECTION) !== 0
+        ? ''
+        : keepAlive
+          ? keepAliveText(this.owner.keepAliveSeconds)
+          : 'Connection: close\r\n';
     this.shouldKeepAlive = keepAlive;
-    this.pendingHead = text + CRLF;
+    this.headLine = line;
+    this.headFields = fields;
+    this.headFraming = framing;
+    // Each field adds ': ' and CRLF; the head ends with CRLF.
+    let n = line.length + this.headDate.length + framing.length + this.headConnection.length + 2;
+    for (let i = 0; i < fields.length; i++) n += fields[i]!.length + 2;
+    this.headLength = n;
+    this.headPending = true;
     this.headersSent = true;
+  }
+
+  /** Write the settled head into `buf` at `at`; returns where it ends. */
+  private writeHeadTo(buf: Buffer, at: number): number {
+    at = putLatin1(buf, at, this.headLine);
+    const f = this.headFields;
+    for (let i = 0; i < f.length; i += 2) {
+      at = putLatin1(buf, at, f[i]!);
+      buf[at++] = 0x3a;
+      buf[at++] = 0x20;
+      at = putLatin1(buf, at, f[i + 1]!);
+      buf[at++] = 0x0d;
+      buf[at++] = 0x0a;
+    }
+    at = putLatin1(buf, at, this.headDate);
+    at = putLatin1(buf, at, this.headFraming);
+    at = putLatin1(buf, at, this.headConnection);
+    buf[at++] = 0x0d;
+    buf[at++] = 0x0a;
+    return at;
+  }
+
+  /** The settled head alone, as the buffer that carries it; it is no longer pending. */
+  private takeHead(extra: number): Buffer {
+    this.headPending = false;
+    const buf = Buffer.allocUnsafe(this.headLength + extra);
+    this.writeHeadTo(buf, 0);
+    this.headFields = NO_FIELDS;
+    return buf;
   }
 
   /** What a field tells about framing and the connection (a bit of DATE…CLOSE, or 0). */
@@ -342,10 +423,8 @@ export class H1Response extends Stream {
 
   /** @internal The head written at writeHead's next tick, if no body bytes took it along. */
   flushPendingHead(): void {
-    const head = this.pendingHead;
-    if (head === null || this.destroyed) return;
-    this.pendingHead = null;
-    this.send(head, undefined);
+    if (!this.headPending || this.destroyed) return;
+    this.send(this.takeHead(0), undefined);
   }
 
   writeContinue(cb?: () => void): void {
@@ -429,18 +508,20 @@ export class H1Response extends Stream {
 
   /** A body piece with its chunk framing, after the head if that still waits. */
   private sendBody(data: Uint8Array, cb: WriteCallback | undefined, lent: boolean): void {
-    const head = this.pendingHead;
-    this.pendingHead = null;
+    const head = this.headPending;
     const size = this.chunkedEncoding ? `${data.length.toString(16)}\r\n` : '';
-    const prefixLength = (head?.length ?? 0) + size.length;
+    const prefixLength = (head ? this.headLength : 0) + size.length;
     if (prefixLength + data.length <= COALESCE && (prefixLength > 0 || this.chunkedEncoding)) {
       // One buffer: the bytes are copied, so a chunk is given back without waiting for the socket:
       // a lent one at once, else on the next tick (a write callback is never called synchronously,
       // as with node).
       const tail = this.chunkedEncoding ? 2 : 0;
-      const buf = Buffer.allocUnsafe(prefixLength + data.length + tail);
+      let buf: Buffer;
       let at = 0;
-      if (head !== null) at = buf.write(head, 0, 'latin1');
+      if (head) {
+        buf = this.takeHead(size.length + data.length + tail);
+        at = this.headLength;
+      } else buf = Buffer.allocUnsafe(prefixLength + data.length + tail);
       if (size) at += buf.write(size, at, 'latin1');
       buf.set(data, at);
       if (tail) buf.write(CRLF, at + data.length, 'latin1');
@@ -452,9 +533,9 @@ export class H1Response extends Stream {
       return;
     }
     const socket = this.owner.socket;
-    const cork = head !== null || size !== '';
+    const cork = head || size !== '';
     if (cork) socket.cork();
-    if (head !== null) this.send(head, undefined);
+    if (head) this.send(this.takeHead(0), undefined);
     if (size) this.send(size, undefined);
     this.send(data, cb);
     if (this.chunkedEncoding) this.send(CRLF, undefined);
@@ -473,9 +554,11 @@ export class H1Response extends Stream {
       }
       tail = text + CRLF;
     }
-    const head = this.pendingHead;
-    this.pendingHead = null;
-    this.send(head === null ? tail : head + (typeof tail === 'string' ? tail : '0\r\n\r\n'), undefined);
+    if (!this.headPending) return this.send(tail, undefined);
+    const buf = this.takeHead(tail.length);
+    if (typeof tail === 'string') buf.write(tail, this.headLength, 'latin1');
+    else buf.set(tail, this.headLength);
+    this.send(buf, undefined);
   }
 
   /** One socket write; the response is finished when the last of them completes. */
@@ -512,6 +595,7 @@ export class H1Response extends Stream {
     this.owner.responseDone(this);
     if (this.closeEmitted) return;
     this.closeEmitted = true;
+    this.closeHandler?.responseClosed();
     this.emit('close');
   }
 
@@ -520,6 +604,7 @@ export class H1Response extends Stream {
     if (this.closeEmitted) return;
     this.closeEmitted = true;
     this.destroyed = true;
+    this.closeHandler?.responseClosed();
     this.emit('close');
   }
 

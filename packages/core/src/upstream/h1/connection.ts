@@ -6,7 +6,9 @@ import type net from 'node:net';
 import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { ResponseReader, type ResponseEvents } from '../../http1/response-reader.js';
 import type { ResponseHead } from '../../http1/response-head.js';
-import { DIGITS, NOT_FIELD_VALUE, TARGET, TOKEN } from '../../http1/syntax.js';
+import { CHAR, FIELD_TEXT, sameName, TOKEN as TOKEN_CHAR } from '../../http1/head-scan.js';
+import { putLatin1 } from '../../http1/latin1.js';
+import { DIGITS, TARGET, TOKEN } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
@@ -50,6 +52,25 @@ interface ReadLease {
 
 function settle(lease: ReadLease): void {
   if (lease.count > 0 && --lease.count === 0) returnReadBuffer(lease.buffer);
+}
+
+/** A field name: a token (RFC 9110 §5.6.2). */
+function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    if (c > 0xff || (CHAR[c]! & TOKEN_CHAR) === 0) return false;
+  }
+  return true;
+}
+
+/** A field value: HTAB, SP, visible ASCII and obs-text only (no CR or LF to split the head). */
+function isFieldValue(value: string): boolean {
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c > 0xff || (CHAR[c]! & FIELD_TEXT) === 0) return false;
+  }
+  return true;
 }
 
 function upstreamError(code: string, message: string): Error {
@@ -140,22 +161,24 @@ export class H1Connection implements ResponseEvents {
     this.armRead(req.headersTimeout);
     const body = req.body;
     if (body === null || body === undefined) {
-      this.socket.write(head, 'latin1');
+      this.socket.write(head);
       this.requestDone = true;
     } else if (typeof body === 'string' || Buffer.isBuffer(body)) {
       this.socket.cork();
-      this.socket.write(head, 'latin1');
+      this.socket.write(head);
       this.socket.write(body);
       this.socket.uncork();
       this.requestDone = true;
     } else {
-      this.socket.write(head, 'latin1');
+      this.socket.write(head);
       this.streamBody(body);
     }
   }
 
-  /** Build the request head; fails the job and returns undefined on a field that would split the head. */
-  private requestHead(req: UpstreamRequest): string | undefined {
+  /** Build the request head; fails the job and returns undefined on a field that would split the head.
+   *  Two passes over the fields: the first checks them and measures the head, the second writes it
+   *  into one buffer. */
+  private requestHead(req: UpstreamRequest): Buffer | undefined {
     const h = req.headers;
     const body = req.body;
     const whole = typeof body === 'string' || Buffer.isBuffer(body);
@@ -164,36 +187,56 @@ export class H1Connection implements ResponseEvents {
       this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
       return undefined;
     }
-    let head = `${req.method} ${req.path} HTTP/1.1\r\n`;
+    // `${method} ${path} HTTP/1.1\r\n`, the fields, then the final CRLF.
+    let n = req.method.length + req.path.length + 12 + 2;
     let length = -1;
     let hasConnection = false;
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       const value = h[i + 1]!;
-      if (!TOKEN.test(name) || NOT_FIELD_VALUE.test(value)) {
+      if (!isToken(name) || !isFieldValue(value)) {
         this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', `invalid header field "${name.slice(0, 40)}"`));
         return undefined;
       }
-      if (name.length === 14 && name.toLowerCase() === 'content-length') {
+      if (name.length === 14 && sameName(name, 0, 'content-length')) {
         if (whole) continue; // the body's real length is written below
         if (!DIGITS.test(value) || value.length > 15) {
           this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
           return undefined;
         }
         length = Number(value);
-      } else if (name.length === 10 && name.toLowerCase() === 'connection') hasConnection = true;
-      head += `${name}: ${value}\r\n`;
+      } else if (name.length === 10 && sameName(name, 0, 'connection')) hasConnection = true;
+      n += name.length + value.length + 4;
     }
-    if (whole) head += `content-length: ${Buffer.byteLength(body)}\r\n`;
+    let extra = '';
+    if (whole) extra = `content-length: ${Buffer.byteLength(body)}\r\n`;
     else if (body !== null && body !== undefined) {
       this.bodyExpected = length;
       this.bodyChunked = length < 0;
       this.bodySent = 0;
-      if (this.bodyChunked) head += 'transfer-encoding: chunked\r\n';
+      if (this.bodyChunked) extra = 'transfer-encoding: chunked\r\n';
     }
-    if (req.upgrade) head += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
-    else if (req.reset && !hasConnection) head += 'connection: close\r\n';
-    return head + '\r\n';
+    if (req.upgrade) extra += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
+    else if (req.reset && !hasConnection) extra += 'connection: close\r\n';
+    const buf = Buffer.allocUnsafe(n + extra.length);
+    let at = putLatin1(buf, 0, req.method);
+    buf[at++] = 0x20;
+    at = putLatin1(buf, at, req.path);
+    at = putLatin1(buf, at, ' HTTP/1.1\r\n');
+    for (let i = 0; i < h.length; i += 2) {
+      const name = h[i]!;
+      if (whole && name.length === 14 && sameName(name, 0, 'content-length')) continue;
+      at = putLatin1(buf, at, name);
+      buf[at++] = 0x3a;
+      buf[at++] = 0x20;
+      at = putLatin1(buf, at, h[i + 1]!);
+      buf[at++] = 0x0d;
+      buf[at++] = 0x0a;
+    }
+    at = putLatin1(buf, at, extra);
+    buf[at++] = 0x0d;
+    buf[at] = 0x0a;
+    return buf;
   }
 
   private streamBody(body: NodeJS.ReadableStream): void {
