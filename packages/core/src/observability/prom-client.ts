@@ -2,10 +2,16 @@
 // aggregator, summaries (tdigest, bintrees) and, for the exemplars of its CPU metric,
 // @opentelemetry/api: about 1.3 MiB of the proxy's start-up memory for nothing the engine uses
 // (bench/ANALYSIS.md, "Memory"). The classes are the very modules the index exports (a Registry made
-// from 'prom-client' works with them), and the default metrics are the index's, registered in its
-// order with the same names, help, types and values; only the CPU counters are made here, as
+// from 'prom-client' works with them), and the default metrics are the index's but one, registered in
+// its order with the same names, help, types and values; only the CPU counters are made here, as
 // prom-client makes them without exemplars. prom-client is pinned (package.json): these are its
 // 15.1 file names.
+//
+// One of the index's default metrics is left out: the GC duration histogram (nodejs_gc_duration_seconds).
+// It observes every collection through perf_hooks, and node then calls into JavaScript and builds an
+// entry object for each one. Under a proxy's load with the `balanced` heap profile that is a scavenge
+// every few milliseconds; it cost about 6 % of requests per CPU-second on small responses (same-window
+// A/B, bench/ANALYSIS.md item 14). The heap series (sizes per space) stay.
 import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
 
@@ -62,7 +68,8 @@ function processCpuTotal(registry: PromClient.Registry, config: DefaultMetricsCo
   });
 }
 
-/** prom-client's collectDefaultMetrics({ register: registry, prefix }) (lib/defaultMetrics.js). */
+/** prom-client's collectDefaultMetrics({ register: registry, prefix }) (lib/defaultMetrics.js) without
+ *  the GC histogram (see above). */
 export function collectDefaultMetrics(registry: PromClient.Registry, prefix: string): void {
   const metric = (name: string) => require(`prom-client/lib/metrics/${name}`) as DefaultMetric;
   const metrics: DefaultMetric[] = [
@@ -78,7 +85,6 @@ export function collectDefaultMetrics(registry: PromClient.Registry, prefix: str
     metric('heapSizeAndUsed'),
     metric('heapSpacesSizeAndUsed'),
     metric('version'),
-    metric('gc'),
   ];
   const config = { eventLoopMonitoringPrecision: 10, register: registry, prefix };
   for (const m of metrics) m(config.register, config);

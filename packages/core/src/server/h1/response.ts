@@ -6,6 +6,7 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
+import { sameName } from '../../http1/head-scan.js';
 import { putLatin1 } from '../../http1/latin1.js';
 import { reasonPhrase } from '../../http1/reason-phrases.js';
 import { lastToken, listsToken, NOT_FIELD_VALUE, TOKEN } from '../../http1/syntax.js';
@@ -401,14 +402,14 @@ export class H1Response extends Stream {
   private framing(name: string, value: string): number {
     switch (name.length) {
       case 4:
-        return name.toLowerCase() === 'date' ? DATE : 0;
+        return sameName(name, 0, 'date') ? DATE : 0;
       case 10:
-        if (name.toLowerCase() !== 'connection') return 0;
+        if (!sameName(name, 0, 'connection')) return 0;
         return listsToken(value, 'close') ? CONNECTION | CLOSE : CONNECTION;
       case 14:
-        return name.toLowerCase() === 'content-length' ? LENGTH : 0;
+        return sameName(name, 0, 'content-length') ? LENGTH : 0;
       case 17:
-        if (name.toLowerCase() !== 'transfer-encoding') return 0;
+        if (!sameName(name, 0, 'transfer-encoding')) return 0;
         this.chunkedEncoding = lastToken(value) === 'chunked';
         return TE;
       default:

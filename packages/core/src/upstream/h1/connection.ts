@@ -48,10 +48,18 @@ const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onEr
 interface ReadLease {
   buffer: Buffer;
   count: number;
+  /** Given with each chunk: settles one of them. */
+  release: () => void;
 }
 
 function settle(lease: ReadLease): void {
   if (lease.count > 0 && --lease.count === 0) returnReadBuffer(lease.buffer);
+}
+
+function newLease(buffer: Buffer): ReadLease {
+  const lease: ReadLease = { buffer, count: 1, release: ignore };
+  lease.release = () => settle(lease);
+  return lease;
 }
 
 /** A field name: a token (RFC 9110 §5.6.2). */
@@ -114,6 +122,8 @@ export class H1Connection implements ResponseEvents {
   private lease: ReadLease | undefined;
   /** A chunk of the read buffer went to a handler that may keep it: the buffer leaves the pool. */
   private kept = false;
+  /** The last lease made; once all its chunks are back (count 0) the next read reuses it. */
+  private spareLease: ReadLease | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -362,9 +372,18 @@ export class H1Connection implements ResponseEvents {
       // read can hold several chunks: the buffer returns when all are back); one that may keep
       // chunks (plugins, cache) keeps the buffer itself — it leaves the pool, no copy.
       if (job.handler.releasesChunks) {
-        const lease = (this.lease ??= { buffer: pooled, count: 1 });
+        let lease = this.lease;
+        if (lease === undefined) {
+          const spare = this.spareLease;
+          if (spare !== undefined && spare.count === 0) {
+            spare.buffer = pooled;
+            spare.count = 1;
+            lease = spare;
+          } else lease = this.spareLease = newLease(pooled);
+          this.lease = lease;
+        }
         lease.count++;
-        release = () => settle(lease);
+        release = lease.release;
       } else this.kept = true;
     }
     // The reader does not stop inside a read: hold what arrives while the handler is paused.
