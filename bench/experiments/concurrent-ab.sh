@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Same-window A/B of two gatehouse builds: both run on core 1 at the same time, each behind its own
+# `wrk -t1 -c50` on core 0 (with the nginx origin of origin.sh), and each one's requests per CPU-second
+# is read over the same seconds. This machine's speed drifts by 20-40 % from minute to minute, which
+# sequential A/B runs cannot separate from a 10 % change; two processes measured in the same window
+# see the same drift, so their ratio holds to about ±3 % (A against itself: 0.99-1.03 after the
+# first round). Needs `pnpm build` in both checkouts (an earlier commit: `git worktree add DIR REV`,
+# then `pnpm install --offline && pnpm build` there).
+#   bash bench/experiments/concurrent-ab.sh DIR_A DIR_B [ROUNDS]
+# Environment: HEAP_A / HEAP_B (heap profile, default balanced), FLAGS_A / FLAGS_B (node flags),
+# SECS (seconds per round, default 5).
+set -u
+A=$1
+B=$2
+rounds=${3:-5}
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/origin.sh"
+sed 's/19102/19104/' "$work/gh.json" > "$work/gh-b.json"
+# shellcheck disable=SC2086 # the flags are a list
+taskset -c 1 node ${FLAGS_A:-} "$A/packages/core/dist/cli/main.js" serve --heap "${HEAP_A:-balanced}" -c "$work/gh.json" &
+pa=$!
+# shellcheck disable=SC2086
+taskset -c 1 node ${FLAGS_B:-} "$B/packages/core/dist/cli/main.js" serve --heap "${HEAP_B:-balanced}" -c "$work/gh-b.json" &
+pb=$!
+sleep 1.5
+taskset -c 0 wrk -t1 -c50 -d2s http://127.0.0.1:19102/ >/dev/null &
+w=$!
+taskset -c 0 wrk -t1 -c50 -d2s http://127.0.0.1:19104/ >/dev/null
+wait "$w"
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+for r in $(seq "$rounds"); do
+  a0=$(cpu "$pa")
+  b0=$(cpu "$pb")
+  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s http://127.0.0.1:19102/ > "$work/wrk-a" &
+  wa=$!
+  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s http://127.0.0.1:19104/ > "$work/wrk-b" &
+  wb=$!
+  wait "$wa" "$wb"
+  a1=$(cpu "$pa")
+  b1=$(cpu "$pb")
+  na=$(awk '/ requests in/ {print $1}' "$work/wrk-a")
+  nb=$(awk '/ requests in/ {print $1}' "$work/wrk-b")
+  ea=$(echo "$na * 100 / ($a1 - $a0)" | bc)
+  eb=$(echo "$nb * 100 / ($b1 - $b0)" | bc)
+  echo "round $r: A $ea req/CPU-s, B $eb req/CPU-s, B/A $(echo "scale=3; $eb / $ea" | bc)"
+done
+echo "peak RSS: A $(awk '/VmHWM/ {print $2}' "/proc/$pa/status") kB, B $(awk '/VmHWM/ {print $2}' "/proc/$pb/status") kB"
+kill "$pa" "$pb"
+wait "$pa" "$pb" 2>/dev/null
