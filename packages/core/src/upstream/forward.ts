@@ -191,7 +191,8 @@ export class ProxyHandler implements UpstreamHandler {
   private abortUpstream: ((err?: Error) => void) | undefined;
   private resume: (() => void) | undefined;
   private finished = false;
-  private readonly onDrain = (): void => this.resume?.();
+  /** Made when the client first falls behind (most responses never need it). */
+  private onDrain: (() => void) | undefined;
   /** Set for Upgrade requests (server/upgrade.ts). */
   onUpgrade?: UpstreamHandler['onUpgrade'];
   /** HTTP/1 responses return lent chunks from their write callback; HTTP/2 ones get copies. */
@@ -267,14 +268,14 @@ export class ProxyHandler implements UpstreamHandler {
       // HTTP/1: the write's callback runs once the socket has taken the bytes (or failed).
       const ok = this.h1 ? this.h1.writeLent(chunk, release) : res.write(chunk, release);
       if (ok || res.writableLength < RESPONSE_BUFFER) return true;
-      this.ctx.res.once('drain', this.onDrain);
+      this.ctx.res.once('drain', (this.onDrain ??= () => this.resume?.()));
       return false;
     }
     // Pause the upstream only once a few chunks are queued for the client, not whenever the socket's
     // 16 KiB mark is passed: a pause/resume per 64 KiB read halves single-stream throughput. The
     // bound keeps memory per slow client at about RESPONSE_BUFFER plus one read.
     if (res.write(chunk) || res.writableLength < RESPONSE_BUFFER) return true;
-    this.ctx.res.once('drain', this.onDrain);
+    this.ctx.res.once('drain', (this.onDrain ??= () => this.resume?.()));
     return false;
   }
 

@@ -416,7 +416,8 @@ export class H1Connection implements ResponseEvents {
     }
     this.keepAlive = head.keepAlive && !job.req.upgrade;
     this.headersDone = true;
-    this.armRead(job.req.bodyTimeout);
+    // The read that carried the head has just refreshed the timer: re-armed only for another duration.
+    if (!this.readArmed || job.req.bodyTimeout !== this.readTimeoutMs) this.armRead(job.req.bodyTimeout);
     const ok = job.handler.onHeaders?.(head.status, head.headers, this.resumeFor(job), head.reason, true);
     if (ok === false && this.job === job) this.pause();
   }
