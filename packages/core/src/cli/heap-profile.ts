@@ -4,8 +4,8 @@
 // bench/experiments/heap-ab.sh and the bench (bench/ANALYSIS.md, "Memory" and item 12):
 //   balanced (default)  young generation capped at 2 MiB, old-generation garbage held near 2 MiB
 //                       (guardOldGeneration): peak 60-61 MiB after the small-response run (72 MiB
-//                       with round 4's 8 MiB cap, 88-90 MiB with V8's defaults), for 10-25 %
-//                       fewer requests per CPU-second than `node` on small responses;
+//                       with round 4's 8 MiB cap, 88-90 MiB with V8's defaults), for 16-28 %
+//                       fewer requests per CPU-second than `node` on small responses (same window);
 //   compact             young generation kept at its initial size, old generation as balanced
 //                       (edge devices short of memory);
 //   node                V8's defaults.
