@@ -37,6 +37,25 @@ export function sameName(text: string, at: number, lower: string): boolean {
   return true;
 }
 
+/** A field name: a token (RFC 9110 §5.6.2). */
+export function isToken(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let k = 0; k < name.length; k++) {
+    const c = name.charCodeAt(k);
+    if (c > 0xff || (CHAR[c]! & TOKEN) === 0) return false;
+  }
+  return true;
+}
+
+/** A field value: HTAB, SP, visible ASCII and obs-text only (no CR or LF to split the head). */
+export function isFieldValue(value: string): boolean {
+  for (let k = 0; k < value.length; k++) {
+    const c = value.charCodeAt(k);
+    if (c > 0xff || (CHAR[c]! & FIELD_TEXT) === 0) return false;
+  }
+  return true;
+}
+
 export function hasTab(text: string, from: number, to: number): boolean {
   for (let k = from; k < to; k++) if (text.charCodeAt(k) === HTAB) return true;
   return false;

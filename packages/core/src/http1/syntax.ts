@@ -2,8 +2,6 @@
 
 /** A token: a method, a header field name, a transfer coding. */
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** Any octet a field value may not hold: controls other than HTAB (bare CR and LF included), DEL. */
-export const NOT_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 /** A request target: visible ASCII and obs-text, no whitespace. */
 export const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** A Content-Length value. */

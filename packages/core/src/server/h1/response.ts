@@ -6,10 +6,10 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
-import { sameName } from '../../http1/head-scan.js';
+import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
 import { putLatin1 } from '../../http1/latin1.js';
 import { reasonPhrase } from '../../http1/reason-phrases.js';
-import { lastToken, listsToken, NOT_FIELD_VALUE, TOKEN } from '../../http1/syntax.js';
+import { lastToken, listsToken } from '../../http1/syntax.js';
 import type { H1Request } from './request.js';
 
 /** What a response needs from its connection. */
@@ -83,8 +83,8 @@ function invalidChar(what: string, name: string): TypeError {
 }
 
 function checkField(name: string, value: string): void {
-  if (!TOKEN.test(name)) throw invalidChar('header name', name);
-  if (NOT_FIELD_VALUE.test(value)) throw invalidChar('header content', name);
+  if (!isToken(name)) throw invalidChar('header name', name);
+  if (!isFieldValue(value)) throw invalidChar('header content', name);
 }
 
 interface Entry {

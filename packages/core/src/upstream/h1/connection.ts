@@ -6,7 +6,7 @@ import type net from 'node:net';
 import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { ResponseReader, type ResponseEvents } from '../../http1/response-reader.js';
 import type { ResponseHead } from '../../http1/response-head.js';
-import { CHAR, FIELD_TEXT, sameName, TOKEN as TOKEN_CHAR } from '../../http1/head-scan.js';
+import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
 import { putLatin1 } from '../../http1/latin1.js';
 import { DIGITS, TARGET, TOKEN } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
@@ -60,25 +60,6 @@ function newLease(buffer: Buffer): ReadLease {
   const lease: ReadLease = { buffer, count: 1, release: ignore };
   lease.release = () => settle(lease);
   return lease;
-}
-
-/** A field name: a token (RFC 9110 §5.6.2). */
-function isToken(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let k = 0; k < name.length; k++) {
-    const c = name.charCodeAt(k);
-    if (c > 0xff || (CHAR[c]! & TOKEN_CHAR) === 0) return false;
-  }
-  return true;
-}
-
-/** A field value: HTAB, SP, visible ASCII and obs-text only (no CR or LF to split the head). */
-function isFieldValue(value: string): boolean {
-  for (let k = 0; k < value.length; k++) {
-    const c = value.charCodeAt(k);
-    if (c > 0xff || (CHAR[c]! & FIELD_TEXT) === 0) return false;
-  }
-  return true;
 }
 
 function upstreamError(code: string, message: string): Error {
