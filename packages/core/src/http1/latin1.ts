@@ -9,3 +9,14 @@ export function putLatin1(buf: Buffer, at: number, text: string): number {
   for (let k = 0; k < n; k++) buf[at + k] = text.charCodeAt(k);
   return at + n;
 }
+
+/** Write one field line, `name: value` CRLF; returns where it ends (name.length + value.length + 4 bytes). */
+export function putField(buf: Buffer, at: number, name: string, value: string): number {
+  at = putLatin1(buf, at, name);
+  buf[at++] = 0x3a;
+  buf[at++] = 0x20;
+  at = putLatin1(buf, at, value);
+  buf[at++] = 0x0d;
+  buf[at++] = 0x0a;
+  return at;
+}

@@ -7,7 +7,7 @@ import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
 import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
-import { putLatin1 } from '../../http1/latin1.js';
+import { putField, putLatin1 } from '../../http1/latin1.js';
 import { reasonPhrase } from '../../http1/reason-phrases.js';
 import { lastToken, listsToken } from '../../http1/syntax.js';
 import type { H1Request } from './request.js';
@@ -373,14 +373,7 @@ export class H1Response extends Stream {
   private writeHeadTo(buf: Buffer, at: number): number {
     at = putLatin1(buf, at, this.headLine);
     const f = this.headFields;
-    for (let i = 0; i < f.length; i += 2) {
-      at = putLatin1(buf, at, f[i]!);
-      buf[at++] = 0x3a;
-      buf[at++] = 0x20;
-      at = putLatin1(buf, at, f[i + 1]!);
-      buf[at++] = 0x0d;
-      buf[at++] = 0x0a;
-    }
+    for (let i = 0; i < f.length; i += 2) at = putField(buf, at, f[i]!, f[i + 1]!);
     at = putLatin1(buf, at, this.headDate);
     at = putLatin1(buf, at, this.headFraming);
     at = putLatin1(buf, at, this.headConnection);

@@ -7,8 +7,8 @@ import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { ResponseReader, type ResponseEvents } from '../../http1/response-reader.js';
 import type { ResponseHead } from '../../http1/response-head.js';
 import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
-import { putLatin1 } from '../../http1/latin1.js';
-import { DIGITS, TARGET, TOKEN } from '../../http1/syntax.js';
+import { putField, putLatin1 } from '../../http1/latin1.js';
+import { DIGITS, TARGET } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
@@ -174,7 +174,7 @@ export class H1Connection implements ResponseEvents {
     const body = req.body;
     const whole = typeof body === 'string' || Buffer.isBuffer(body);
     // The target and method may come from a rewrite or a plugin (req.targetPath): never let them split the line.
-    if (!TOKEN.test(req.method) || !TARGET.test(req.path)) {
+    if (!isToken(req.method) || !TARGET.test(req.path)) {
       this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
       return undefined;
     }
@@ -217,12 +217,7 @@ export class H1Connection implements ResponseEvents {
     for (let i = 0; i < h.length; i += 2) {
       const name = h[i]!;
       if (whole && name.length === 14 && sameName(name, 0, 'content-length')) continue;
-      at = putLatin1(buf, at, name);
-      buf[at++] = 0x3a;
-      buf[at++] = 0x20;
-      at = putLatin1(buf, at, h[i + 1]!);
-      buf[at++] = 0x0d;
-      buf[at++] = 0x0a;
+      at = putField(buf, at, name, h[i + 1]!);
     }
     at = putLatin1(buf, at, extra);
     buf[at++] = 0x0d;
