@@ -8,12 +8,13 @@
 # then `pnpm install --offline && pnpm build` there).
 #   bash bench/experiments/concurrent-ab.sh DIR_A DIR_B [ROUNDS]
 # Environment: HEAP_A / HEAP_B (heap profile, default balanced), FLAGS_A / FLAGS_B (node flags),
-# SECS (seconds per round, default 5).
+# SECS (seconds per round, default 5), WRK_ARGS (more wrk arguments, e.g. -H 'Accept: */*').
 set -u
 A=$1
 B=$2
 rounds=${3:-5}
 here=$(cd "$(dirname "$0")" && pwd)
+eval "wrk_args=(${WRK_ARGS:-})"
 . "$here/origin.sh"
 sed 's/19102/19104/' "$work/gh.json" > "$work/gh-b.json"
 # shellcheck disable=SC2086 # the flags are a list
@@ -31,9 +32,9 @@ cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for r in $(seq "$rounds"); do
   a0=$(cpu "$pa")
   b0=$(cpu "$pb")
-  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s http://127.0.0.1:19102/ > "$work/wrk-a" &
+  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s "${wrk_args[@]}" http://127.0.0.1:19102/ > "$work/wrk-a" &
   wa=$!
-  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s http://127.0.0.1:19104/ > "$work/wrk-b" &
+  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s "${wrk_args[@]}" http://127.0.0.1:19104/ > "$work/wrk-b" &
   wb=$!
   wait "$wa" "$wb"
   a1=$(cpu "$pa")

@@ -15,7 +15,7 @@ const USAGE = `usage:
   gatehouse serve --config FILE [--workers N|auto] [--heap balanced|compact|node]
                                      run the proxy (SIGHUP or a file change reloads; SIGTERM drains);
                                      --workers: N worker processes, rolled one by one on reload;
-                                     --heap: balanced (default: young generation capped at 8 MiB),
+                                     --heap: balanced (default: young generation capped at 2 MiB),
                                      compact (least memory, some throughput) or node (V8's defaults)
   gatehouse check --config FILE      validate a config and print what it serves; non-zero on error
   gatehouse demo [--port 8000]       a demo proxy on 127.0.0.1 in front of a built-in upstream

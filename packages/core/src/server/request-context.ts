@@ -6,6 +6,7 @@ import type { TLSSocket } from 'node:tls';
 import type { CompiledRoute, CompiledServer, Snapshot } from '../config/compile.js';
 import type { RewritableSource } from '../routing/statements.js';
 import { escapedClientCertificate } from '../tls/client-certificate.js';
+import { headerValue, H1Request } from './h1/request.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 export type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -22,9 +23,7 @@ export class RequestContext implements RewritableSource {
   cleanPath = '/';
   host: string;
   scheme: string;
-  headers: IncomingHttpHeaders;
   remoteAddr: string;
-  serverPort: string;
   serverName = '';
   captures: RegExpExecArray | null = null;
   vars: Map<string, string> | null = null;
@@ -48,6 +47,9 @@ export class RequestContext implements RewritableSource {
   onClientClose: { clientClosed(): void } | undefined = undefined;
   /** The engine's handler for the end of the client response (one function per engine). */
   onResponseClosed: ((ctx: RequestContext) => void) | undefined = undefined;
+  /** node's headers object, made on first use: the engine's own path reads fields with header(). */
+  private headerObject: IncomingHttpHeaders | undefined = undefined;
+  private port: string | undefined = undefined;
 
   constructor(
     readonly snapshot: Snapshot,
@@ -57,12 +59,31 @@ export class RequestContext implements RewritableSource {
   ) {
     this.method = req.method ?? 'GET';
     this.requestUri = req.url ?? '/';
-    this.headers = req.headers;
     this.scheme = tls ? 'https' : 'http';
-    const socket = req.socket;
-    this.remoteAddr = socket?.remoteAddress ?? '';
-    this.serverPort = String(socket?.localPort ?? '');
+    this.remoteAddr = req.socket?.remoteAddress ?? '';
     this.host = '';
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return (this.headerObject ??= this.req.headers);
+  }
+
+  /** Replaced by a plugin pipeline that changed the request's fields. */
+  set headers(value: IncomingHttpHeaders) {
+    this.headerObject = value;
+  }
+
+  /** One request field (`name` lower-case) as `headers[name]` has it, a list joined by ", ". Our
+   *  HTTP/1.1 requests are read from their field list, without building the object. */
+  header(name: string): string | undefined {
+    if (this.headerObject === undefined && this.req instanceof H1Request)
+      return headerValue(this.req.rawHeaders, name);
+    const v = this.headers[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  get serverPort(): string {
+    return (this.port ??= String(this.req.socket?.localPort ?? ''));
   }
 
   /** The client response closed, completed or not. */

@@ -9,6 +9,7 @@ import type {
   UpstreamTarget,
 } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
+import { sameName } from '../http1/head-scan.js';
 import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
@@ -107,17 +108,17 @@ export function fail(ctx: RequestContext, code: ErrorCode, detail?: string, clos
 function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
   const req = ctx.req;
   // Host: exactly one (node keeps the first of duplicates silently); HTTP/2 uses :authority.
-  let host = ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? '';
+  let host = '';
   if (req.httpVersionMajor === 1) {
     let hosts = 0;
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2)
-      if (raw[i]!.length === 4 && raw[i]!.toLowerCase() === 'host') hosts++;
+      if (raw[i]!.length === 4 && sameName(raw[i]!, 0, 'host') && hosts++ === 0) host = raw[i + 1]!;
     if (hosts > 1) return fail(ctx, 'duplicate_host', undefined, true);
     // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 may omit it.
     if (hosts === 0 && req.httpVersionMinor >= 1)
       return fail(ctx, 'invalid_host', 'missing Host header', true);
-  }
+  } else host = ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? '';
   let target = ctx.requestUri;
   if (target.charCodeAt(0) !== 47) {
     // Absolute form (RFC 9112 §3.2.2): the target's authority replaces Host; forward in origin form.
@@ -205,7 +206,7 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
   // Body limit: refuse at once from Content-Length, without reading the body.
   const limit = r.maxBodySize >= 0 ? r.maxBodySize : ctx.server!.limits.maxBodySize;
   if (limit > 0) {
-    const cl = ctx.headers['content-length'];
+    const cl = ctx.header('content-length');
     if (cl !== undefined && Number(cl) > limit) return fail(ctx, 'payload_too_large', undefined, true);
   }
   if (r.authRequest) {
@@ -286,7 +287,7 @@ export function forward(
   if (hasRequestBody(ctx)) {
     body = ctx.req as NodeJS.ReadableStream;
     // Chunked bodies have no length up front: count while streaming and stop at the limit.
-    if (limit > 0 && ctx.headers['content-length'] === undefined)
+    if (limit > 0 && ctx.header('content-length') === undefined)
       body = ctx.req.pipe(
         new BodyLimit(limit, () => {
           if (!ctx.res.headersSent) fail(ctx, 'payload_too_large', undefined, true);

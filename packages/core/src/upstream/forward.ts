@@ -58,7 +58,7 @@ export function upstreamHeaders(
   snap: Snapshot,
 ): string[] {
   const raw = ctx.req.rawHeaders;
-  const nominated = nominatedFields(ctx.headers.connection);
+  const nominated = nominatedFields(ctx.header('connection'));
   const setNames = action.setHeaderNames;
   const policy = snap.headers;
   const out: string[] = [];
@@ -94,7 +94,7 @@ export function upstreamHeaders(
     action.host === 'upstream'
       ? target.hostHeader
       : action.host === 'preserve'
-        ? (ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? target.hostHeader)
+        ? (ctx.header('host') ?? ctx.header(':authority') ?? target.hostHeader)
         : action.host.evaluate(ctx);
   if (host) out.push('host', host);
   if (policy.xForwardedFor === 'append')
@@ -102,22 +102,23 @@ export function upstreamHeaders(
   else if (policy.xForwardedFor === 'replace') out.push('x-forwarded-for', ctx.remoteAddr);
   if (
     policy.xForwardedProto === 'replace' ||
-    (policy.xForwardedProto === 'set' && ctx.headers['x-forwarded-proto'] === undefined)
+    (policy.xForwardedProto === 'set' && ctx.header('x-forwarded-proto') === undefined)
   )
     out.push('x-forwarded-proto', ctx.scheme);
   if (
     policy.xForwardedHost === 'replace' ||
-    (policy.xForwardedHost === 'set' && ctx.headers['x-forwarded-host'] === undefined)
+    (policy.xForwardedHost === 'set' && ctx.header('x-forwarded-host') === undefined)
   )
-    out.push('x-forwarded-host', ctx.headers.host ?? '');
-  if (policy.via)
-    out.push(
-      'via',
-      ctx.headers.via ? `${ctx.headers.via as string}, 1.1 ${policy.via}` : `1.1 ${policy.via}`,
-    );
+    out.push('x-forwarded-host', ctx.header('host') ?? '');
+  if (policy.via) {
+    const via = ctx.header('via');
+    out.push('via', via ? `${via}, 1.1 ${policy.via}` : `1.1 ${policy.via}`);
+  }
   if (policy.forwarded) {
-    const element = `for=${forwardedNode(ctx.remoteAddr)};proto=${ctx.scheme}${ctx.headers.host ? `;host="${ctx.headers.host}"` : ''}`;
-    out.push('forwarded', ctx.headers.forwarded ? `${ctx.headers.forwarded}, ${element}` : element);
+    const host = ctx.header('host');
+    const forwarded = ctx.header('forwarded');
+    const element = `for=${forwardedNode(ctx.remoteAddr)};proto=${ctx.scheme}${host ? `;host="${host}"` : ''}`;
+    out.push('forwarded', forwarded ? `${forwarded}, ${element}` : element);
   }
   for (const h of action.setHeaders) {
     const v = h.value.evaluate(ctx);
@@ -134,9 +135,8 @@ function forwardedNode(addr: string): string {
 
 /** Does the client request carry a body (RFC 9112 §6.3)? */
 export function hasRequestBody(ctx: RequestContext): boolean {
-  const h = ctx.headers;
-  if (h['transfer-encoding'] !== undefined) return true;
-  const cl = h['content-length'];
+  if (ctx.header('transfer-encoding') !== undefined) return true;
+  const cl = ctx.header('content-length');
   if (cl !== undefined) return cl !== '0';
   // HTTP/2 requests may stream a body without content-length.
   return (

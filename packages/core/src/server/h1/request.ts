@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
+import { sameName } from '../../http1/head-scan.js';
 import type { RequestHead } from '../../http1/request-head.js';
 
 /** Fields of which node keeps only the first occurrence (RFC 9110 singletons); its rule, kept so plugins see the same object. */
@@ -44,6 +45,22 @@ export function headersObject(raw: string[]): IncomingHttpHeaders {
     else if (!FIRST_ONLY.has(name)) out[name] = `${prev as string}, ${value}`;
   }
   return out as IncomingHttpHeaders;
+}
+
+/** What `headersObject(raw)[name]` holds for `name` (lower-case), a list joined by ", " (cookies by
+ *  "; "), without making the object. */
+export function headerValue(raw: string[], name: string): string | undefined {
+  const n = name.length;
+  let out: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const f = raw[i]!;
+    if (f.length !== n || !sameName(f, 0, name)) continue;
+    const value = raw[i + 1]!;
+    if (out === undefined) out = value;
+    else if (FIRST_ONLY.has(name)) return out;
+    else out = `${out}${name === 'cookie' ? '; ' : ', '}${value}`;
+  }
+  return out;
 }
 
 export interface BodySource {
