@@ -182,3 +182,85 @@ test(
     assert.ok(closeMs < 4500, `close() took ${closeMs} ms (drain timeout 5000)`);
   },
 );
+
+test('a response still queued for a client that is not reading is not finished: the keep-alive timeout does not cut it', async (t) => {
+  // 4 MiB answered locally, more than the socket takes at once: most of it waits in the socket's
+  // queue while the client reads nothing for 1 s. Were the response counted finished when its last
+  // write was issued, the connection would look idle and the keep-alive sweep (300 ms) would destroy
+  // it with the bytes still queued.
+  const body = 'x'.repeat(4 * 1024 * 1024);
+  const gh = await startEngine({
+    servers: [{ routes: [{ match: { prefix: '/' }, action: { type: 'return', status: 200, body } }] }],
+    limits: { keepAliveTimeoutMs: 300 },
+  });
+  t.after(() => gh.gh.close(1000));
+  const socket = net.connect(gh.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write(GET);
+  await new Promise((r) => setTimeout(r, 1000));
+  const chunks: Buffer[] = [];
+  let got = 0;
+  socket.on('data', (c: Buffer) => {
+    chunks.push(c);
+    got += c.length;
+  });
+  socket.resume();
+  const deadline = Date.now() + 5000;
+  while (got < body.length && !socket.destroyed && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  const all = Buffer.concat(chunks).toString('latin1');
+  const head = all.indexOf('\r\n\r\n');
+  assert.match(all.slice(0, head), /^HTTP\/1\.1 200 /);
+  assert.equal(all.length - head - 4, body.length, 'the whole body arrived');
+});
+
+test('close() while answers are still queued for a client that is not reading: both pipelined answers arrive whole before the connection closes', async (t) => {
+  // 8 MiB proxied, then a local answer pipelined behind it: both wait in the socket's queue (the
+  // client reads nothing for 400 ms). A response whose writes have not gone out is not finished, so
+  // draining must not take the connection for idle and cut them.
+  const big = Buffer.alloc(8 * 1024 * 1024, 'b');
+  const up = await startUpstream((_req, res) => {
+    res.writeHead(200, { 'content-length': big.length });
+    res.end(big);
+  });
+  t.after(() => up.close());
+  const gh = await startEngine({
+    servers: [
+      {
+        routes: [
+          { match: { exact: '/local' }, action: { type: 'return', status: 200, body: 'local' } },
+          proxyRoute(up.url),
+        ],
+      },
+    ],
+  });
+  const socket = net.connect(gh.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  await once(socket, 'connect');
+  socket.pause();
+  socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\nGET /local HTTP/1.1\r\nHost: x\r\n\r\n');
+  await new Promise((r) => setTimeout(r, 300));
+  let closeDone = false;
+  const closed = gh.gh.close(10_000).then(() => (closeDone = true));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.ok(!socket.destroyed && !closeDone, 'the connection with queued answers is kept while draining');
+  const chunks: Buffer[] = [];
+  socket.on('data', (c: Buffer) => chunks.push(c));
+  socket.resume();
+  await once(socket, 'close');
+  await closed;
+  const all = Buffer.concat(chunks).toString('latin1');
+  const firstHead = all.indexOf('\r\n\r\n');
+  assert.match(all.slice(0, firstHead), /^HTTP\/1\.1 200 /);
+  assert.match(all.slice(0, firstHead), /content-length: 8388608/i);
+  const rest = all.slice(firstHead + 4 + big.length);
+  assert.equal(
+    all.slice(firstHead + 4, firstHead + 4 + big.length),
+    big.toString('latin1'),
+    'the 8 MiB body whole',
+  );
+  assert.match(rest, /^HTTP\/1\.1 200 /, `after the body: ${JSON.stringify(rest.slice(0, 60))}`);
+  assert.match(rest, /\r\n\r\nlocal$/);
+});

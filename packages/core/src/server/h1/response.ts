@@ -31,6 +31,7 @@ type WriteCallback = (err?: Error | null) => void;
 const COALESCE = 16 * 1024;
 const CRLF = '\r\n';
 const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');
+const EMPTY = Buffer.alloc(0);
 
 // Fields buildHead looks for.
 const DATE = 1;
@@ -128,6 +129,8 @@ export class H1Response extends Stream {
   /** Socket writes issued and completed: the response is finished when they match after end(). */
   private writes = 0;
   private done = 0;
+  /** Inside end(): its writes may complete at once, and finishing waits for its last one. */
+  private ending = false;
   private finishCallback: WriteCallback | undefined;
   private closeEmitted = false;
   /** Told first when the response closes (completed or aborted), before 'close' listeners: the
@@ -491,11 +494,13 @@ export class H1Response extends Stream {
     this.writableEnded = true;
     this.finishCallback = cb;
     const body = this.hasBody && data !== undefined && data.length > 0 ? data : undefined;
+    this.ending = true;
     if (this.chunkedEncoding) {
       if (body) this.sendBody(body, undefined, false);
       this.sendLastChunk();
     } else if (body) this.sendBody(body, undefined, false);
     else this.flushPendingHead();
+    this.ending = false;
     if (this.done === this.writes) this.finish();
     return this;
   }
@@ -561,22 +566,28 @@ export class H1Response extends Stream {
     // A string here is latin1 (heads, chunk sizes): one byte per character.
     this.bytesOut += data.length;
     const socket = this.owner.socket;
-    // The connection's one callback, not a closure per response: writes complete in order and a
-    // connection has one response under way.
-    if (typeof data === 'string') socket.write(data, 'latin1', this.owner.onWritten);
-    else if (cb === undefined) socket.write(data, this.owner.onWritten);
-    else
+    if (cb !== undefined) {
       socket.write(data, (err) => {
         cb(err);
         this.written(err);
       });
+      return;
+    }
+    // Without a callback: node schedules a tick to call one, and that tick's drain is most of what a
+    // small response costs after its syscall. A write the kernel took at once leaves nothing queued
+    // (the usual case): done now. Otherwise an empty write after it calls back once it is out (writes
+    // complete in order), with the connection's one callback, not a closure per response.
+    if (typeof data === 'string') socket.write(data, 'latin1');
+    else socket.write(data);
+    if (socket.writableLength === 0 && !socket.destroyed) this.written(null);
+    else socket.write(EMPTY, this.owner.onWritten);
   }
 
   /** A socket write of this response completed. */
   written(err?: Error | null): void {
     this.done++;
     if (err) this.destroyed = true;
-    if (this.writableEnded && this.done === this.writes) this.finish();
+    if (this.writableEnded && this.done === this.writes && !this.ending) this.finish();
   }
 
   private finish(): void {
