@@ -8,7 +8,7 @@
 # then `pnpm install --offline && pnpm build` there).
 #   bash bench/experiments/concurrent-ab.sh DIR_A DIR_B [ROUNDS]
 # Environment: HEAP_A / HEAP_B (heap profile, default balanced), FLAGS_A / FLAGS_B (node flags),
-# SECS (seconds per round, default 5), WRK_ARGS (more wrk arguments, e.g. -H 'Accept: */*').
+# ENV_A / ENV_B (NAME=value for one of them), SECS (seconds per round, default 5), WRK_ARGS (more wrk arguments, e.g. -H 'Accept: */*').
 set -u
 A=$1
 B=$2
@@ -18,10 +18,10 @@ eval "wrk_args=(${WRK_ARGS:-})"
 . "$here/origin.sh"
 sed 's/19102/19104/' "$work/gh.json" > "$work/gh-b.json"
 # shellcheck disable=SC2086 # the flags are a list
-taskset -c 1 node ${FLAGS_A:-} "$A/packages/core/dist/cli/main.js" serve --heap "${HEAP_A:-balanced}" -c "$work/gh.json" &
+env ${ENV_A:-} taskset -c 1 node ${FLAGS_A:-} "$A/packages/core/dist/cli/main.js" serve --heap "${HEAP_A:-balanced}" -c "$work/gh.json" &
 pa=$!
 # shellcheck disable=SC2086
-taskset -c 1 node ${FLAGS_B:-} "$B/packages/core/dist/cli/main.js" serve --heap "${HEAP_B:-balanced}" -c "$work/gh-b.json" &
+env ${ENV_B:-} taskset -c 1 node ${FLAGS_B:-} "$B/packages/core/dist/cli/main.js" serve --heap "${HEAP_B:-balanced}" -c "$work/gh-b.json" &
 pb=$!
 sleep 1.5
 taskset -c 0 wrk -t1 -c50 -d2s http://127.0.0.1:19102/ >/dev/null &

@@ -81,6 +81,7 @@ export class H1Acceptor implements ConnectionHandlers {
     const res = conn.response;
     if (res !== undefined && res.headersSent) {
       // Mid-response (a bad chunk in an upload after the answer began): the response cannot be completed.
+      conn.flushWrites();
       conn.socket.destroy();
       return;
     }

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import type { RequestHead } from '../../http1/request-head.js';
 import { RequestReader, type RequestEvents } from '../../http1/request-reader.js';
 import { HttpParseError } from '../../http1/syntax.js';
+import { writeAtTurnEnd, type TurnEndWriter } from '../../util/write-batch.js';
 import { H1Request, type BodySource } from './request.js';
 import { H1Response, type ResponseOwner } from './response.js';
 
@@ -47,7 +48,7 @@ export interface ConnectionLimits {
 const MAX_HELD = 64 * 1024;
 const EMPTY = Buffer.alloc(0);
 
-export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
+export class H1Connection implements RequestEvents, BodySource, ResponseOwner, TurnEndWriter {
   phase = Phase.Fresh;
   /** When the phase's clock started (Date.now()). */
   since: number;
@@ -71,6 +72,9 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   private stopped = false;
   /** Bytes the reader took for the request under way (the next one's are counted after next()). */
   private requestBytes = 0;
+  /** Writes of the response under way waiting for the end of the event-loop turn. */
+  private readonly queued: Uint8Array[] = [];
+  private taken = 0;
 
   constructor(
     readonly socket: Socket,
@@ -126,6 +130,27 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   readonly onWritten = (err?: Error | null): void => {
     this.res?.written(err);
   };
+
+  queueWrite(data: Uint8Array): void {
+    // Queued before the writer is registered: registering may flush at once (a full turn).
+    if (this.queued.push(data) === 1) writeAtTurnEnd(this);
+  }
+
+  flushWrites(): void {
+    const q = this.queued;
+    const socket = this.socket;
+    // The queue holds the writes of one response: the next begins once they are done. A write's
+    // completion can finish the response and run what follows (close(), a pipelined request answered
+    // at once) and so call here again: each write is taken from the queue before it is made.
+    while (this.taken < q.length) {
+      const data = q[this.taken++]!;
+      if (socket.destroyed) continue; // dropped with the connection
+      socket.write(data);
+      this.res?.wrote();
+    }
+    q.length = 0;
+    this.taken = 0;
+  }
 
   private readonly onDrain = (): void => {
     this.res?.emit('drain');
@@ -333,12 +358,14 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
     const req = this.req;
     if (req && !req.complete && !req.destroyed) req.destroy();
     this.resume();
+    this.flushWrites();
     this.socket.end();
   }
 
   /** Answer a request that cannot be served with raw bytes (the head was refused), then close. */
   answerAndClose(response: string): void {
     if (this.closed || this.phase === Phase.Closing || this.phase === Phase.Detached) return;
+    this.flushWrites();
     this.socket.write(response, 'latin1');
     this.close();
   }
@@ -353,6 +380,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner {
   private startUpgrade(rest: Buffer): void {
     const req = this.req!;
     const res = this.res!;
+    this.flushWrites();
     this.upgrading = false;
     this.phase = Phase.Detached;
     this.socket.off('data', this.onData);

@@ -23,6 +23,11 @@ export interface ResponseOwner {
   readonly lastRequest: boolean;
   /** Calls `written` of the response under way. */
   readonly onWritten: (err?: Error | null) => void;
+  /** Queue a whole small write for the end of the event-loop turn (util/write-batch.ts); the
+   *  connection calls `wrote` of the response under way once it is made. */
+  queueWrite(data: Uint8Array): void;
+  /** Make the queued writes now (before one that is not queued). */
+  flushWrites(): void;
 }
 
 type WriteCallback = (err?: Error | null) => void;
@@ -421,7 +426,7 @@ export class H1Response extends Stream {
   /** @internal The head written at writeHead's next tick, if no body bytes took it along. */
   flushPendingHead(): void {
     if (!this.headPending || this.destroyed) return;
-    this.send(this.takeHead(0), undefined);
+    this.send(this.takeHead(0), undefined, true);
   }
 
   writeContinue(cb?: () => void): void {
@@ -524,7 +529,7 @@ export class H1Response extends Stream {
       if (size) at += buf.write(size, at, 'latin1');
       buf.set(data, at);
       if (tail) buf.write(CRLF, at + data.length, 'latin1');
-      this.send(buf, undefined);
+      this.send(buf, undefined, true);
       if (cb) {
         if (lent) cb();
         else process.nextTick(cb);
@@ -560,12 +565,17 @@ export class H1Response extends Stream {
     this.send(buf, undefined);
   }
 
-  /** One socket write; the response is finished when the last of them completes. */
-  private send(data: string | Uint8Array, cb: WriteCallback | undefined): void {
+  /** One socket write; the response is finished when the last of them completes. `atTurnEnd`: a
+   *  whole small write (a head, with the body when it fits) that may wait for the end of the
+   *  event-loop turn with the other connections' (util/write-batch.ts). */
+  private send(data: string | Uint8Array, cb: WriteCallback | undefined, atTurnEnd = false): void {
     this.writes++;
     // A string here is latin1 (heads, chunk sizes): one byte per character.
     this.bytesOut += data.length;
-    const socket = this.owner.socket;
+    const owner = this.owner;
+    if (atTurnEnd && typeof data !== 'string') return owner.queueWrite(data);
+    owner.flushWrites();
+    const socket = owner.socket;
     if (cb !== undefined) {
       socket.write(data, (err) => {
         cb(err);
@@ -573,12 +583,18 @@ export class H1Response extends Stream {
       });
       return;
     }
-    // Without a callback: node schedules a tick to call one, and that tick's drain is most of what a
-    // small response costs after its syscall. A write the kernel took at once leaves nothing queued
-    // (the usual case): done now. Otherwise an empty write after it calls back once it is out (writes
-    // complete in order), with the connection's one callback, not a closure per response.
     if (typeof data === 'string') socket.write(data, 'latin1');
     else socket.write(data);
+    this.wrote();
+  }
+
+  /** @internal A write without a callback was made (here or at the end of the turn). node schedules
+   *  a tick to call a write's callback, and that tick's drain is most of what a small response costs
+   *  after its syscall. A write the kernel took at once leaves nothing queued (the usual case): done
+   *  now. Otherwise an empty write after it calls back once it is out (writes complete in order),
+   *  with the connection's one callback, not a closure per response. */
+  wrote(): void {
+    const socket = this.owner.socket;
     if (socket.writableLength === 0 && !socket.destroyed) this.written(null);
     else socket.write(EMPTY, this.owner.onWritten);
   }
@@ -616,6 +632,8 @@ export class H1Response extends Stream {
   destroy(err?: Error): this {
     if (!this.destroyed) {
       this.destroyed = true;
+      // What was relayed before the cut reaches the client (as when it was written at once).
+      this.owner.flushWrites();
       this.owner.socket.destroy(err);
     }
     return this;

@@ -10,6 +10,7 @@ import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
 import { putField, putLatin1 } from '../../http1/latin1.js';
 import { DIGITS, TARGET } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
+import { writeAtTurnEnd, type TurnEndWriter } from '../../util/write-batch.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
 export interface Job {
@@ -66,7 +67,7 @@ function upstreamError(code: string, message: string): Error {
   return Object.assign(new Error(message), { code });
 }
 
-export class H1Connection implements ResponseEvents {
+export class H1Connection implements ResponseEvents, TurnEndWriter {
   /** Set by the pool while the connection serves a request. */
   inUse = false;
   private readonly reader: ResponseReader;
@@ -105,6 +106,8 @@ export class H1Connection implements ResponseEvents {
   private kept = false;
   /** The last lease made; once all its chunks are back (count 0) the next read reuses it. */
   private spareLease: ReadLease | undefined;
+  /** The head of a request without a body, written at the end of the event-loop turn. */
+  private queuedHead: Buffer | undefined;
 
   constructor(
     readonly socket: net.Socket,
@@ -152,7 +155,9 @@ export class H1Connection implements ResponseEvents {
     this.armRead(req.headersTimeout);
     const body = req.body;
     if (body === null || body === undefined) {
-      this.socket.write(head);
+      // With the other requests of this turn (util/write-batch.ts): the upstream is woken once.
+      this.queuedHead = head;
+      writeAtTurnEnd(this);
       this.requestDone = true;
     } else if (typeof body === 'string' || Buffer.isBuffer(body)) {
       this.socket.cork();
@@ -164,6 +169,13 @@ export class H1Connection implements ResponseEvents {
       this.socket.write(head);
       this.streamBody(body);
     }
+  }
+
+  flushWrites(): void {
+    const head = this.queuedHead;
+    if (head === undefined) return;
+    this.queuedHead = undefined;
+    if (!this.socket.destroyed) this.socket.write(head);
   }
 
   /** Build the request head; fails the job and returns undefined on a field that would split the head.
