@@ -3,7 +3,7 @@
 // (IOTEDGE_*), then runs `iot-module run` in /app and supervises it. Missing or malformed values
 // stop the container here with their names, rather than deep inside the module.
 // GATEHOUSE_ENTRYPOINT_DRY_RUN=1 prints the command as JSON and exits.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntrypointError, optional, port, printable } from '../common/env.mjs';
 import { cliPath } from '../common/package-bin.mjs';
@@ -63,13 +63,35 @@ export function plan(env) {
   return { root, appDir: optional(env, 'GATEHOUSE_APP_DIR') ?? DEFAULT_APP_DIR, argv, env: { ...env } };
 }
 
+/**
+ * The image's copy of node that may bind ports below 1024 (file capability, see the Dockerfile),
+ * when this container can grant that capability; plain node otherwise. Under --cap-drop=ALL the
+ * kernel refuses to exec a binary whose capability it cannot grant, and under no-new-privileges
+ * the capability is not granted: then plain node runs, and a port below 1024 needs the engine's
+ * net.ipv4.ip_unprivileged_port_start=0 (Docker's default since 20.10).
+ */
+function moduleNode(env) {
+  const capable = optional(env, 'GATEHOUSE_MODULE_NODE');
+  if (capable === undefined) return process.execPath;
+  let status;
+  try {
+    status = readFileSync('/proc/self/status', 'utf8');
+  } catch {
+    return process.execPath;
+  }
+  const bounding = /^CapBnd:\s*([0-9a-f]+)$/m.exec(status)?.[1];
+  const noNewPrivs = /^NoNewPrivs:\s*1$/m.test(status);
+  const CAP_NET_BIND_SERVICE = 10n;
+  const canGrant = bounding !== undefined && ((BigInt(`0x${bounding}`) >> CAP_NET_BIND_SERVICE) & 1n) === 1n;
+  return canGrant && !noNewPrivs ? capable : process.execPath;
+}
+
 async function main() {
   let p;
   let command;
   try {
     p = plan(process.env);
-    // The image's copy of node that may bind port 443 (see the Dockerfile); plain node elsewhere.
-    const node = optional(process.env, 'GATEHOUSE_MODULE_NODE') ?? process.execPath;
+    const node = moduleNode(process.env);
     command = [node, cliPath(p.appDir, 'iot-module'), ...p.argv];
   } catch (err) {
     if (!(err instanceof EntrypointError)) throw err;

@@ -1,6 +1,7 @@
 // The IoT module entrypoint's own logic in dry-run mode: the IoT Edge environment edgeAgent gives
 // a module is checked, and `iot-module run` is started in /app with its template.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -52,6 +53,21 @@ describe('iot-module entrypoint', () => {
       GATEHOUSE_MODULE_NODE: '/opt/node-bind',
     });
     assert.equal(result.plan!.command[0], '/opt/node-bind');
+  });
+
+  it('falls back to plain node where the capability cannot be granted (no-new-privileges)', (t) => {
+    if (spawnSync('setpriv', ['--version']).error) {
+      t.skip('setpriv (util-linux) is not installed');
+      return;
+    }
+    const env = { ...EDGE_ENV, GATEHOUSE_MODULE_NODE: '/opt/node-bind', GATEHOUSE_ENTRYPOINT_DRY_RUN: '1' };
+    const root = tempRoot('iot');
+    const r = spawnSync('setpriv', ['--no-new-privs', process.execPath, IOT_ENTRYPOINT], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, GATEHOUSE_CONTAINER_ROOT: root, GATEHOUSE_APP_DIR: APP, ...env },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { command: string[] }).command[0], process.execPath);
   });
 
   it('names every missing IoT Edge variable and exits 1', () => {
