@@ -4,7 +4,7 @@
 // supervises it. Key and secret reach the CLI through its environment, never its argv.
 // GATEHOUSE_ENTRYPOINT_DRY_RUN=1 prepares everything, prints the command as JSON and exits.
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { base64, EntrypointError, integer, optional, port, printable } from '../common/env.mjs';
 import { cliPath } from '../common/package-bin.mjs';
 import { note, supervise } from '../common/supervise.mjs';
@@ -159,6 +159,31 @@ function isDirectory(path) {
   }
 }
 
+/**
+ * Writes the decoded config, readable by its owner only. With $HOME/.edgemicro mounted (the TLS
+ * examples), the file is often there already with the same text and owned by the host user: then
+ * there is nothing to write, and a different file we may not write is an error that says so.
+ */
+function writeConfig(config) {
+  try {
+    if (readFileSync(config.path, 'utf8') === config.text) {
+      note(NAME, `EDGEMICRO_CONFIG matches ${config.path}`);
+      return;
+    }
+  } catch {
+    // Not there or not readable: write it.
+  }
+  try {
+    mkdirSync(dirname(config.path), { recursive: true });
+    writeFileSync(config.path, config.text, { mode: 0o600 });
+  } catch (err) {
+    throw new EntrypointError(
+      `cannot write EDGEMICRO_CONFIG to ${config.path}: ${err.code ?? err.message} (a mounted directory must be writable by uid ${process.getuid?.()})`,
+    );
+  }
+  note(NAME, `EDGEMICRO_CONFIG decoded to ${config.path}`);
+}
+
 function redacted(env) {
   const shown = {};
   for (const name of SHOWN_NAMES) {
@@ -173,11 +198,7 @@ async function main() {
   let command;
   try {
     p = plan(process.env);
-    if (p.config) {
-      mkdirSync(join(p.config.path, '..'), { recursive: true });
-      writeFileSync(p.config.path, p.config.text, { mode: 0o600 });
-      note(NAME, `EDGEMICRO_CONFIG decoded to ${p.config.path}`);
-    }
+    if (p.config) writeConfig(p.config);
     command = [process.execPath, cliPath(p.appDir, 'edgemicro'), ...p.argv];
   } catch (err) {
     if (!(err instanceof EntrypointError)) throw err;

@@ -183,6 +183,28 @@ check('gateway entrypoint in the image: bad base64 in EDGEMICRO_CONFIG is exit 1
   expect(/EDGEMICRO_CONFIG is not valid base64/.test(r.stderr), r.stderr);
 });
 
+check('gateway entrypoint in the image: a mounted $HOME/.edgemicro with the config already there', () => {
+  const home = mkdtempSync(join(tmpdir(), 'gatehouse-edgemicro-'));
+  try {
+    writeFileSync(join(home, 'docs-test-config.yaml'), 'edgemicro:\n  port: 8000\n', { mode: 0o644 });
+    const same = podman('run', '--rm', '--network=host', '-v', `${home}:/opt/apigee/.edgemicro`,
+      '-e', 'GATEHOUSE_ENTRYPOINT_DRY_RUN=1', ...seed, GATEWAY); // prettier-ignore
+    expect(same.status === 0, same.stderr);
+    expect(/EDGEMICRO_CONFIG matches/.test(same.stderr), same.stderr);
+    const other = podman('run', '--rm', '--network=host', '-v', `${home}:/opt/apigee/.edgemicro`,
+      ...seed, '-e', `EDGEMICRO_CONFIG=${Buffer.from('edgemicro: {}\n').toString('base64')}`, GATEWAY); // prettier-ignore
+    expect(other.status === 1, `exit ${other.status}`);
+    expect(
+      /cannot write EDGEMICRO_CONFIG to \/opt\/apigee\/.edgemicro\/docs-test-config.yaml: EACCES/.test(
+        other.stderr,
+      ),
+      other.stderr,
+    );
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+
 // 5. Option B: the seed's derived plugin image, as docker/README.md writes it for a Debian base.
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-images-'));
 check('option B: derived image with plugins.zip unzipped as apigee, EDGEMICRO_PLUGIN_DIR honoured', () => {

@@ -260,3 +260,22 @@ describe('gateway entrypoint: bad input stops the container with a message namin
     );
   });
 });
+
+describe('gateway entrypoint: a mounted .edgemicro (the TLS examples)', () => {
+  it('leaves an identical config file alone, and names the file it cannot write', (t) => {
+    const root = tempRoot('gw');
+    const dir = join(root, '.edgemicro');
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'docs-test-config.yaml');
+    writeFileSync(path, CONFIG, { mode: 0o444 });
+    const same = run({}, root);
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stderr, /EDGEMICRO_CONFIG matches .*docs-test-config\.yaml/);
+    if (process.getuid?.() === 0) {
+      t.diagnostic('running as root: a read-only file is still writable, the EACCES case is not observable');
+      return;
+    }
+    const other = run({ EDGEMICRO_CONFIG: Buffer.from('edgemicro: {}\n').toString('base64') }, root);
+    failure(other, /cannot write EDGEMICRO_CONFIG to .*docs-test-config\.yaml: EACCES/);
+  });
+});
