@@ -126,6 +126,18 @@ for (const expected of IMAGES) {
       assert.ok(runs.some((r) => /pnpm --filter @gatehouse\/[a-z-]+ deploy --prod/.test(r)));
     });
 
+    it('copies the manifest of every workspace importer in the lockfile (else --frozen-lockfile fails)', () => {
+      const lock = readFileSync(join(REPO, 'pnpm-lock.yaml'), 'utf8');
+      const section = lock.slice(lock.indexOf('\nimporters:\n'), lock.indexOf('\npackages:\n'));
+      const importers = [...section.matchAll(/^ {2}([^ \n][^:\n]*):$/gm)].map((m) => m[1]!);
+      assert.ok(importers.length > 1, 'importers found');
+      const copied = all(file.stages[0]!, 'COPY').flatMap((c) => copyParts(c.args).sources);
+      for (const importer of importers) {
+        const manifest = importer === '.' ? 'package.json' : `${importer}/package.json`;
+        assert.ok(copied.includes(manifest), `COPY ${manifest} is missing from the build stage`);
+      }
+    });
+
     it('every script the image runs parses', () => {
       const dir = join(REPO, expected.file, '..');
       for (const script of [
