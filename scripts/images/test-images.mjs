@@ -4,11 +4,17 @@
 // seed's option-B derived plugin image, the HEALTHCHECK and `podman stop` with a live listener,
 // and the bind of port 443 as non-root. Containers use --network=host (no bridge here).
 // Prints SKIPPED with the reason, exit 0, when podman is missing; every failure exits 1.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { setTimeout as delay } from 'node:timers/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+
+const execFileAsync = promisify(execFile);
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const GATEWAY = 'localhost/gatehouse-gateway:test';
@@ -185,6 +191,7 @@ check('gateway entrypoint in the image: bad base64 in EDGEMICRO_CONFIG is exit 1
 
 check('gateway entrypoint in the image: a mounted $HOME/.edgemicro with the config already there', () => {
   const home = mkdtempSync(join(tmpdir(), 'gatehouse-edgemicro-'));
+  chmodSync(home, 0o755); // a usual $HOME/.edgemicro: others may read, not write
   try {
     writeFileSync(join(home, 'docs-test-config.yaml'), 'edgemicro:\n  port: 8000\n', { mode: 0o644 });
     const same = podman('run', '--rm', '--network=host', '-v', `${home}:/opt/apigee/.edgemicro`,
@@ -315,7 +322,9 @@ check('iot-module entrypoint in the image: dry run with the seed lower layer env
   );
 });
 
-// 8. What needs the product CLIs and the emulators.
+// 8. The seed's `docker run` against the Edge emulator, when this tree has the edgemicro CLI and
+// the emulator (test/emulators/edge). Async: the emulator answers from this process meanwhile.
+const EDGE_EMULATOR = join(REPO, 'test/emulators/edge/edge-emulator.ts');
 const gatewayCli = podman(
   'run',
   '--rm',
@@ -328,14 +337,22 @@ const gatewayCli = podman(
 );
 if (gatewayCli.status !== 0) {
   notRun(
-    'seed `docker run` examples against the gateway (401/200, TLS, plugins, drain)',
+    'seed `docker run` against the gateway image and the Edge emulator',
     'this build has no edgemicro CLI (packages/gateway bin)',
   );
-} else {
+} else if (!existsSync(EDGE_EMULATOR)) {
   notRun(
-    'seed `docker run` examples against the gateway (401/200, TLS, plugins, drain)',
-    'needs the Edge control-plane emulator wired in here after merge',
+    'seed `docker run` against the gateway image and the Edge emulator',
+    'test/emulators/edge is not in this tree',
   );
+} else {
+  try {
+    const note = await seedAgainstEmulator();
+    results.push(`ok   seed \`docker run\` against the Edge emulator (${note})`);
+  } catch (err) {
+    failed++;
+    results.push(`FAIL seed \`docker run\` against the Edge emulator: ${err.message}`);
+  }
 }
 const iotRun = podman('run', '--rm', '--network=host', '--entrypoint', 'iot-module', IOT, 'run');
 if (/not available yet/.test(iotRun.stderr)) {
@@ -346,8 +363,120 @@ if (/not available yet/.test(iotRun.stderr)) {
 } else {
   notRun(
     'iot-module container against the workload and hub emulators',
-    'needs the workload/hub emulators wired in here after merge',
+    'covered on the host by test/images/iot-entrypoint-e2e.test.ts (the workload socket would need mounting)',
   );
+}
+
+async function seedAgainstEmulator() {
+  const { startEdgeEmulator, bootstrapProxy } = await import(pathToFileURL(EDGE_EMULATOR).href);
+  const key = 'd9c34e1aff68ed969273b016699eabf48780e4f652242e72fc88a23e21252cb0';
+  const secret = '3bc95a71c86a3c8ce04137fbcb788158731t51dfc6cdec13b7c05aa0bd969430';
+  const apiKey = 'PydUKRDGIXRqF2xh4usn1FLHbhGKVIz';
+  const upstream = http.createServer((req, res) => {
+    setTimeout(() => res.end('Hello, world!'), req.url.endsWith('/slow') ? 1500 : 0);
+  });
+  upstream.listen(0, '127.0.0.1');
+  await once(upstream, 'listening');
+  const edge = await startEdgeEmulator({
+    org: 'docs',
+    env: 'test',
+    key,
+    secret,
+    proxies: [bootstrapProxy('edgemicro_hello', '/hello', `http://127.0.0.1:${upstream.address().port}`)],
+    products: [
+      { name: 'hello-product', apiResources: ['/**'], proxies: ['edgemicro_hello'], environments: ['test'] },
+    ],
+    apiKeys: {
+      [apiKey]: {
+        application_name: 'app',
+        developer_email: 'dev@example.com',
+        api_product_list: ['hello-product'],
+      },
+    },
+  });
+  const yaml = [
+    'edge_config:',
+    `  bootstrap: ${edge.urls.bootstrap}`,
+    `  jwt_public_key: ${edge.urls.jwt_public_key}`,
+    `  products: ${edge.urls.products}`,
+    `  jwk_public_keys: ${edge.urls.jwk_public_keys}`,
+    'edgemicro:',
+    '  port: 8000',
+    '  max_connections: 100',
+    '  logging: { level: info, to_console: true }',
+    '  plugins: { sequence: [oauth] }',
+    'oauth:',
+    '  allowNoAuthorization: false',
+    `  verify_api_key_url: ${edge.urls.verify_api_key}`,
+    '',
+  ].join('\n');
+  const port = freePort();
+  const logs = mkdtempSync(join(tmpdir(), 'gatehouse-logs-'));
+  chmodSync(logs, 0o777);
+  const name = `gatehouse-seed-${process.pid}`;
+  const base = `http://127.0.0.1:${port}`;
+  const run = (...args) => execFileAsync('podman', args, { encoding: 'utf8' }).catch((err) => err);
+  await run('rm', '-f', name);
+  try {
+    // The seed's first example (-P/-p become --network=host, and the port moves off 8000).
+    const started = await run('run', '-d', '--name', name, '--network=host', '-v', `${logs}:/opt/apigee/logs`,
+      '-e', 'EDGEMICRO_PROCESSES=1', '-e', `EDGEMICRO_PORT=${port}`, '-e', 'EDGEMICRO_ORG=docs', '-e', 'EDGEMICRO_ENV=test',
+      '-e', `EDGEMICRO_KEY=${key}`, '-e', `EDGEMICRO_SECRET=${secret}`,
+      '-e', `EDGEMICRO_CONFIG=${Buffer.from(yaml).toString('base64')}`, '-e', 'SERVICE_NAME=edgemicro',
+      '--security-opt=no-new-privileges', '--cap-drop=ALL', GATEWAY); // prettier-ignore
+    expect(!started.code, `podman run: ${started.stderr}`);
+    let listening = false;
+    for (let i = 0; i < 100 && !listening; i++) {
+      await delay(200);
+      listening = await fetch(`${base}/`).then(
+        () => true,
+        () => false,
+      );
+    }
+    expect(listening, `nothing on port ${port}: ${(await run('logs', name)).stderr}`);
+    const anonymous = await fetch(`${base}/hello`);
+    const body = await anonymous.text();
+    expect(
+      anonymous.status === 401 && JSON.parse(body).error === 'missing_authorization',
+      `no key: ${anonymous.status} ${body}`,
+    );
+    const ps = (await execFileAsync('ps', ['-eo', 'args'], { encoding: 'utf8' })).stdout;
+    expect(
+      ps.includes('edgemicro') && !ps.includes(key) && !ps.includes(secret),
+      'key or secret in ps, or no edgemicro',
+    );
+    const user = await run('exec', name, 'id', '-u');
+    expect(user.stdout?.trim() === '101', `user ${user.stdout}`);
+    const health = await run('healthcheck', 'run', name);
+    expect(!health.code, `healthcheck: ${health.stdout}${health.stderr}`);
+    expect(existsSync(join(logs, 'edgemicro.log')), 'no edgemicro.log in the mounted logs directory');
+    const keyed = await fetch(`${base}/hello`, { headers: { 'x-api-key': apiKey } });
+    const keyedBody = await keyed.text();
+    const slow = fetch(`${base}/hello/slow`, { headers: { 'x-api-key': apiKey } }).then(async (r) => [
+      r.status,
+      await r.text(),
+    ]);
+    await delay(300);
+    const stopAt = Date.now();
+    const stopped = await run('stop', '-t', '10', name);
+    const seconds = (Date.now() - stopAt) / 1000;
+    expect(!stopped.code && seconds < 9, `podman stop: ${seconds} s ${stopped.stderr ?? ''}`);
+    const [slowStatus, slowBody] = await slow;
+    const exit = JSON.parse((await run('inspect', name)).stdout)[0].State.ExitCode;
+    expect(exit === 143, `exit code ${exit}`);
+    expect(keyed.status === 200 && keyedBody === 'Hello, world!', `valid key: ${keyed.status} ${keyedBody}`);
+    expect(
+      slowStatus === 200 && slowBody === 'Hello, world!',
+      `in flight at stop: ${slowStatus} ${slowBody}`,
+    );
+    return `401 without a key, 200 with one, uid 101, healthy, no secret in ps, stop drained in ${seconds.toFixed(1)} s, exit 143`;
+  } finally {
+    await run('rm', '-f', name);
+    await edge.close();
+    upstream.closeAllConnections();
+    upstream.close();
+    rmSync(logs, { recursive: true, force: true });
+  }
 }
 
 rmSync(work, { recursive: true, force: true });
