@@ -1,0 +1,37 @@
+// The built-in edgemicro plugins as core native plugins (contracts §3). The runtime resolves each
+// `plugins.sequence` name here first (a built-in wins over a custom folder of the same name) and
+// refuses a built-in name it cannot run.
+import type { NativePlugin } from '@gatehouse/core';
+import { apikeys } from './apikeys/index.js';
+import type { GatewayPluginContext } from './context.js';
+import { oauth } from './oauth/index.js';
+import { oauthv2 } from './oauthv2/index.js';
+import { CachingVerifier } from './verify/key-cache.js';
+
+export type { GatewayPluginContext } from './context.js';
+
+type Factory = (ctx: GatewayPluginContext, shared: Shared) => NativePlugin;
+
+interface Shared {
+  /** One verifyApiKey cache for oauth and apikeys. */
+  readonly keys: CachingVerifier | undefined;
+}
+
+const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
+  ['oauth', (ctx, sh) => oauth(ctx, sh.keys)],
+  ['oauthv2', (ctx) => oauthv2(ctx)],
+  ['apikeys', (ctx, sh) => apikeys(ctx, sh.keys)],
+]);
+
+export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...FACTORIES.keys()];
+
+/** Verified API keys are reused for at most this long, whatever the token's own expiry. */
+const KEY_CACHE = { maxEntries: 10_000, maxTtlMs: 30 * 60_000 };
+
+/** Built-in edgemicro plugins by name, as core native plugins (core's `definePlugin`). */
+export function builtinPlugins(ctx: GatewayPluginContext): ReadonlyMap<string, NativePlugin> {
+  const shared: Shared = { keys: ctx.verifier ? new CachingVerifier(ctx.verifier, KEY_CACHE) : undefined };
+  const out = new Map<string, NativePlugin>();
+  for (const [name, make] of FACTORIES) out.set(name, make(ctx, shared));
+  return out;
+}
