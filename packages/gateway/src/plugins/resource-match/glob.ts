@@ -8,6 +8,13 @@ export interface GlobOptions {
   readonly ignoreCase?: boolean;
 }
 
+// Paths that mean something else to some backend match nothing (fail closed): a backslash (a
+// separator on Windows servers), an escape still present after the engine's single decoding of
+// `.`, `/` or `\` (a backend that decodes twice), overlong UTF-8 leads (old decoders read
+// `%c0%ae` as `.`).
+const SUSPICIOUS =
+  /\\|%(?:2[eE]|2[fF]|5[cC])|[\u00c0\u00c1][\u0080-\u00bf]|\u00e0[\u0080-\u009f]|\u00f0[\u0080-\u008f]/;
+
 type Part = { readonly kind: 'any' } | { readonly kind: 'seg'; readonly pieces: readonly string[] };
 
 export type PathMatcher = (path: string) => boolean;
@@ -21,8 +28,7 @@ export function compileGlob(pattern: string, options: GlobOptions = {}): PathMat
     seg === '**' ? { kind: 'any' } : { kind: 'seg', pieces: fold(seg).split(/\*+/) },
   );
   return (path: string) => {
-    // A backslash is a separator to some backends: such a path matches nothing (fail closed).
-    if (path.includes('\\')) return false;
+    if (SUSPICIOUS.test(path)) return false;
     return matchParts(parts, splitPath(fold(path)));
   };
 }
