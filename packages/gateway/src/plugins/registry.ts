@@ -6,6 +6,11 @@ import { apikeys } from './apikeys/index.js';
 import type { GatewayPluginContext } from './context.js';
 import { oauth } from './oauth/index.js';
 import { oauthv2 } from './oauthv2/index.js';
+import { quota } from './quota/index.js';
+import { spikearrest } from './spikearrest/index.js';
+import type { CounterStore } from './stores/counter-store.js';
+import { counterStore } from './stores/select.js';
+import { sectionOf } from './shared/options.js';
 import { CachingVerifier } from './verify/key-cache.js';
 
 export type { GatewayPluginContext } from './context.js';
@@ -15,12 +20,16 @@ type Factory = (ctx: GatewayPluginContext, shared: Shared) => NativePlugin;
 interface Shared {
   /** One verifyApiKey cache for oauth and apikeys. */
   readonly keys: CachingVerifier | undefined;
+  /** The counter store of quota and spikearrest, opened on first use. */
+  readonly store: () => CounterStore;
 }
 
 const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['oauth', (ctx, sh) => oauth(ctx, sh.keys)],
   ['oauthv2', (ctx) => oauthv2(ctx)],
   ['apikeys', (ctx, sh) => apikeys(ctx, sh.keys)],
+  ['quota', (ctx, sh) => quota(ctx, sh.store)],
+  ['spikearrest', (ctx, sh) => spikearrest(ctx, sh.store)],
 ]);
 
 export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...FACTORIES.keys()];
@@ -30,8 +39,16 @@ const KEY_CACHE = { maxEntries: 10_000, maxTtlMs: 30 * 60_000 };
 
 /** Built-in edgemicro plugins by name, as core native plugins (core's `definePlugin`). */
 export function builtinPlugins(ctx: GatewayPluginContext): ReadonlyMap<string, NativePlugin> {
-  const shared: Shared = { keys: ctx.verifier ? new CachingVerifier(ctx.verifier, KEY_CACHE) : undefined };
+  const shared: Shared = {
+    keys: ctx.verifier ? new CachingVerifier(ctx.verifier, KEY_CACHE) : undefined,
+    store: () => counterStore(sectionOf(ctx.config, 'quotas', {})),
+  };
   const out = new Map<string, NativePlugin>();
   for (const [name, make] of FACTORIES) out.set(name, make(ctx, shared));
   return out;
 }
+
+export { attachCounterService } from './stores/cluster-store.js';
+export { closeCounterStores } from './stores/select.js';
+export { createEdgeVerifier } from './verify/edge-verifier.js';
+export { createLocalVerifier } from './verify/local-verifier.js';
