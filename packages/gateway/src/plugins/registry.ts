@@ -2,6 +2,7 @@
 // `plugins.sequence` name here first (a built-in wins over a custom folder of the same name) and
 // refuses a built-in name it cannot run.
 import type { NativePlugin } from '@gatehouse/core';
+import { analytics } from './analytics/index.js';
 import { apikeys } from './apikeys/index.js';
 import type { GatewayPluginContext } from './context.js';
 import { oauth } from './oauth/index.js';
@@ -25,6 +26,7 @@ interface Shared {
 }
 
 const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
+  ['analytics', (ctx) => analytics(ctx)],
   ['oauth', (ctx, sh) => oauth(ctx, sh.keys)],
   ['oauthv2', (ctx) => oauthv2(ctx)],
   ['apikeys', (ctx, sh) => apikeys(ctx, sh.keys)],
@@ -48,6 +50,7 @@ export function builtinPlugins(ctx: GatewayPluginContext): ReadonlyMap<string, N
   return out;
 }
 
+export { analyticsDropped, closeAnalytics } from './analytics/index.js';
 export { attachCounterService } from './stores/cluster-store.js';
 export { closeCounterStores } from './stores/select.js';
 export { createEdgeVerifier } from './verify/edge-verifier.js';
