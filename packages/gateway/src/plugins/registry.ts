@@ -2,9 +2,16 @@
 // `plugins.sequence` name here first (a built-in wins over a custom folder of the same name) and
 // refuses a built-in name it cannot run.
 import type { NativePlugin } from '@gatehouse/core';
+import { accesscontrol } from './accesscontrol/index.js';
+import { accumulateRequest } from './accumulate-request/index.js';
+import { accumulateResponse } from './accumulate-response/index.js';
 import { analytics } from './analytics/index.js';
 import { apikeys } from './apikeys/index.js';
+import { bauth } from './bauth/index.js';
 import type { GatewayPluginContext } from './context.js';
+import { cors } from './cors/index.js';
+import { headerUppercase } from './header-uppercase/index.js';
+import { healthcheck } from './healthcheck/index.js';
 import { oauth } from './oauth/index.js';
 import { oauthv2 } from './oauthv2/index.js';
 import { quota } from './quota/index.js';
@@ -12,6 +19,7 @@ import { spikearrest } from './spikearrest/index.js';
 import type { CounterStore } from './stores/counter-store.js';
 import { counterStore } from './stores/select.js';
 import { sectionOf } from './shared/options.js';
+import { transformUppercase } from './transform-uppercase/index.js';
 import { CachingVerifier } from './verify/key-cache.js';
 
 export type { GatewayPluginContext } from './context.js';
@@ -32,6 +40,14 @@ const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['apikeys', (ctx, sh) => apikeys(ctx, sh.keys)],
   ['quota', (ctx, sh) => quota(ctx, sh.store)],
   ['spikearrest', (ctx, sh) => spikearrest(ctx, sh.store)],
+  ['cors', (ctx) => cors(ctx)],
+  ['healthcheck', (ctx) => healthcheck(ctx)],
+  ['accumulate-request', (ctx) => accumulateRequest(ctx)],
+  ['accumulate-response', (ctx) => accumulateResponse(ctx)],
+  ['header-uppercase', () => headerUppercase()],
+  ['transform-uppercase', () => transformUppercase()],
+  ['accesscontrol', (ctx) => accesscontrol(ctx)],
+  ['bauth', (ctx) => bauth(ctx)],
 ]);
 
 export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...FACTORIES.keys()];

@@ -10,6 +10,7 @@ import { builtinPlugins, type GatewayPluginContext } from '../../../src/plugins/
 export interface Seen {
   readonly url: string;
   readonly headers: http.IncomingHttpHeaders;
+  readonly body: string;
 }
 
 export interface Upstream {
@@ -22,9 +23,10 @@ export interface Upstream {
 export async function startUpstream(): Promise<Upstream> {
   const seen: Seen[] = [];
   const server = http.createServer((req, res) => {
-    req.resume();
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      seen.push({ url: req.url ?? '', headers: req.headers });
+      seen.push({ url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString() });
       const body = JSON.stringify({ url: req.url, headers: req.headers });
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
