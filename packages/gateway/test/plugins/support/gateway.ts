@@ -6,6 +6,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatehouse, createPluginPipeline, loadPlugins, type Gatehouse } from '@gatehouse/core';
 import { builtinPlugins, type GatewayPluginContext } from '../../../src/plugins/registry.js';
+// Test-only: the suite's trace-level log tee, so the secret sweep reads what these engines log.
+import { createLogger } from '../../../../core/src/observability/logger.js';
+import { teeDestination, teeLevel } from '../../../../../test/helpers/log-tee.js';
 
 export interface Seen {
   readonly url: string;
@@ -65,8 +68,10 @@ export async function startGateway(
   pluginDir?: string,
 ): Promise<Gateway> {
   const gh = createGatehouse({
+    logger: createLogger({ level: teeLevel('silent') }, teeDestination('silent')),
+    accessLogStream: teeDestination('trace'),
     config: {
-      log: { level: 'silent' },
+      log: { level: 'silent', access: true },
       upstreams: { up: { url: `http://127.0.0.1:${upstreamPort}` } },
       servers: [
         {
