@@ -10,6 +10,7 @@ import { apikeys } from './apikeys/index.js';
 import { bauth } from './bauth/index.js';
 import type { GatewayPluginContext } from './context.js';
 import { cors } from './cors/index.js';
+import { extauth } from './extauth/index.js';
 import { headerUppercase } from './header-uppercase/index.js';
 import { healthcheck } from './healthcheck/index.js';
 import { oauth } from './oauth/index.js';
@@ -48,6 +49,7 @@ const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['transform-uppercase', () => transformUppercase()],
   ['accesscontrol', (ctx) => accesscontrol(ctx)],
   ['bauth', (ctx) => bauth(ctx)],
+  ['extauth', (ctx) => extauth(ctx)],
 ]);
 
 export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...FACTORIES.keys()];

@@ -210,3 +210,55 @@ test('bauth: missing 401, malformed 400, valid passes without the header', async
   assert.equal(r.status, 200);
   assert.equal(upstream.seen.at(-1)!.headers.authorization, undefined);
 });
+
+test('extauth: an external RS256 JWT (JWKS by kid from publickey_url) becomes x-api-key', async () => {
+  const idp = makeKeys();
+  const jwks = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ keys: [{ ...idp.jwk, kid: 'idp-1', alg: 'RS256', use: 'sig' }] }));
+  });
+  jwks.listen(0, '127.0.0.1');
+  await new Promise((r) => jwks.once('listening', r));
+  const url = `http://127.0.0.1:${(jwks.address() as import('node:net').AddressInfo).port}/certs`;
+  try {
+    const p = await gateway(['extauth'], { extauth: { publickey_url: url, iss: 'https://idp.example' } });
+    const now = Math.floor(Date.now() / 1000);
+    const good = signJwt(
+      idp,
+      { client_id: 'ext-client', iss: 'https://idp.example', exp: now + 60 },
+      { kid: 'idp-1' },
+    );
+    let r = await request(p, '/shop/a', { authorization: `Bearer ${good}`, 'x-api-key': 'forged' });
+    assert.equal(r.status, 200);
+    assert.equal(upstream.seen.at(-1)!.headers['x-api-key'], 'ext-client');
+    assert.equal(upstream.seen.at(-1)!.headers.authorization, undefined);
+    r = await request(p, '/shop/a', { 'x-api-key': 'forged' });
+    assert.equal(r.status, 401);
+    assert.equal(r.body, '{"error":"missing_authorization","error_description":"missing_authorization"}');
+    const noKid = signJwt(idp, { client_id: 'x', iss: 'https://idp.example', exp: now + 60 });
+    assert.equal((await request(p, '/shop/a', { authorization: `Bearer ${noKid}` })).status, 401);
+    const unknown = signJwt(
+      idp,
+      { client_id: 'x', iss: 'https://idp.example', exp: now + 60 },
+      { kid: 'other' },
+    );
+    r = await request(p, '/shop/a', { authorization: `Bearer ${unknown}` });
+    assert.equal(r.body, '{"error":"invalid_authorization","error_description":"invalid_authorization"}');
+    for (const bad of [
+      signJwt(idp, { client_id: 'x', iss: 'https://evil', exp: now + 60 }, { kid: 'idp-1' }),
+      signJwt(idp, { client_id: 'x', iss: 'https://idp.example', exp: now - 60 }, { kid: 'idp-1' }),
+      signJwt(
+        idp,
+        { client_id: 'x', iss: 'https://idp.example', exp: now + 60 },
+        { kid: 'idp-1', alg: 'HS256' },
+      ),
+      signJwt(keys, { client_id: 'x', iss: 'https://idp.example', exp: now + 60 }, { kid: 'idp-1' }),
+    ]) {
+      r = await request(p, '/shop/a', { authorization: `Bearer ${bad}` });
+      assert.equal(r.status, 403);
+      assert.equal(r.body, '{"error":"access_denied","error_description":"JWT is invalid"}');
+    }
+  } finally {
+    jwks.close();
+  }
+});

@@ -23,8 +23,10 @@ export class JwtError extends Error {
 export interface JwtPolicy {
   /** Seconds of clock skew tolerated on `exp` and `nbf` (edgemicro `gracePeriod`). */
   readonly gracePeriodSec: number;
-  /** Required `aud` value. */
-  readonly audience: string;
+  /** Required `aud` value; undefined: not checked (external identity providers, extauth). */
+  readonly audience: string | undefined;
+  /** Check `exp` (required) and `nbf`. Default true; extauth's `exp: false` turns it off. */
+  readonly checkTimes?: boolean;
   /** Required `iss` when set. */
   readonly issuer?: string;
   /** Bound on the verified-token cache. */
@@ -104,12 +106,16 @@ export class JwtVerifier {
     const now = nowMs / 1000;
     const grace = this.policy.gracePeriodSec;
     const { exp, nbf, aud, iss } = claims;
-    if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new JwtError('invalid', 'no exp');
-    if (now > exp + grace) throw new JwtError('invalid', 'expired');
-    if (nbf !== undefined && (typeof nbf !== 'number' || now + grace < nbf))
-      throw new JwtError('invalid', 'not yet valid');
-    const auds = Array.isArray(aud) ? aud : [aud];
-    if (!auds.includes(this.policy.audience)) throw new JwtError('invalid', 'wrong aud');
+    if (this.policy.checkTimes !== false) {
+      if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new JwtError('invalid', 'no exp');
+      if (now > exp + grace) throw new JwtError('invalid', 'expired');
+      if (nbf !== undefined && (typeof nbf !== 'number' || now + grace < nbf))
+        throw new JwtError('invalid', 'not yet valid');
+    }
+    if (this.policy.audience !== undefined) {
+      const auds = Array.isArray(aud) ? aud : [aud];
+      if (!auds.includes(this.policy.audience)) throw new JwtError('invalid', 'wrong aud');
+    }
     if (this.policy.issuer !== undefined && iss !== this.policy.issuer)
       throw new JwtError('invalid', 'wrong iss');
   }
