@@ -21,6 +21,19 @@ const PATH_OVERRIDES = ['x-original-url', 'x-rewrite-url', 'x-forwarded-path', '
 /** Claims not repeated in x-authorization-claims (edgemicro). */
 const OMITTED_CLAIMS = new Set(['application_name', 'client_id', 'api_product_list', 'iat', 'exp']);
 
+// Verified claims objects are cached with their token, so the header is built once per token.
+const claimsHeaders = new WeakMap<Claims, string>();
+function claimsHeader(claims: Claims): string {
+  let h = claimsHeaders.get(claims);
+  if (h === undefined) {
+    const visible: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(claims)) if (!OMITTED_CLAIMS.has(k)) visible[k] = v;
+    h = Buffer.from(JSON.stringify(visible)).toString('base64');
+    claimsHeaders.set(claims, h);
+  }
+  return h;
+}
+
 function single(v: string | string[] | undefined): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
@@ -84,9 +97,7 @@ export function createAuthPlugin(
         const proxy = ctx.res.proxy;
         const product = authorize(claims.api_product_list, proxy.name, proxy.base_path, req.routedPath ?? '');
         if (product === undefined) return fail(ctx, 'access_denied', terse('access_denied'));
-        const visible: Record<string, unknown> = {};
-        for (const [k, v] of Object.entries(claims)) if (!OMITTED_CLAIMS.has(k)) visible[k] = v;
-        req.headers['x-authorization-claims'] = Buffer.from(JSON.stringify(visible)).toString('base64');
+        req.headers['x-authorization-claims'] = claimsHeader(claims);
         req.token = claims;
         req.api_product = product;
       };
