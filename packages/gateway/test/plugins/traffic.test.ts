@@ -141,3 +141,31 @@ test('spikearrest: a bad section is a config error naming the key', async () => 
     /spikearrest\.allow/,
   );
 });
+
+test('spikearrest with its store down: 503 by default, admitted with failOpen', async (t) => {
+  if (!redisAvailable()) return t.skip('redis-server not installed (apt-get install redis-server)');
+  const quotas = { useRedis: true, port: await freePort() };
+  const closed = await gateway({ quotas, spikearrest: { timeUnit: 'second', allow: 100 } }, ['spikearrest']);
+  const r = await request(closed, '/shop/a');
+  assert.equal(r.status, 503);
+  assert.equal(r.body, '{"message":"SpikeArrest engaged","status":503}');
+  const open = await gateway({ quotas, spikearrest: { timeUnit: 'second', allow: 100, failOpen: true } }, [
+    'spikearrest',
+  ]);
+  assert.equal((await request(open, '/shop/a')).status, 200);
+});
+
+test('spikearrest on Redis: two gateways share one rate', async (t) => {
+  if (!redisAvailable()) return t.skip('redis-server not installed (apt-get install redis-server)');
+  const redis = await startRedis();
+  try {
+    const quotas = { useRedis: true, port: redis.port };
+    const spike = { timeUnit: 'minute', allow: 1 };
+    const a = await gateway({ quotas, spikearrest: spike }, ['spikearrest']);
+    const b = await gateway({ quotas, spikearrest: spike }, ['spikearrest']);
+    const statuses = await Promise.all([a, b, a, b].map((p) => request(p, '/shop/a').then((r) => r.status)));
+    assert.deepEqual(statuses.sort(), [200, 503, 503, 503]);
+  } finally {
+    await redis.stop();
+  }
+});
