@@ -66,6 +66,7 @@ export async function startGateway(
   routes: readonly GatewayRoute[],
   ctx: GatewayPluginContext,
   pluginDir?: string,
+  port = 0,
 ): Promise<Gateway> {
   const gh = createGatehouse({
     logger: createLogger({ level: teeLevel('silent') }, teeDestination('silent')),
@@ -75,7 +76,7 @@ export async function startGateway(
       upstreams: { up: { url: `http://127.0.0.1:${upstreamPort}` } },
       servers: [
         {
-          listen: [{ address: '127.0.0.1', port: 0 }],
+          listen: [{ address: '127.0.0.1', port }],
           routes: routes.map((r) => ({
             name: r.name,
             match: { basePath: r.basePath },
