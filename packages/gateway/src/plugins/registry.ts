@@ -13,6 +13,7 @@ import { cors } from './cors/index.js';
 import { extauth } from './extauth/index.js';
 import { headerUppercase } from './header-uppercase/index.js';
 import { healthcheck } from './healthcheck/index.js';
+import { json2xml } from './json2xml/index.js';
 import { oauth } from './oauth/index.js';
 import { oauthv2 } from './oauthv2/index.js';
 import { quota } from './quota/index.js';
@@ -50,6 +51,7 @@ const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['accesscontrol', (ctx) => accesscontrol(ctx)],
   ['bauth', (ctx) => bauth(ctx)],
   ['extauth', (ctx) => extauth(ctx)],
+  ['json2xml', (ctx) => json2xml(ctx)],
 ]);
 
 export const BUILTIN_PLUGIN_NAMES: readonly string[] = [...FACTORIES.keys()];

@@ -262,3 +262,58 @@ test('extauth: an external RS256 JWT (JWKS by kid from publickey_url) becomes x-
     jwks.close();
   }
 });
+
+function send(
+  port: number,
+  method: string,
+  path: string,
+  headers: http.OutgoingHttpHeaders,
+  body?: string,
+): Promise<{ status: number; body: string; headers: http.IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          headers: res.headers,
+        }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('json2xml: GET Accept xml turns the JSON response into XML', async () => {
+  const p = await gateway(['json2xml']);
+  const r = await send(p, 'GET', '/shop/a', { accept: 'application/xml' });
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-type']), /application\/xml/);
+  assert.ok(r.body.startsWith("<?xml version='1.0'?>\n<Root>"), r.body);
+  assert.match(r.body, /<url>\/a<\/url>/);
+  const off = await send(p, 'GET', '/shop/a', {
+    accept: 'application/xml',
+    'x-apigee-json2xml-disable': '1',
+  });
+  assert.equal(JSON.parse(off.body).url, '/a');
+});
+
+test('json2xml: a JSON request body reaches the target as XML; an XML one as JSON', async () => {
+  const p = await gateway(['json2xml']);
+  let r = await send(p, 'POST', '/shop/a', { 'content-type': 'application/json' }, '{"item":{"id":7}}');
+  assert.equal(r.status, 200);
+  let seen = upstream.seen.at(-1)!;
+  assert.equal(seen.headers['content-type'], 'application/xml');
+  assert.match(seen.body, /<Root>\s*<item>\s*<id>7<\/id>\s*<\/item>\s*<\/Root>/);
+  r = await send(p, 'POST', '/shop/a', { 'content-type': 'application/xml' }, '<Root><id>7</id></Root>');
+  seen = upstream.seen.at(-1)!;
+  assert.equal(seen.body, '{"Root":{"id":["7"]}}');
+  // The JSON response goes back as XML (responseXML).
+  assert.match(String(r.headers['content-type']), /application\/xml/);
+  assert.match(r.body, /^<\?xml/);
+  r = await send(p, 'POST', '/shop/a', { 'content-type': 'application/json' }, '{not json');
+  assert.equal(r.status, 500);
+});
