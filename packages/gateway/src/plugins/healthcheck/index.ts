@@ -20,10 +20,6 @@ function startProbe(): void {
   probe.unref();
 }
 
-export function eventLoopLagMs(): number {
-  return lagMs;
-}
-
 export function healthcheck(gctx: GatewayPluginContext): NativePlugin {
   return definePlugin({
     name: 'healthcheck',

@@ -5,8 +5,8 @@ import type { Cluster, Worker } from 'node:cluster';
 import type { CounterStore, WindowCount } from './counter-store.js';
 import { MemoryStore } from './memory-store.js';
 
-export const COUNTER_REQUEST = 'gatehouse:counter:request';
-export const COUNTER_REPLY = 'gatehouse:counter:reply';
+const COUNTER_REQUEST = 'gatehouse:counter:request';
+const COUNTER_REPLY = 'gatehouse:counter:reply';
 
 type Op =
   | { readonly op: 'hit'; readonly id: string; readonly windowMs: number; readonly weight: number }
