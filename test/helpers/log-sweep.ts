@@ -26,7 +26,7 @@ const SHAPES: Array<[string, RegExp]> = [
   ],
   [
     'credential in a query',
-    /[?&](?:api[_-]?key|apikey|access_token|refresh_token|id_token|client_secret|password|sig|signature)=(?!\*\*\*)[^&"\s]+/i,
+    /[?&](?:(?:x[_-])?api[_-]?key|apikey|access_token|refresh_token|id_token|client_secret|password|sig|signature)=(?!\*\*\*)[^&"\s]+/i,
   ],
   ['credentials in a URL', /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@"]+:[^/\s@"]+@/i],
 ];

@@ -486,7 +486,7 @@ export function createLogger(config: LogConfig | undefined, destination?: NodeJS
 }
 
 const SECRET_PARAM =
-  /([?&](?:api[_-]?key|apikey|key|sig|signature|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|sv|se|sr|sp|skoid|sktid)=)[^&#]*/gi;
+  /([?&](?:(?:x[_-])?api[_-]?key|apikey|key|sig|signature|token|access_token|refresh_token|id_token|password|passwd|secret|client_secret|code|sv|se|sr|sp|skoid|sktid)=)[^&#]*/gi;
 
 /** A request target safe to log: credential-like query parameters are replaced by `***`. */
 export function scrubTarget(target: string): string {
