@@ -120,14 +120,17 @@ export async function startMqttHub(options: MqttHubOptions): Promise<MqttHub> {
     return t;
   };
   const send = (client: Client, topic: string, payload: string): void => {
-    client.publish({
-      cmd: 'publish',
-      topic,
-      payload: Buffer.from(payload),
-      qos: 0,
-      retain: false,
-      dup: false,
-    });
+    client.publish(
+      {
+        cmd: 'publish',
+        topic,
+        payload: Buffer.from(payload),
+        qos: 0,
+        retain: false,
+        dup: false,
+      },
+      () => undefined,
+    );
   };
 
   const broker = await Aedes.createBroker({

@@ -1,0 +1,196 @@
+// Shared set-up of the running-module tests: one IoT Edge device on loopback — its workload API
+// (unix socket), its edgeHub (MQTT hub on GATEWAY:8883, HTTPS fake on EDGEHUB:443) — and the module
+// (`IotModule`, what `iot-module run` runs) listening on GATEWAY:port, as a layer of a nested set-up.
+import { once } from 'node:events';
+import https from 'node:https';
+import net from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { IotModule, type IotModuleOptions } from '../../packages/iot-module/src/index.js';
+import { createModuleLogger } from '../../packages/iot-module/src/runtime/module-logger.js';
+import { startEdgeHub, type EdgeHub } from '../emulators/iot/edgehub.js';
+import { startMqttHub, type MqttHub } from '../emulators/iot/mqtt-hub.js';
+import { startWorkloadApi, type WorkloadApi } from '../emulators/iot/workload-api.js';
+
+export const HUB_HOSTNAME = 'test-hub.azure-devices.net';
+export const MODULE_ID = 'apiproxy';
+
+export async function freePort(host: string): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, host);
+  await once(s, 'listening');
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+export interface Device {
+  deviceId: string;
+  /** The device's gateway address (module listener, MQTT hub). */
+  gateway: string;
+  workload: WorkloadApi;
+  hub: MqttHub;
+  edgeHub: EdgeHub;
+  /** Module env (IOTEDGE_*), ready to extend with template variables. */
+  env: Record<string, string>;
+  logs: string[];
+  close(): Promise<void>;
+}
+
+export async function startDevice(opts: {
+  deviceId: string;
+  gateway: string;
+  edgeHubAddress: string;
+  serverCertLifetimeMs?: number;
+  /** Other identities on this device (`device/module` → key) the hub and edgeHub accept. */
+  extraModules?: string[];
+}): Promise<Device> {
+  const modules: Record<string, undefined> = { [MODULE_ID]: undefined };
+  for (const m of opts.extraModules ?? []) modules[m] = undefined;
+  const workload = await startWorkloadApi({
+    modules,
+    caller: MODULE_ID,
+    ...(opts.serverCertLifetimeMs !== undefined ? { serverCertLifetimeMs: opts.serverCertLifetimeMs } : {}),
+  });
+  const keys: Record<string, string> = {};
+  for (const m of Object.keys(modules)) keys[`${opts.deviceId}/${m}`] = workload.keyOf(m);
+  const hubCert = workload.issue({ commonName: opts.gateway, ipAddresses: [opts.gateway] });
+  const hub = await startMqttHub({
+    host: opts.gateway,
+    cert: hubCert.chainPem,
+    key: hubCert.keyPem,
+    hubHostname: HUB_HOSTNAME,
+    gatewayHostname: opts.gateway,
+    keys,
+  });
+  const ehCert = workload.issue({ commonName: 'edgehub', dnsNames: ['edgehub'] });
+  const edgeHub = await startEdgeHub({
+    host: opts.edgeHubAddress,
+    port: 443,
+    cert: ehCert.chainPem,
+    key: ehCert.keyPem,
+    hubHostname: HUB_HOSTNAME,
+    gatewayHostname: opts.gateway,
+    keys,
+    invokeMethod: (target, name, payload, timeoutMs) => hub.invokeMethod(target, name, payload, timeoutMs),
+  });
+  const env: Record<string, string> = {
+    IOTEDGE_DEVICEID: opts.deviceId,
+    IOTEDGE_MODULEID: MODULE_ID,
+    IOTEDGE_MODULEGENERATIONID: 'gen1',
+    IOTEDGE_GATEWAYHOSTNAME: opts.gateway,
+    IOTEDGE_IOTHUBHOSTNAME: HUB_HOSTNAME,
+    IOTEDGE_WORKLOADURI: workload.uri,
+    IOTEDGE_AUTHSCHEME: 'sasToken',
+  };
+  return {
+    deviceId: opts.deviceId,
+    gateway: opts.gateway,
+    workload,
+    hub,
+    edgeHub,
+    env,
+    logs: [],
+    close: async () => {
+      await edgeHub.close();
+      await hub.close();
+      await workload.close();
+    },
+  };
+}
+
+/** The module of `device` with `templateEnv` (NGINX_DEFAULT_PORT, …), started and serving. */
+export async function startModule(
+  device: Device,
+  templateEnv: Record<string, string>,
+  extra: Partial<IotModuleOptions> = {},
+): Promise<IotModule> {
+  const module = new IotModule({
+    env: { ...device.env, ...templateEnv },
+    confDir: '/app',
+    listenAddress: device.gateway,
+    tokenServerPort: 0,
+    trustBundlePollMs: 500,
+    backoff: { initialMs: 100, maxMs: 1000 },
+    drainTimeoutMs: 5000,
+    logger: createModuleLogger((line) => void device.logs.push(line), 'info'),
+    ...extra,
+  });
+  await module.start();
+  return module;
+}
+
+export interface Response {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  /** Serial number of the server certificate the connection saw. */
+  serial: string | undefined;
+}
+
+/** One HTTPS request on a fresh connection (trusting `ca`). */
+export function request(
+  url: string,
+  opts: {
+    ca: string;
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    cert?: string;
+    key?: string;
+    servername?: string;
+  },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method: opts.method ?? 'GET',
+      ca: opts.ca,
+      agent: false,
+      headers: opts.headers,
+      ...(opts.cert ? { cert: opts.cert, key: opts.key } : {}),
+      ...(opts.servername ? { servername: opts.servername } : {}),
+      checkServerIdentity: () => undefined,
+    });
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks),
+          serial: (res.socket as TLSSocket).getPeerCertificate?.()?.serialNumber,
+        }),
+      );
+    });
+    req.end(opts.body);
+  });
+}
+
+/** Requests in a loop until `stop` resolves; every answer's status is collected. */
+export async function underTraffic<T>(
+  send: () => Promise<Response>,
+  during: () => Promise<T>,
+  maxRequests = 5000,
+): Promise<{ result: T; statuses: number[]; errors: string[] }> {
+  const statuses: number[] = [];
+  const errors: string[] = [];
+  let done = false;
+  const loops = [0, 1, 2].map(async () => {
+    while (!done && statuses.length + errors.length < maxRequests) {
+      try {
+        statuses.push((await send()).status);
+      } catch (err) {
+        errors.push((err as Error).message);
+      }
+    }
+  });
+  try {
+    const result = await during();
+    return { result, statuses, errors };
+  } finally {
+    done = true;
+    await Promise.all(loops);
+  }
+}
