@@ -43,12 +43,14 @@ export async function startDevice(opts: {
   serverCertLifetimeMs?: number;
   /** Other identities on this device (`device/module` → key) the hub and edgeHub accept. */
   extraModules?: string[];
+  socketPath?: string;
 }): Promise<Device> {
   const modules: Record<string, undefined> = { [MODULE_ID]: undefined };
   for (const m of opts.extraModules ?? []) modules[m] = undefined;
   const workload = await startWorkloadApi({
     modules,
     caller: MODULE_ID,
+    ...(opts.socketPath !== undefined ? { socketPath: opts.socketPath } : {}),
     ...(opts.serverCertLifetimeMs !== undefined ? { serverCertLifetimeMs: opts.serverCertLifetimeMs } : {}),
   });
   const keys: Record<string, string> = {};

@@ -38,6 +38,8 @@ export interface WorkloadApiOptions {
   caName?: string;
   /** RSA key size of issued certificates. Default 2048. */
   keyBits?: number;
+  /** Socket path (default: a new temporary directory's workload.sock). */
+  socketPath?: string;
 }
 
 export interface WorkloadCounters {
@@ -77,7 +79,7 @@ export interface WorkloadApi {
 
 export async function startWorkloadApi(options: WorkloadApiOptions): Promise<WorkloadApi> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-workload-'));
-  const socketPath = join(dir, 'workload.sock');
+  const socketPath = options.socketPath ?? join(dir, 'workload.sock');
   const keyBits = options.keyBits ?? 2048;
   const keys = new Map<string, string>();
   for (const [id, key] of Object.entries(options.modules))
