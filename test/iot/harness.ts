@@ -1,6 +1,7 @@
 // Shared set-up of the running-module tests: one IoT Edge device on loopback — its workload API
 // (unix socket), its edgeHub (MQTT hub on GATEWAY:8883, HTTPS fake on EDGEHUB:443) — and the module
 // (`IotModule`, what `iot-module run` runs) listening on GATEWAY:port, as a layer of a nested set-up.
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import https from 'node:https';
 import net from 'node:net';
@@ -10,6 +11,7 @@ import { createModuleLogger } from '../../packages/iot-module/src/runtime/module
 import { startEdgeHub, type EdgeHub } from '../emulators/iot/edgehub.js';
 import { startMqttHub, type MqttHub } from '../emulators/iot/mqtt-hub.js';
 import { startWorkloadApi, type WorkloadApi } from '../emulators/iot/workload-api.js';
+import type { CertificateAuthority } from '../../packages/core/src/tls/index.js';
 
 export const HUB_HOSTNAME = 'test-hub.azure-devices.net';
 export const MODULE_ID = 'apiproxy';
@@ -25,6 +27,8 @@ export async function freePort(host: string): Promise<number> {
 
 export interface Device {
   deviceId: string;
+  /** Workload APIs of the extra modules. */
+  moduleWorkloads: Record<string, WorkloadApi>;
   /** The device's gateway address (module listener, MQTT hub). */
   gateway: string;
   workload: WorkloadApi;
@@ -44,15 +48,22 @@ export async function startDevice(opts: {
   /** Other identities on this device (`device/module` → key) the hub and edgeHub accept. */
   extraModules?: string[];
   socketPath?: string;
+  /** Shared root of a nested hierarchy. */
+  ca?: CertificateAuthority;
 }): Promise<Device> {
-  const modules: Record<string, undefined> = { [MODULE_ID]: undefined };
-  for (const m of opts.extraModules ?? []) modules[m] = undefined;
+  const modules: Record<string, string> = { [MODULE_ID]: randomBytes(32).toString('base64') };
+  for (const m of opts.extraModules ?? []) modules[m] = randomBytes(32).toString('base64');
   const workload = await startWorkloadApi({
     modules,
     caller: MODULE_ID,
+    ...(opts.ca ? { ca: opts.ca } : {}),
     ...(opts.socketPath !== undefined ? { socketPath: opts.socketPath } : {}),
     ...(opts.serverCertLifetimeMs !== undefined ? { serverCertLifetimeMs: opts.serverCertLifetimeMs } : {}),
   });
+  // edgelet gives each module its own socket: the others' workload APIs (same CA and keys).
+  const moduleWorkloads: Record<string, WorkloadApi> = {};
+  for (const m of opts.extraModules ?? [])
+    moduleWorkloads[m] = await startWorkloadApi({ modules, caller: m, ca: workload.ca });
   const keys: Record<string, string> = {};
   for (const m of Object.keys(modules)) keys[`${opts.deviceId}/${m}`] = workload.keyOf(m);
   const hubCert = workload.issue({ commonName: opts.gateway, ipAddresses: [opts.gateway] });
@@ -86,6 +97,7 @@ export async function startDevice(opts: {
   };
   return {
     deviceId: opts.deviceId,
+    moduleWorkloads,
     gateway: opts.gateway,
     workload,
     hub,
@@ -96,6 +108,7 @@ export async function startDevice(opts: {
       await edgeHub.close();
       await hub.close();
       await workload.close();
+      for (const w of Object.values(moduleWorkloads)) await w.close();
     },
   };
 }
@@ -195,4 +208,32 @@ export async function underTraffic<T>(
     done = true;
     await Promise.all(loops);
   }
+}
+
+/** A module of `device` on the real SDK (`ModuleClient.fromEnvironment` over MQTT), opened. */
+export async function startSdkModule(
+  device: Device,
+  moduleId: string,
+): Promise<import('azure-iot-device').ModuleClient> {
+  const sdk = (await import('azure-iot-device')).default;
+  const { Mqtt } = (await import('azure-iot-device-mqtt')).default;
+  const env: Record<string, string> = {
+    ...device.env,
+    IOTEDGE_MODULEID: moduleId,
+    IOTEDGE_WORKLOADURI: device.moduleWorkloads[moduleId]!.uri,
+  };
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  let pending: Promise<import('azure-iot-device').ModuleClient>;
+  try {
+    pending = sdk.ModuleClient.fromEnvironment(Mqtt); // reads the environment synchronously
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+  const client = await pending;
+  await client.open();
+  return client;
 }

@@ -40,6 +40,8 @@ export interface WorkloadApiOptions {
   keyBits?: number;
   /** Socket path (default: a new temporary directory's workload.sock). */
   socketPath?: string;
+  /** Issue from this CA (devices of one nested hierarchy share a root). */
+  ca?: CertificateAuthority;
 }
 
 export interface WorkloadCounters {
@@ -85,7 +87,7 @@ export async function startWorkloadApi(options: WorkloadApiOptions): Promise<Wor
   for (const [id, key] of Object.entries(options.modules))
     keys.set(id, key ?? randomBytes(32).toString('base64'));
   const caName = options.caName ?? 'Test Edge CA';
-  let ca = createCertificateAuthority({ commonName: caName, keyBits });
+  let ca = options.ca ?? createCertificateAuthority({ commonName: caName, keyBits });
   let trustBundle = ca.certPem;
   let failures: { n: number; status: number } = { n: 0, status: 500 };
   let active = 0;
