@@ -141,6 +141,7 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
       headersTimeoutMs: l.headersTimeoutMs,
       requestTimeoutMs: l.requestTimeoutMs,
       keepAliveTimeoutMs: l.keepAliveTimeoutMs,
+      keepAliveHeader: l.keepAliveHeader,
       maxRequestsPerConnection: l.maxRequestsPerConnection,
     },
     {
