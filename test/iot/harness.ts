@@ -13,6 +13,12 @@ import { startMqttHub, type MqttHub } from '../emulators/iot/mqtt-hub.js';
 import { startWorkloadApi, type WorkloadApi } from '../emulators/iot/workload-api.js';
 import type { CertificateAuthority } from '../../packages/core/src/tls/index.js';
 
+/** The device emulation binds edgeHub fakes (and the layered chain, the module) on port 443. */
+export const NEEDS_PORT_443: string | false =
+  typeof process.getuid === 'function' && process.getuid() !== 0
+    ? 'binds port 443 on 127.27.x.x (edgeHub, the SDK dials gateway:443): run as root'
+    : false;
+
 export const HUB_HOSTNAME = 'test-hub.azure-devices.net';
 export const MODULE_ID = 'apiproxy';
 

@@ -15,7 +15,15 @@ import type { IotModule } from '../../packages/iot-module/src/index.js';
 import { createCertificateAuthority } from '../../packages/core/src/tls/index.js';
 import { startBlobStorage, type BlobStorage } from '../emulators/iot/blob-storage.js';
 import { startRegistry, type Registry } from '../emulators/iot/registry.js';
-import { MODULE_ID, request, startDevice, startModule, startSdkModule, type Device } from './harness.js';
+import {
+  MODULE_ID,
+  request,
+  startDevice,
+  startModule,
+  startSdkModule,
+  type Device,
+  NEEDS_PORT_443,
+} from './harness.js';
 
 /** Size of the layer pulled through the three proxies (time-bounded here; bench/ pulls 1 GiB). */
 const BLOB_BYTES = Number(process.env.IOT_CHAIN_BLOB_MIB ?? 256) * 1024 * 1024;
@@ -61,7 +69,7 @@ function stream(url: string, ca: string, headers: Record<string, string> = {}): 
   });
 }
 
-describe('three layered modules (L5 top, L4, L3)', () => {
+describe('three layered modules (L5 top, L4, L3)', { skip: NEEDS_PORT_443 }, () => {
   const ca = createCertificateAuthority({ commonName: 'Nested edge root CA' });
   const L = { 5: '127.27.15.1', 4: '127.27.14.1', 3: '127.27.13.1' } as const;
   const EH = { 5: '127.27.15.2', 4: '127.27.14.2', 3: '127.27.13.2' } as const;

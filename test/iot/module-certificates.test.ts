@@ -9,7 +9,15 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { IotModule } from '../../packages/iot-module/src/index.js';
 import { createModuleLogger } from '../../packages/iot-module/src/runtime/module-logger.js';
-import { freePort, request, startDevice, startModule, underTraffic, type Device } from './harness.js';
+import {
+  freePort,
+  request,
+  startDevice,
+  startModule,
+  underTraffic,
+  type Device,
+  NEEDS_PORT_443,
+} from './harness.js';
 
 function getJson(port: number, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -36,7 +44,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 15_000): Pro
   }
 }
 
-describe('iot-module run: certificates', () => {
+describe('iot-module run: certificates', { skip: NEEDS_PORT_443 }, () => {
   const cleanup: Array<() => Promise<void>> = [];
   after(async () => {
     for (const c of cleanup.reverse()) await c();

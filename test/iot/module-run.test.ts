@@ -14,12 +14,13 @@ import {
   startModule,
   underTraffic,
   type Device,
+  NEEDS_PORT_443,
 } from './harness.js';
 
 const GATEWAY = '127.27.1.1';
 const EDGEHUB = '127.27.1.2';
 
-describe('iot-module run (one device)', () => {
+describe('iot-module run (one device)', { skip: NEEDS_PORT_443 }, () => {
   let device: Device;
   let module: IotModule;
   let base: string;
