@@ -189,10 +189,11 @@ export function request(
   });
 }
 
-/** Requests in a loop until `stop` resolves; every answer's status is collected. */
+/** Requests in three loops while `during` runs (it can read how many were answered so far); every
+ *  answer's status and every error is collected. */
 export async function underTraffic<T>(
   send: () => Promise<Response>,
-  during: () => Promise<T>,
+  during: (answered: () => number) => Promise<T>,
   maxRequests = 5000,
 ): Promise<{ result: T; statuses: number[]; errors: string[] }> {
   const statuses: number[] = [];
@@ -208,7 +209,7 @@ export async function underTraffic<T>(
     }
   });
   try {
-    const result = await during();
+    const result = await during(() => statuses.length + errors.length);
     return { result, statuses, errors };
   } finally {
     done = true;

@@ -56,7 +56,8 @@ describe('iot-module run: certificates', { skip: NEEDS_PORT_443 }, () => {
       deviceId: 'dev2',
       gateway,
       edgeHubAddress: '127.27.2.2',
-      serverCertLifetimeMs: 8000,
+      // Renewal at 80 % leaves 3 s before expiry: room for key generation on a loaded machine.
+      serverCertLifetimeMs: 15_000,
     });
     cleanup.push(() => device.close());
     const port = await freePort(gateway);
@@ -66,6 +67,7 @@ describe('iot-module run: certificates', { skip: NEEDS_PORT_443 }, () => {
       { hosts: { edgehub: '127.27.2.2' } },
     );
     cleanup.push(() => module.close());
+    const started = Date.now();
     const oldCa = device.workload.ca.certPem;
     const serials = new Set<string>();
     let ca = device.workload.trustBundle;
@@ -75,14 +77,23 @@ describe('iot-module run: certificates', { skip: NEEDS_PORT_443 }, () => {
         if (res.serial) serials.add(res.serial);
         return res;
       },
-      async () => {
-        await until('a renewal', () => module.counters.certificateRotations >= 1);
+      async (answered) => {
+        await until('a renewal', () => module.counters.certificateRotations >= 1, 30_000);
+        // Not before 80 % of the lifetime (the first certificate's validity began 1 s before issue).
+        assert.ok(Date.now() - started >= 0.8 * 15_000 - 1500, `renewed after ${Date.now() - started} ms`);
         // The edge CA changes: the bundle carries both (clients are given the new one first).
         device.workload.rotateCa({ keepOld: true });
         ca = device.workload.trustBundle;
         await until('the new trust bundle', () => module.counters.trustBundleUpdates >= 1);
         const rotations = module.counters.certificateRotations;
-        await until('a certificate from the new CA', () => module.counters.certificateRotations > rotations);
+        await until(
+          'a certificate from the new CA',
+          () => module.counters.certificateRotations > rotations,
+          30_000,
+        );
+        // Requests after the last swap see the newest certificate.
+        const after = answered();
+        await until('requests after the last renewal', () => answered() >= after + 6);
       },
     );
     assert.deepEqual(errors, []);
