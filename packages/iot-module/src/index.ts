@@ -22,3 +22,4 @@ export {
   type NginxConfigAst,
   type ParseOptions,
 } from './nginx/index.js';
+export * from './runtime/index.js';

@@ -194,13 +194,18 @@ test('cli check: --max-body-size, errors name file:line, exit codes', () => {
   }
 });
 
-test('cli render, run, usage', () => {
+test('cli render, run, usage', async () => {
   const r = capture(['render'], TOP);
   assert.equal(r.code, 0);
   assert.match(r.out, /#if_tag registry:5000/);
-  const run = capture(['run']);
-  assert.equal(run.code, 2);
-  assert.match(run.err, /not available yet/);
+  // run without the IoT Edge environment: exit 1 naming every missing variable, nothing started.
+  let runErr = '';
+  const runCode = await main(['run'], {}, { out: () => undefined, err: (t) => (runErr += t) });
+  assert.equal(runCode, 1);
+  assert.match(
+    runErr,
+    /missing environment variables: IOTEDGE_DEVICEID, IOTEDGE_MODULEID, .*IOTEDGE_WORKLOADURI/,
+  );
   assert.equal(capture(['frobnicate']).code, 2);
   assert.equal(capture([]).code, 2);
   assert.equal(capture(['--help']).code, 0);

@@ -146,7 +146,14 @@ test('top layer: routes in file order with their match kinds and actions', () =>
     assert.equal(r.maxBodySize, 1024 * 1024, `${r.name}: nginx's default 1m`);
     assert.equal(proxy(r).options?.readTimeoutMs, 3_600_000, `${r.name}: http-level proxy_read_timeout`);
   }
-  assert.deepEqual(server.limits, { maxBodySize: 1024 * 1024 });
+  // nginx's defaults where the template is silent: keepalive_timeout 75s without a Keep-Alive field,
+  // client_header_timeout 60s.
+  assert.deepEqual(server.limits, {
+    maxBodySize: 1024 * 1024,
+    keepAliveTimeoutMs: 75_000,
+    keepAliveHeader: false,
+    headersTimeoutMs: 60_000,
+  });
 });
 
 test('edgeHub locations: auth_request, token header, client cert, no upstream verification', () => {

@@ -34,6 +34,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 5_000,
+  keepAliveHeader: true,
   upgradeIdleTimeoutMs: 3_600_000,
   maxRequestsPerConnection: 0,
 };

@@ -270,6 +270,9 @@ export interface LimitsConfig {
   requestTimeoutMs?: number;
   /** Idle time of a kept-alive client connection between requests. Default 5000. */
   keepAliveTimeoutMs?: number;
+  /** Send `Keep-Alive: timeout=<keepAliveTimeoutMs in s>` on kept-alive HTTP/1.1 responses. Default true
+   *  (nginx sends none unless `keepalive_timeout` has its second argument). */
+  keepAliveHeader?: boolean;
   /** Idle time of an upgraded (WebSocket) tunnel. Default 3600000. */
   upgradeIdleTimeoutMs?: number;
   /** Max requests on one client connection. Default 0 = unlimited. */

@@ -233,6 +233,7 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     'headersTimeoutMs',
     'requestTimeoutMs',
     'keepAliveTimeoutMs',
+    'keepAliveHeader',
     'upgradeIdleTimeoutMs',
     'maxRequestsPerConnection',
   ];
@@ -243,6 +244,7 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
   for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'upgradeIdleTimeoutMs'])
     c.int(v[k], `${p}.${k}`, 0, MAX_MS);
   c.int(v.maxRequestsPerConnection, `${p}.maxRequestsPerConnection`, 0, MAX_MS);
+  c.bool(v.keepAliveHeader, `${p}.keepAliveHeader`);
 }
 
 function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean): void {

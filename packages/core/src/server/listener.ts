@@ -82,8 +82,16 @@ export async function openListener(o: ListenerOptions): Promise<ListenerRuntime>
       if (sessions && socket.alpnProtocol === 'h2') sessions.emit('secureConnection', socket);
       else h1.accept(socket);
     });
-    // Plain HTTP on a TLS port, or a failed handshake: nothing to answer in TLS; close quietly.
-    tlsServer.on('tlsClientError', (_err: Error, socket: TLSSocket) => socket.destroy());
+    // Plain HTTP on a TLS port gets nginx's answer, a 400 in plain text on the raw socket (the TLS layer
+    // has read nothing it could answer in), then the close; any other failed handshake closes quietly.
+    tlsServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_SSL_HTTP_REQUEST' || !raw || raw.destroyed)
+        return void socket.destroy();
+      raw.on('error', () => undefined);
+      raw.end(plainHttpOnTlsPort());
+      setTimeout(() => raw.destroy(), 1000).unref();
+    });
     server = tlsServer;
   } else if (spec.h2c) {
     const h2c = (await import('node:http2')).createServer(h2Settings, o.onRequest as never);
@@ -141,6 +149,7 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
       headersTimeoutMs: l.headersTimeoutMs,
       requestTimeoutMs: l.requestTimeoutMs,
       keepAliveTimeoutMs: l.keepAliveTimeoutMs,
+      keepAliveHeader: l.keepAliveHeader,
       maxRequestsPerConnection: l.maxRequestsPerConnection,
     },
     {
@@ -159,5 +168,23 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
         handleContext(ctx, o.deps, o.serversFor(snap));
       },
     },
+  );
+}
+
+const PLAIN_HTTP_BODY = JSON.stringify({
+  error: 'bad_request',
+  message: 'plain HTTP request sent to a TLS port',
+  status: 400,
+});
+
+/** The answer to a plain-HTTP request on a TLS port (nginx: 400 "The plain HTTP request was sent to HTTPS port"). */
+function plainHttpOnTlsPort(): string {
+  return (
+    'HTTP/1.1 400 Bad Request\r\n' +
+    `Date: ${new Date().toUTCString()}\r\n` +
+    'Content-Type: application/json\r\n' +
+    `Content-Length: ${PLAIN_HTTP_BODY.length}\r\n` +
+    'Connection: close\r\n\r\n' +
+    PLAIN_HTTP_BODY
   );
 }

@@ -154,7 +154,11 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
     const cc = server.config.tls?.clientCertificate;
     if (cc && cc.mode !== 'off') {
       const certError = clientCertificateError(req.socket as TLSSocket, cc.mode, cc.verifyDepth);
-      if (certError) return fail(ctx, certError as ErrorCode);
+      if (certError) {
+        // nginx closes the connection after this 400: the certificate is the connection's, not the request's.
+        if (req.httpVersionMajor === 1) ctx.res.setHeader('connection', 'close');
+        return fail(ctx, certError as ErrorCode);
+      }
     }
   }
   if (deps.draining() && req.httpVersionMajor === 1) ctx.res.setHeader('connection', 'close');

@@ -42,8 +42,14 @@ export function forwardUpgrade(
   handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
     ctx.status = statusCode;
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
-    for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
-      head += `${headerText(rawHeaders[i]!)}: ${headerText(rawHeaders[i + 1]!)}\r\n`;
+    let dated = false;
+    for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2) {
+      const name = headerText(rawHeaders[i]!);
+      if (name.length === 4 && name.toLowerCase() === 'date') dated = true;
+      head += `${name}: ${headerText(rawHeaders[i + 1]!)}\r\n`;
+    }
+    // Every response carries Date (RFC 9110 §6.6.1), as nginx adds it to a relayed 101 that had none.
+    if (!dated) head += `Date: ${new Date().toUTCString()}\r\n`;
     client.write(head + '\r\n');
     if (state.head.length) upstream.write(state.head);
     splice(client, upstream, idle);

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_TEMPLATE_PATH, renderAndCheck } from '../config/index.js';
 import { parseSize } from '../nginx/index.js';
 import { renderTemplate, TemplateError } from '../template/index.js';
+import { RUN_ENV_HELP, runCommand } from './run-command.js';
 
 const USAGE = `usage: iot-module <command> [options]
 
@@ -14,13 +15,16 @@ commands:
   check    render the template with the current environment, compile it, print the listeners
            and locations; exit status 1 on error (like nginx -t)
   render   print the rendered template (what nginx would have been given)
-  run      run the proxy module (not yet available)
+  run      run the proxy module: module twin, workload API certificates, token server, the proxy;
+           SIGTERM/SIGINT drain in-flight requests and exit 0
 
 options:
   --template FILE       template to render (default: the packaged default template)
   --conf-dir DIR        directory of server.crt, private_key_server.pem, trustedCA.crt (default /app)
   --max-body-size SIZE  body limit where client_max_body_size is unset (default 1m, nginx's; 0 = none)
   -h, --help            this text
+
+${RUN_ENV_HELP}
 `;
 
 interface Io {
@@ -28,8 +32,12 @@ interface Io {
   err: (text: string) => void;
 }
 
-/** Runs a command and returns the exit status; exported for tests. */
-export function main(argv: string[], env: Readonly<Record<string, string | undefined>>, io: Io): number {
+/** Runs a command and returns the exit status (`run` resolves when it stops); exported for tests. */
+export function main(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>>,
+  io: Io,
+): number | Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -52,12 +60,16 @@ export function main(argv: string[], env: Readonly<Record<string, string | undef
     (command === undefined && !values.help ? io.err : io.out)(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command === 'run') {
-    io.err(
-      'iot-module: "run" is not available yet (module twin, workload API and token server come next); use "check" or "render"\n',
+  if (command === 'run')
+    return runCommand(
+      env,
+      {
+        ...(values.template !== undefined ? { template: values.template } : {}),
+        ...(values['conf-dir'] !== undefined ? { confDir: values['conf-dir'] } : {}),
+        ...(values['max-body-size'] !== undefined ? { maxBodySize: values['max-body-size'] } : {}),
+      },
+      io,
     );
-    return 2;
-  }
   if (command !== 'check' && command !== 'render') {
     io.err(`iot-module: unknown command "${command}"\n${USAGE}`);
     return 2;
@@ -133,8 +145,15 @@ function invokedDirectly(): boolean {
 
 // Run only when executed as a program, not when imported by tests.
 if (invokedDirectly()) {
-  process.exitCode = main(process.argv.slice(2), process.env, {
+  const status = main(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   });
+  if (typeof status === 'number') process.exitCode = status;
+  else
+    void status.then((code) => {
+      process.exitCode = code;
+      // Timers of the SDK's last connection attempt must not hold the exit.
+      setTimeout(() => process.exit(code), 1000).unref();
+    });
 }

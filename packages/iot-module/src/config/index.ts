@@ -7,6 +7,7 @@ export {
   type LoadedProxyConfig,
   type ConfigNotice,
 } from './load-proxy-config.js';
+export { prepareProxyConfig } from './prepare-proxy-config.js';
 export { renderAndCheck, type CheckResult } from './render-and-check.js';
 export { describeConfig } from './describe-config.js';
 export { DEFAULT_TEMPLATE_PATH, readDefaultTemplate } from './default-template.js';

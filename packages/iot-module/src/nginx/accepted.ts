@@ -42,6 +42,13 @@ export function acceptDirective(ctx: CompileContext, d: NginxDirective): void {
         d,
       );
       return;
+    case 'send_timeout':
+      ctx.time(d);
+      ctx.notice(
+        '"send_timeout" is accepted and not enforced: the engine bounds a stalled client by its request timeout',
+        d,
+      );
+      return;
     case 'worker_connections':
       ctx.integer(d);
       ctx.notice('"worker_connections" is accepted and ignored: see the engine\'s connection limits', d);
@@ -65,6 +72,7 @@ export const ACCEPTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_pass_request_headers',
   'chunked_transfer_encoding',
   'client_body_timeout',
+  'send_timeout',
   'worker_connections',
   'worker_processes',
   'user',

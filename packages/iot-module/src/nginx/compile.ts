@@ -21,6 +21,9 @@ import { collectSettings, mergeSettings, type Settings } from './settings.js';
 import { parseSize } from './units.js';
 import { compileStatements } from './statements.js';
 
+/** nginx 1.22's defaults: keepalive_timeout 75s (no Keep-Alive field), client_header_timeout 60s. */
+export const NGINX_DEFAULT_TIMEOUTS = { keepaliveMs: 75_000, clientHeaderMs: 60_000 } as const;
+
 export interface CompileOptions {
   /** Directory that relative file paths (certificates, CA bundles) resolve against, like nginx's
    *  configuration prefix. Default: the directory of `ast.file`, resolved from the working directory. */
@@ -280,11 +283,13 @@ class Compiler {
       }
       server.routes.push(route);
     }
-    const limits: NonNullable<ServerConfig['limits']> = {
+    // Where the configuration is silent, nginx's defaults, not the engine's.
+    server.limits = {
       maxBodySize: settings.maxBodySize ?? this.opts.defaultMaxBodySize,
+      keepAliveTimeoutMs: settings.keepaliveTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.keepaliveMs,
+      keepAliveHeader: settings.keepaliveHeader ?? false,
+      headersTimeoutMs: settings.headerTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.clientHeaderMs,
     };
-    if (settings.keepaliveTimeoutMs !== undefined) limits.keepAliveTimeoutMs = settings.keepaliveTimeoutMs;
-    server.limits = limits;
     return server;
   }
 

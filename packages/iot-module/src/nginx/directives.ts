@@ -87,6 +87,8 @@ export const DIRECTIVES: ReadonlyMap<string, DirectiveSpec> = new Map<string, Di
   ['proxy_pass_request_headers', spec(HSL, 1)],
   ['keepalive_timeout', spec(HSL, 1, 2)],
   ['client_body_timeout', spec(HSL, 1)],
+  ['client_header_timeout', spec(HS, 1)],
+  ['send_timeout', spec(HSL, 1)],
 ]);
 
 /** Directives allowed inside `if` blocks: the rewrite-phase statements the engine runs. */

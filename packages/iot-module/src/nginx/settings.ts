@@ -35,6 +35,10 @@ export interface Settings {
   cache?: { zone: string; at: NginxDirective } | null;
   cacheKey?: string;
   keepaliveTimeoutMs?: number;
+  /** `keepalive_timeout` with its second argument: a `Keep-Alive:` response field is sent. */
+  keepaliveHeader?: boolean;
+  /** `client_header_timeout`. */
+  headerTimeoutMs?: number;
   sslCertificate?: NginxArg;
   sslCertificateKey?: NginxArg;
   sslClientCertificate?: NginxArg;
@@ -66,6 +70,7 @@ export const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_cache',
   'proxy_cache_key',
   'keepalive_timeout',
+  'client_header_timeout',
   'ssl_certificate',
   'ssl_certificate_key',
   'ssl_client_certificate',
@@ -168,8 +173,16 @@ export function collectSettings(ctx: CompileContext, directives: NginxDirective[
         break;
       case 'keepalive_timeout':
         single(d, 'keepaliveTimeoutMs', ctx.time(d));
-        if (d.args[1])
-          ctx.notice('the second ("Keep-Alive: timeout=") argument of "keepalive_timeout" is ignored', d);
+        if (d.args[1]) {
+          single(d, 'keepaliveHeader', true);
+          ctx.notice(
+            'the "Keep-Alive: timeout=" field carries the first argument of "keepalive_timeout", not its second',
+            d,
+          );
+        }
+        break;
+      case 'client_header_timeout':
+        single(d, 'headerTimeoutMs', ctx.time(d));
         break;
       case 'ssl_certificate':
         single(d, 'sslCertificate', a0);

@@ -14,6 +14,8 @@ export interface H1Limits {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   keepAliveTimeoutMs: number;
+  /** Send `Keep-Alive: timeout=`. */
+  keepAliveHeader: boolean;
   maxRequestsPerConnection: number;
 }
 
@@ -45,7 +47,7 @@ export class H1Acceptor implements ConnectionHandlers {
     const conn = new H1Connection(socket, this, {
       maxHeaderSize: this.limits.maxHeaderSize,
       maxRequests: this.limits.maxRequestsPerConnection,
-      keepAliveSeconds: Math.floor(this.limits.keepAliveTimeoutMs / 1000),
+      keepAliveSeconds: this.limits.keepAliveHeader ? Math.floor(this.limits.keepAliveTimeoutMs / 1000) : 0,
     });
     this.connections.add(conn);
     socket.once('close', () => {
