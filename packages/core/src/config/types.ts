@@ -150,6 +150,12 @@ export interface UpstreamConfig {
   sendTimeoutMs?: number;
   /** Max connections per origin in the keep-alive pool. Default 128. */
   maxConnections?: number;
+  /** Requests that may wait for a pool connection when all `maxConnections` are busy; one more is
+   *  answered 503 `upstream_busy` at once. Default 1024; 0 = none wait. */
+  maxQueued?: number;
+  /** Time a request may wait for a pool connection before it is answered 503 `upstream_busy`.
+   *  Default 10000; 0 = no bound. */
+  queueTimeoutMs?: number;
   /** Idle keep-alive time of pooled connections. Default 4000 (below typical upstream keepalive_timeout). */
   keepAliveTimeoutMs?: number;
   /** Reuse connections to this upstream. Default true. */

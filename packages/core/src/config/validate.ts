@@ -255,6 +255,8 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
     'maxConnections',
     'keepAliveTimeoutMs',
     'keepAlive',
+    'maxQueued',
+    'queueTimeoutMs',
   ];
   if (!c.object(u, p, urlRequired ? keys : keys.filter((k) => k !== 'url'))) return;
   if (urlRequired && c.string(u.url, `${p}.url`)) {
@@ -267,9 +269,16 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
     if (url && url.protocol !== 'http:' && url.protocol !== 'https:')
       c.fail(`${p}.url`, `expected an http:// or https:// URL, got ${describe(u.url)}`);
   }
-  for (const k of ['connectTimeoutMs', 'readTimeoutMs', 'sendTimeoutMs', 'keepAliveTimeoutMs'])
+  for (const k of [
+    'connectTimeoutMs',
+    'readTimeoutMs',
+    'sendTimeoutMs',
+    'keepAliveTimeoutMs',
+    'queueTimeoutMs',
+  ])
     c.int(u[k], `${p}.${k}`, 0, MAX_MS);
   c.int(u.maxConnections, `${p}.maxConnections`, 1, 100_000);
+  c.int(u.maxQueued, `${p}.maxQueued`, 0, 1_000_000);
   c.bool(u.keepAlive, `${p}.keepAlive`);
   if (u.tls !== undefined) {
     const t = u.tls;
