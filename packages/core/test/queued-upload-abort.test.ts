@@ -32,7 +32,9 @@ test('a client aborting an upload queued for a pool connection does not end the 
         {
           listen: [{ address: '127.0.0.1', port: 0 }],
           // Streamed bodies: the upload holds the only pool connection while it trickles.
-          routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: 'u' } }],
+          routes: [
+            { match: { prefix: '/' }, action: { type: 'proxy', upstream: 'u', requestBuffering: false } },
+          ],
         },
       ],
       upstreams: { u: { url: upstream.url, maxConnections: 1 } },

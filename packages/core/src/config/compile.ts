@@ -36,6 +36,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   keepAliveTimeoutMs: 5_000,
   upgradeIdleTimeoutMs: 3_600_000,
   maxRequestsPerConnection: 0,
+  bodyBufferMemory: 16_384,
+  bodyBufferMaxSize: 1_073_741_824,
 };
 
 export interface CompiledHeader {
@@ -74,6 +76,7 @@ export interface CompiledProxy {
   cache: { key: CompiledTemplate; validMs: number; maxEntries: number } | undefined;
   upgrade: boolean;
   keepAlive: boolean;
+  requestBuffering: boolean;
 }
 
 export interface CompiledReturn {
@@ -359,6 +362,7 @@ function compileRoute(
         : undefined,
       upgrade: a.upgrade ?? true,
       keepAlive: a.keepAlive ?? true,
+      requestBuffering: a.requestBuffering ?? true,
     };
   }
   return {

@@ -220,6 +220,10 @@ export interface ProxyAction {
   upgrade?: boolean;
   /** Send `Connection: close` upstream and do not pool (nginx `proxy_http_version 1.0`-like behaviour). */
   keepAlive?: boolean;
+  /** Read the request body whole (memory, then a temporary file) before it takes an upstream
+   *  connection, and send it with Content-Length (nginx `proxy_request_buffering`). `false` streams
+   *  it as it arrives (each slow upload then holds an upstream connection). Default true. */
+  requestBuffering?: boolean;
 }
 
 export interface ReturnAction {
@@ -280,6 +284,13 @@ export interface LimitsConfig {
   upgradeIdleTimeoutMs?: number;
   /** Max requests on one client connection. Default 0 = unlimited. */
   maxRequestsPerConnection?: number;
+  /** Request bodies are read whole before they take an upstream connection (see
+   *  `ProxyAction.requestBuffering`): this many bytes in memory, the rest in a temporary file
+   *  (unlinked at once, in `os.tmpdir()`). Default 16384 (nginx `client_body_buffer_size`). */
+  bodyBufferMemory?: number;
+  /** Largest body buffered: one declared larger is streamed instead, a chunked one growing past it
+   *  is refused (413). Default 1073741824 (1 GiB). */
+  bodyBufferMaxSize?: number;
 }
 
 export interface HeaderPolicy {

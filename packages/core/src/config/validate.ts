@@ -235,6 +235,8 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     'keepAliveTimeoutMs',
     'upgradeIdleTimeoutMs',
     'maxRequestsPerConnection',
+    'bodyBufferMemory',
+    'bodyBufferMaxSize',
   ];
   if (!c.object(v, p, keys)) return;
   c.int(v.maxConnections, `${p}.maxConnections`, 1, 10_000_000);
@@ -243,6 +245,8 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
   for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'upgradeIdleTimeoutMs'])
     c.int(v[k], `${p}.${k}`, 0, MAX_MS);
   c.int(v.maxRequestsPerConnection, `${p}.maxRequestsPerConnection`, 0, MAX_MS);
+  c.int(v.bodyBufferMemory, `${p}.bodyBufferMemory`, 0, 64 * 1024 * 1024);
+  c.int(v.bodyBufferMaxSize, `${p}.bodyBufferMaxSize`, 0, MAX_SIZE);
 }
 
 function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean): void {
@@ -539,6 +543,7 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
         'cache',
         'upgrade',
         'keepAlive',
+        'requestBuffering',
       ])
     )
       return;
@@ -573,6 +578,7 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
     }
     c.bool(a.upgrade, `${ap}.upgrade`);
     c.bool(a.keepAlive, `${ap}.keepAlive`);
+    c.bool(a.requestBuffering, `${ap}.requestBuffering`);
   } else if (type === 'return') {
     if (!c.object(a, ap, ['type', 'status', 'body', 'headers'])) return;
     c.int(a.status, `${ap}.status`, 100, 999, false);
