@@ -36,6 +36,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   keepAliveTimeoutMs: 5_000,
   upgradeIdleTimeoutMs: 3_600_000,
   maxRequestsPerConnection: 0,
+  minRequestDataRate: 240,
+  minRequestDataRateGraceMs: 5_000,
   bodyBufferMemory: 16_384,
   bodyBufferMaxSize: 1_073_741_824,
 };

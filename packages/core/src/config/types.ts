@@ -284,6 +284,13 @@ export interface LimitsConfig {
   upgradeIdleTimeoutMs?: number;
   /** Max requests on one client connection. Default 0 = unlimited. */
   maxRequestsPerConnection?: number;
+  /** Minimum average rate (bytes/s) at which a client must send a request head and body, measured
+   *  from the start of the request once `minRequestDataRateGraceMs` has passed (Kestrel's
+   *  MinRequestBodyDataRate); slower → 408 and the connection is closed. Time when the engine itself
+   *  stopped reading (its consumer was full) does not count. HTTP/1.1 only. Default 240; 0 = off. */
+  minRequestDataRate?: number;
+  /** Grace before the minimum data rate applies. Default 5000. */
+  minRequestDataRateGraceMs?: number;
   /** Request bodies are read whole before they take an upstream connection (see
    *  `ProxyAction.requestBuffering`): this many bytes in memory, the rest in a temporary file
    *  (unlinked at once, in `os.tmpdir()`). Default 16384 (nginx `client_body_buffer_size`). */

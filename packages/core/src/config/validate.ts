@@ -237,6 +237,8 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     'maxRequestsPerConnection',
     'bodyBufferMemory',
     'bodyBufferMaxSize',
+    'minRequestDataRate',
+    'minRequestDataRateGraceMs',
   ];
   if (!c.object(v, p, keys)) return;
   c.int(v.maxConnections, `${p}.maxConnections`, 1, 10_000_000);
@@ -247,6 +249,8 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
   c.int(v.maxRequestsPerConnection, `${p}.maxRequestsPerConnection`, 0, MAX_MS);
   c.int(v.bodyBufferMemory, `${p}.bodyBufferMemory`, 0, 64 * 1024 * 1024);
   c.int(v.bodyBufferMaxSize, `${p}.bodyBufferMaxSize`, 0, MAX_SIZE);
+  c.int(v.minRequestDataRate, `${p}.minRequestDataRate`, 0, 1024 * 1024 * 1024);
+  c.int(v.minRequestDataRateGraceMs, `${p}.minRequestDataRateGraceMs`, 0, MAX_MS);
 }
 
 function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean): void {

@@ -142,6 +142,8 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
       requestTimeoutMs: l.requestTimeoutMs,
       keepAliveTimeoutMs: l.keepAliveTimeoutMs,
       maxRequestsPerConnection: l.maxRequestsPerConnection,
+      minRequestDataRate: l.minRequestDataRate,
+      minRequestDataRateGraceMs: l.minRequestDataRateGraceMs,
     },
     {
       // The engine and plugins see node's request/response API; these classes provide it.

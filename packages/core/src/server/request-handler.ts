@@ -308,7 +308,8 @@ export function forward(
       options,
       bufferSettings(ctx),
       (o) => pool.dispatch(o, handler),
-      (err) => handler.onError(err),
+      // An answer already sent (413 from the body limit, 408 from the connection) is left alone.
+      (err) => ctx.res.headersSent || handler.onError(err),
     );
   if (body)
     watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, handler);
