@@ -7,7 +7,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { RawConnection, within, type RawResponse } from '../helpers/raw-client.js';
+import { RawConnection, type RawResponse } from '../helpers/raw-client.js';
 import {
   eventually,
   proxyConfig,
