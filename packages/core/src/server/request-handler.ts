@@ -22,7 +22,7 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
-import { sendBuffered } from '../upstream/body-buffer.js';
+import { buffersBody, sendBuffered } from '../upstream/body-buffer.js';
 import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
@@ -302,11 +302,12 @@ export function forward(
   const handler = new ProxyHandler(ctx);
   const options = dispatchOptions(ctx, action, target, path, headers, body);
   const pool = deps.pools.get(target);
-  if (body && action.requestBuffering)
+  const settings = body && action.requestBuffering ? bufferSettings(ctx) : undefined;
+  if (settings && buffersBody(options, settings))
     return sendBuffered(
       ctx.res,
       options,
-      bufferSettings(ctx),
+      settings,
       (o) => pool.dispatch(o, handler),
       // An answer already sent (413 from the body limit, 408 from the connection) is left alone.
       (err) => ctx.res.headersSent || handler.onError(err),

@@ -33,9 +33,8 @@ export function sendBuffered(
   fail: (err: Error) => void,
 ): void {
   const source = req.body as NodeJS.ReadableStream;
-  const declared = declaredLength(req.headers);
   // Too large to keep: streamed as it comes (the operator's body limit still applies).
-  if (declared > settings.maxSize) return send(req);
+  if (!buffersBody(req, settings)) return send(req);
   new BodyBuffer(source, res, settings, (err, body, length) => {
     if (err) return fail(err);
     if (Buffer.isBuffer(body))
@@ -46,6 +45,11 @@ export function sendBuffered(
     }
     send(req);
   });
+}
+
+/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`). */
+export function buffersBody(req: UpstreamRequest, settings: BufferSettings): boolean {
+  return declaredLength(req.headers) <= settings.maxSize;
 }
 
 type Done = (err: Error | null, body?: Buffer | ReadStream, length?: number) => void;
