@@ -19,14 +19,18 @@ export interface RunningNginx {
 }
 
 /** Start nginx with `server` as the body of one server block listening on a fresh loopback port. */
-export async function startNginx(serverBody: string, httpExtra = ''): Promise<RunningNginx> {
+export async function startNginx(
+  serverBody: string,
+  httpExtra = '',
+  workerConnections = 256,
+): Promise<RunningNginx> {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-nginx-'));
   mkdirSync(join(dir, 'logs'));
   const port = await closedPort();
   const conf = `user root;
 worker_processes 1;
 error_log ${dir}/logs/error.log info;
-events { worker_connections 256; }
+events { worker_connections ${workerConnections}; }
 http {
   access_log off;
   client_body_temp_path ${dir}/body;

@@ -7,7 +7,7 @@
 import { after, before, describe, test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { RawConnection, within, type RawResponse } from '../helpers/raw-client.js';
+import { RawConnection, type RawResponse } from '../helpers/raw-client.js';
 import {
   eventually,
   proxyConfig,
@@ -481,20 +481,24 @@ describe('early answers, half-close and aborted clients', { timeout: 20_000 }, (
     assert.ok(await eventually(() => engine.gh.upstreamStats().running === 0, 3000));
   });
 
-  test('a client that disconnects mid-body: the upstream request is aborted, nothing complete is forwarded, the next client is served', async (t) => {
+  test('a client that disconnects mid-body: nothing is forwarded (the body is buffered first), the next client is served', async (t) => {
+    // Request bodies are read whole before they take an upstream connection (issue 22), so a body
+    // cut short never reaches the upstream; a streamed one (requestBuffering: false) cut short is
+    // aborted upstream (packages/core/test/abort-phases.test.ts).
     const url = '/abort-mid-body';
-    let onRequest: (req: http.IncomingMessage) => void = () => undefined;
-    const arrived = new Promise<http.IncomingMessage>((resolve) => {
-      onRequest = (req) => req.url === url && resolve(req);
-    });
+    let arrived = false;
+    const onRequest = (req: http.IncomingMessage): void => {
+      if (req.url === url) arrived = true;
+    };
     upstream.server.on('request', onRequest);
     t.after(() => upstream.server.off('request', onRequest));
     const c = await connect(t);
     c.write(`POST ${url} HTTP/1.1\r\nHost: a.test\r\nContent-Length: 100000\r\n\r\n${'b'.repeat(1000)}`);
-    const req = await within(arrived, 3000, 'the upstream request');
-    const complete = new Promise<boolean>((resolve) => req.once('close', () => resolve(req.complete)));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(arrived, false, 'the upstream saw the request before its body was complete');
     c.close();
-    assert.equal(await within(complete, 3000, 'the upstream request closing'), false);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(arrived, false);
     assert.equal(forwarded(url).length, 0);
     assert.ok(await eventually(() => engine.gh.upstreamStats().running === 0, 3000));
     const next = await connect(t);

@@ -58,6 +58,8 @@ function pool(port: number, extra: Partial<ConstructorParameters<typeof H1Pool>[
     tls: undefined,
     connectTimeoutMs: 2000,
     lookup: undefined,
+    maxQueued: 1024,
+    queueTimeoutMs: 10_000,
     maxConnections: 4,
     keepAliveTimeoutMs: 4000,
     maxHeaderSize: 65536,

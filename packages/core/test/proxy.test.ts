@@ -102,7 +102,9 @@ test('Content-Length and chunked framing are preserved in both directions', asyn
       res.end(body);
     }
   });
-  const gh = await startEngine({ servers: [{ routes: [proxyRoute(up.url)] }] });
+  // Streamed request bodies (requestBuffering: false) keep their framing; buffered ones are sent with
+  // Content-Length (body-buffer.test.ts).
+  const gh = await startEngine({ servers: [{ routes: [proxyRoute(up.url, { requestBuffering: false })] }] });
   t.after(async () => {
     await gh.close();
     await up.close();
@@ -436,7 +438,13 @@ test('send timeout: a request body that stalls fails with 504; a slow but steady
         routes: [
           {
             match: { prefix: '/' },
-            action: { type: 'proxy', upstream: up.url, options: { sendTimeoutMs: 1500 } },
+            // The send timeout bounds a streamed body; a buffered one is the minimum data rate's.
+            action: {
+              type: 'proxy',
+              upstream: up.url,
+              requestBuffering: false,
+              options: { sendTimeoutMs: 1500 },
+            },
           },
         ],
       },

@@ -62,7 +62,11 @@ test(
           {
             listen: [{ address: '127.0.0.1', port: 0 }],
             routes: [
-              { match: { prefix: '/' }, action: { type: 'proxy', upstream: `http://127.0.0.1:${upPort}` } },
+              // Streamed (not buffered to a temporary file): the subject is memory while streaming.
+              {
+                match: { prefix: '/' },
+                action: { type: 'proxy', upstream: `http://127.0.0.1:${upPort}`, requestBuffering: false },
+              },
             ],
           },
         ],

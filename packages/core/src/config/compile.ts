@@ -37,6 +37,10 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   keepAliveHeader: true,
   upgradeIdleTimeoutMs: 3_600_000,
   maxRequestsPerConnection: 0,
+  minRequestDataRate: 240,
+  minRequestDataRateGraceMs: 5_000,
+  bodyBufferMemory: 16_384,
+  bodyBufferMaxSize: 1_073_741_824,
 };
 
 export interface CompiledHeader {
@@ -75,6 +79,7 @@ export interface CompiledProxy {
   cache: { key: CompiledTemplate; validMs: number; maxEntries: number } | undefined;
   upgrade: boolean;
   keepAlive: boolean;
+  requestBuffering: boolean;
 }
 
 export interface CompiledReturn {
@@ -360,6 +365,7 @@ function compileRoute(
         : undefined,
       upgrade: a.upgrade ?? true,
       keepAlive: a.keepAlive ?? true,
+      requestBuffering: a.requestBuffering ?? true,
     };
   }
   return {

@@ -150,6 +150,12 @@ export interface UpstreamConfig {
   sendTimeoutMs?: number;
   /** Max connections per origin in the keep-alive pool. Default 128. */
   maxConnections?: number;
+  /** Requests that may wait for a pool connection when all `maxConnections` are busy; one more is
+   *  answered 503 `upstream_busy` at once. Default 1024; 0 = none wait. */
+  maxQueued?: number;
+  /** Time a request may wait for a pool connection before it is answered 503 `upstream_busy`.
+   *  Default 10000; 0 = no bound. */
+  queueTimeoutMs?: number;
   /** Idle keep-alive time of pooled connections. Default 4000 (below typical upstream keepalive_timeout). */
   keepAliveTimeoutMs?: number;
   /** Reuse connections to this upstream. Default true. */
@@ -214,6 +220,10 @@ export interface ProxyAction {
   upgrade?: boolean;
   /** Send `Connection: close` upstream and do not pool (nginx `proxy_http_version 1.0`-like behaviour). */
   keepAlive?: boolean;
+  /** Read the request body whole (memory, then a temporary file) before it takes an upstream
+   *  connection, and send it with Content-Length (nginx `proxy_request_buffering`). `false` streams
+   *  it as it arrives (each slow upload then holds an upstream connection). Default true. */
+  requestBuffering?: boolean;
 }
 
 export interface ReturnAction {
@@ -277,6 +287,20 @@ export interface LimitsConfig {
   upgradeIdleTimeoutMs?: number;
   /** Max requests on one client connection. Default 0 = unlimited. */
   maxRequestsPerConnection?: number;
+  /** Minimum average rate (bytes/s) at which a client must send a request head and body, measured
+   *  from the start of the request once `minRequestDataRateGraceMs` has passed (Kestrel's
+   *  MinRequestBodyDataRate); slower → 408 and the connection is closed. Time when the engine itself
+   *  stopped reading (its consumer was full) does not count. HTTP/1.1 only. Default 240; 0 = off. */
+  minRequestDataRate?: number;
+  /** Grace before the minimum data rate applies. Default 5000. */
+  minRequestDataRateGraceMs?: number;
+  /** Request bodies are read whole before they take an upstream connection (see
+   *  `ProxyAction.requestBuffering`): this many bytes in memory, the rest in a temporary file
+   *  (unlinked at once, in `os.tmpdir()`). Default 16384 (nginx `client_body_buffer_size`). */
+  bodyBufferMemory?: number;
+  /** Largest body buffered: one declared larger is streamed instead, a chunked one growing past it
+   *  is refused (413). Default 1073741824 (1 GiB). */
+  bodyBufferMaxSize?: number;
 }
 
 export interface HeaderPolicy {

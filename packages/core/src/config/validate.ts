@@ -236,6 +236,10 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     'keepAliveHeader',
     'upgradeIdleTimeoutMs',
     'maxRequestsPerConnection',
+    'bodyBufferMemory',
+    'bodyBufferMaxSize',
+    'minRequestDataRate',
+    'minRequestDataRateGraceMs',
   ];
   if (!c.object(v, p, keys)) return;
   c.int(v.maxConnections, `${p}.maxConnections`, 1, 10_000_000);
@@ -245,6 +249,10 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     c.int(v[k], `${p}.${k}`, 0, MAX_MS);
   c.int(v.maxRequestsPerConnection, `${p}.maxRequestsPerConnection`, 0, MAX_MS);
   c.bool(v.keepAliveHeader, `${p}.keepAliveHeader`);
+  c.int(v.bodyBufferMemory, `${p}.bodyBufferMemory`, 0, 64 * 1024 * 1024);
+  c.int(v.bodyBufferMaxSize, `${p}.bodyBufferMaxSize`, 0, MAX_SIZE);
+  c.int(v.minRequestDataRate, `${p}.minRequestDataRate`, 0, 1024 * 1024 * 1024);
+  c.int(v.minRequestDataRateGraceMs, `${p}.minRequestDataRateGraceMs`, 0, MAX_MS);
 }
 
 function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean): void {
@@ -257,6 +265,8 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
     'maxConnections',
     'keepAliveTimeoutMs',
     'keepAlive',
+    'maxQueued',
+    'queueTimeoutMs',
   ];
   if (!c.object(u, p, urlRequired ? keys : keys.filter((k) => k !== 'url'))) return;
   if (urlRequired && c.string(u.url, `${p}.url`)) {
@@ -269,9 +279,16 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
     if (url && url.protocol !== 'http:' && url.protocol !== 'https:')
       c.fail(`${p}.url`, `expected an http:// or https:// URL, got ${describe(u.url)}`);
   }
-  for (const k of ['connectTimeoutMs', 'readTimeoutMs', 'sendTimeoutMs', 'keepAliveTimeoutMs'])
+  for (const k of [
+    'connectTimeoutMs',
+    'readTimeoutMs',
+    'sendTimeoutMs',
+    'keepAliveTimeoutMs',
+    'queueTimeoutMs',
+  ])
     c.int(u[k], `${p}.${k}`, 0, MAX_MS);
   c.int(u.maxConnections, `${p}.maxConnections`, 1, 100_000);
+  c.int(u.maxQueued, `${p}.maxQueued`, 0, 1_000_000);
   c.bool(u.keepAlive, `${p}.keepAlive`);
   if (u.tls !== undefined) {
     const t = u.tls;
@@ -532,6 +549,7 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
         'cache',
         'upgrade',
         'keepAlive',
+        'requestBuffering',
       ])
     )
       return;
@@ -566,6 +584,7 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
     }
     c.bool(a.upgrade, `${ap}.upgrade`);
     c.bool(a.keepAlive, `${ap}.keepAlive`);
+    c.bool(a.requestBuffering, `${ap}.requestBuffering`);
   } else if (type === 'return') {
     if (!c.object(a, ap, ['type', 'status', 'body', 'headers'])) return;
     c.int(a.status, `${ap}.status`, 100, 999, false);

@@ -14,7 +14,8 @@ import { resolveUpstream } from '../config/compile.js';
 import type { Logger } from '../observability/logger.js';
 import { classifyUpstreamError, sendError } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
-import { resolveTarget } from '../server/request-handler.js';
+import { bufferSettings, resolveTarget } from '../server/request-handler.js';
+import { sendBuffered } from '../upstream/body-buffer.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import {
   addedResponseHeaders,
@@ -419,11 +420,17 @@ export class Exchange implements UpstreamHandler, BodyOwner {
     ctx.upstream = target.origin;
     if ((req as { expectContinue?: boolean }).expectContinue && !res.headersSent) res.writeContinue();
     this.dispatched = true;
-    try {
-      this.pools.get(target).dispatch(options, this);
-    } catch (err) {
-      this.onError(err as Error);
-    }
+    const send = (o: typeof options): void => {
+      try {
+        this.pools.get(target).dispatch(o, this);
+      } catch (err) {
+        this.onError(err as Error);
+      }
+    };
+    // The data hooks run as the body arrives; what they produce is buffered before the dispatch.
+    if (stream && action.requestBuffering)
+      sendBuffered(res, options, bufferSettings(ctx), send, (err) => this.onError(err));
+    else send(options);
   }
 
   // ---- upstream handler: the response ----

@@ -3,6 +3,7 @@
 // body hooks the client stream is passed as it is, counted only when a limit applies.
 import { Readable } from 'node:stream';
 import type { ClientRequest } from '../server/request-context.js';
+import { withErrorPath } from '../util/error-path.js';
 import type { Stage } from './chain.js';
 import type { HookData } from './types.js';
 
@@ -29,6 +30,7 @@ export class PluginRequestBody extends Readable {
     private readonly limit: number,
   ) {
     super();
+    withErrorPath(this);
     req.on('data', this.onData);
     req.once('end', this.onEnd);
     req.once('error', (err: Error) => this.destroy(err));

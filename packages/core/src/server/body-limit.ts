@@ -2,6 +2,7 @@
 // a Content-Length over the limit is refused before reading (in the request handler).
 import { Transform, type TransformCallback } from 'node:stream';
 import { ProxyError } from './errors.js';
+import { withErrorPath } from '../util/error-path.js';
 
 export class BodyLimit extends Transform {
   private seen = 0;
@@ -11,6 +12,7 @@ export class BodyLimit extends Transform {
     private readonly exceeded: () => void,
   ) {
     super();
+    withErrorPath(this);
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {

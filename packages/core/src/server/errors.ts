@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'upstream_tls'
   | 'upstream_timeout'
   | 'upstream_invalid_response'
+  | 'upstream_busy'
   | 'upgrade_failed'
   | 'auth_request_failed'
   | 'client_certificate_required'
@@ -47,6 +48,7 @@ export const STATUS: Record<ErrorCode, number> = {
   upstream_tls: 502,
   upstream_timeout: 504,
   upstream_invalid_response: 502,
+  upstream_busy: 503,
   upgrade_failed: 502,
   auth_request_failed: 500,
   client_certificate_required: 400,
@@ -75,6 +77,7 @@ const MESSAGES: Record<ErrorCode, string> = {
   upstream_tls: 'TLS handshake with the upstream failed',
   upstream_timeout: 'the upstream did not answer in time',
   upstream_invalid_response: 'the upstream sent an invalid response',
+  upstream_busy: 'no upstream connection became free in time',
   upgrade_failed: 'the upstream refused the upgrade',
   auth_request_failed: 'authorization subrequest failed',
   client_certificate_required: 'no required SSL certificate was sent',
@@ -146,6 +149,8 @@ export function classifyUpstreamError(err: unknown): ProxyError {
     code === 'EADDRNOTAVAIL'
   )
     return new ProxyError('upstream_connect_failed', code, { cause: err });
+  if (code === 'UPSTREAM_QUEUE_FULL' || code === 'UPSTREAM_QUEUE_TIMEOUT')
+    return new ProxyError('upstream_busy', code, { cause: err });
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL')
     return new ProxyError('upstream_dns', code, { cause: err });
   if (code === 'ETIMEDOUT') return new ProxyError('upstream_timeout', code, { cause: err });

@@ -151,6 +151,8 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
       keepAliveTimeoutMs: l.keepAliveTimeoutMs,
       keepAliveHeader: l.keepAliveHeader,
       maxRequestsPerConnection: l.maxRequestsPerConnection,
+      minRequestDataRate: l.minRequestDataRate,
+      minRequestDataRateGraceMs: l.minRequestDataRateGraceMs,
     },
     {
       // The engine and plugins see node's request/response API; these classes provide it.

@@ -22,6 +22,7 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
+import { buffersBody, sendBuffered } from '../upstream/body-buffer.js';
 import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
@@ -303,9 +304,27 @@ export function forward(
   if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
     ctx.res.writeContinue();
   const handler = new ProxyHandler(ctx);
+  const options = dispatchOptions(ctx, action, target, path, headers, body);
+  const pool = deps.pools.get(target);
+  const settings = body && action.requestBuffering ? bufferSettings(ctx) : undefined;
+  if (settings && buffersBody(options, settings))
+    return sendBuffered(
+      ctx.res,
+      options,
+      settings,
+      (o) => pool.dispatch(o, handler),
+      // An answer already sent (413 from the body limit, 408 from the connection) is left alone.
+      (err) => ctx.res.headersSent || handler.onError(err),
+    );
   if (body)
     watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, handler);
-  deps.pools.get(target).dispatch(dispatchOptions(ctx, action, target, path, headers, body), handler);
+  pool.dispatch(options, handler);
+}
+
+/** The request-body buffering bounds of the request's server. */
+export function bufferSettings(ctx: RequestContext): { memory: number; maxSize: number } {
+  const l = ctx.server!.limits;
+  return { memory: l.bodyBufferMemory, maxSize: l.bodyBufferMaxSize };
 }
 
 /**

@@ -24,6 +24,8 @@ export const UPSTREAM_DEFAULTS = {
   sendTimeoutMs: 60_000,
   maxConnections: 128,
   keepAliveTimeoutMs: 4_000,
+  maxQueued: 1024,
+  queueTimeoutMs: 10_000,
 };
 
 interface Entry {
@@ -104,6 +106,8 @@ export class PoolRegistry {
       maxConnections: o.maxConnections ?? UPSTREAM_DEFAULTS.maxConnections,
       keepAliveTimeoutMs,
       maxHeaderSize: MAX_RESPONSE_HEAD,
+      maxQueued: o.maxQueued ?? UPSTREAM_DEFAULTS.maxQueued,
+      queueTimeoutMs: o.queueTimeoutMs ?? UPSTREAM_DEFAULTS.queueTimeoutMs,
     });
   }
 

@@ -17,6 +17,9 @@ export interface H1Limits {
   /** Send `Keep-Alive: timeout=`. */
   keepAliveHeader: boolean;
   maxRequestsPerConnection: number;
+  /** Bytes per second a request head and body must average once the grace has passed (0: off). */
+  minRequestDataRate: number;
+  minRequestDataRateGraceMs: number;
 }
 
 export interface H1Handlers {
@@ -36,9 +39,12 @@ export class H1Acceptor implements ConnectionHandlers {
     private readonly limits: H1Limits,
     private readonly handlers: H1Handlers,
   ) {
-    const timeouts = [limits.headersTimeoutMs, limits.requestTimeoutMs, limits.keepAliveTimeoutMs].filter(
-      (t) => t > 0,
-    );
+    const timeouts = [
+      limits.headersTimeoutMs,
+      limits.requestTimeoutMs,
+      limits.keepAliveTimeoutMs,
+      limits.minRequestDataRate > 0 ? limits.minRequestDataRateGraceMs : 0,
+    ].filter((t) => t > 0);
     // Close to the configured time without sweeping often: a fifth of the shortest timeout, 25–500 ms.
     this.interval = Math.max(25, Math.min(500, Math.floor(Math.min(...timeouts, LINGER_MS) / 5)));
   }
@@ -94,18 +100,31 @@ export class H1Acceptor implements ConnectionHandlers {
     conn.answerAndClose(rawError(kind));
   }
 
+  /** Kestrel's rule: past the grace, the request's bytes so far over the time it has been read. */
+  private tooSlow(c: H1Connection, now: number): boolean {
+    if (c.rateSince < 0) return false; // reading paused by the engine: not the client's time
+    const ms = now - c.rateSince;
+    return (
+      ms >= this.limits.minRequestDataRateGraceMs && c.rateBytes * 1000 < this.limits.minRequestDataRate * ms
+    );
+  }
+
   private sweep(): void {
     const now = Date.now();
     const l = this.limits;
+    const rate = l.minRequestDataRate;
     for (const c of this.connections) {
       const elapsed = now - c.since;
       switch (c.phase) {
         case Phase.Fresh:
         case Phase.Head:
           if (l.headersTimeoutMs > 0 && elapsed >= l.headersTimeoutMs) this.clientError(c, 'request_timeout');
+          else if (rate > 0 && c.phase === Phase.Head && this.tooSlow(c, now))
+            this.clientError(c, 'request_timeout');
           break;
         case Phase.Body:
           if (l.requestTimeoutMs > 0 && elapsed >= l.requestTimeoutMs) this.clientError(c, 'request_timeout');
+          else if (rate > 0 && this.tooSlow(c, now)) this.clientError(c, 'request_timeout');
           break;
         case Phase.Idle:
           if (l.keepAliveTimeoutMs > 0 && elapsed >= l.keepAliveTimeoutMs) c.socket.destroy();

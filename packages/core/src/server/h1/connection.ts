@@ -52,6 +52,10 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   phase = Phase.Fresh;
   /** When the phase's clock started (Date.now()). */
   since: number;
+  /** Bytes of the request under way (head and body), and since when they count (Date.now(); -1
+   *  while the engine does not read): the minimum data rate's measure (acceptor.ts). */
+  rateBytes = 0;
+  rateSince = -1;
   requests = 0;
   readonly keepAliveSeconds: number;
   private readonly reader: RequestReader;
@@ -114,6 +118,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
       return;
     }
     if (this.phase === Phase.Idle || this.phase === Phase.Fresh) this.beginRequest();
+    this.rateBytes += data.length;
     this.feed(data);
   };
 
@@ -217,6 +222,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   private pause(): void {
     if (!this.paused) {
       this.paused = true;
+      this.rateSince = -1;
       this.socket.pause();
     }
   }
@@ -224,6 +230,9 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   private resume(): void {
     if (this.paused && !this.closed) {
       this.paused = false;
+      // The rate is measured afresh from here, grace included.
+      this.rateSince = Date.now();
+      this.rateBytes = 0;
       this.socket.resume();
     }
   }
@@ -235,8 +244,9 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   /** The next request's first bytes are about to be read: its clocks start. */
   private beginRequest(): void {
     this.phase = Phase.Head;
-    this.since = Date.now();
+    this.since = this.rateSince = Date.now();
     this.requestBytes = 0;
+    this.rateBytes = 0;
   }
 
   /** No more requests on this connection: the reader's events stop, feed() returns. */

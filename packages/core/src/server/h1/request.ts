@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { sameName } from '../../http1/head-scan.js';
 import type { RequestHead } from '../../http1/request-head.js';
+import { withErrorPath } from '../../util/error-path.js';
 
 /** Fields of which node keeps only the first occurrence (RFC 9110 singletons); its rule, kept so plugins see the same object. */
 const FIRST_ONLY = new Set([
@@ -99,6 +100,10 @@ export class H1Request extends Readable {
     this.httpVersion = head.versionMinor === 1 ? '1.1' : '1.0';
     this.rawHeaders = head.headers;
     this.upgrade = head.upgrade;
+    // Destroyed with 'aborted' when the client goes away, maybe before anyone reads the body (a
+    // request queued for an upstream connection): node's IncomingMessage emits that error only to
+    // listeners; so do we.
+    withErrorPath(this);
   }
 
   /** Built on first use: most proxied requests read a few fields only. */

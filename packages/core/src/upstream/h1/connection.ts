@@ -20,6 +20,8 @@ export interface Job {
   done: boolean;
   /** Already sent once on a reused connection that turned out to be closed. */
   retried: boolean;
+  /** When it began to wait for a connection (Date.now()), if it had to. */
+  queuedAt: number;
   /** The resume callback handed to this job's handler: it acts only while the job is current. */
   resume?: () => void;
 }

@@ -1,6 +1,7 @@
 // A keep-alive pool of HTTP/1.1 connections to one upstream origin: the most recently used idle
 // connection first (its socket is the least likely to have been closed by the upstream), at most
-// `maxConnections` at once, requests beyond that wait in order.
+// `maxConnections` at once, requests beyond that wait in order: at most `maxQueued` of them, each for
+// at most `queueTimeoutMs`, so a saturated upstream answers 503 instead of holding requests forever.
 import type { PoolStats, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { H1Connection, type ConnectionOwner, type Job } from './connection.js';
 import { openSocket, type SocketSettings } from './open-socket.js';
@@ -10,10 +11,18 @@ export interface H1PoolOptions extends SocketSettings {
   keepAliveTimeoutMs: number;
   /** Largest response head accepted (bytes). */
   maxHeaderSize: number;
+  /** Requests that may wait for a connection; beyond it a request fails at once (0: none wait). */
+  maxQueued: number;
+  /** Time a request may wait for a connection (0: no bound). */
+  queueTimeoutMs: number;
 }
 
 function poolClosed(): Error {
   return Object.assign(new Error('upstream pool closed'), { code: 'UPSTREAM_POOL_CLOSED' });
+}
+
+function queueError(code: 'UPSTREAM_QUEUE_FULL' | 'UPSTREAM_QUEUE_TIMEOUT', message: string): Error {
+  return Object.assign(new Error(message), { code });
 }
 
 export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
@@ -21,6 +30,8 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   private readonly all = new Set<H1Connection>();
   private queue: Job[] = [];
   private queueHead = 0;
+  /** One timer for the whole queue, due when its oldest request has waited too long. */
+  private queueTimer: NodeJS.Timeout | undefined;
   /** Connections serving a request (each marked by its `inUse` flag). A Set here was added to and
    *  deleted from on every request: once it lived in the old generation, each of its rehashes (every
    *  few dozen requests) allocated a new table there, 90 bytes of old-generation garbage per
@@ -35,7 +46,7 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   constructor(private readonly options: H1PoolOptions) {}
 
   dispatch(req: UpstreamRequest, handler: UpstreamHandler): boolean {
-    const job: Job = { req, handler, conn: undefined, done: false, retried: false };
+    const job: Job = { req, handler, conn: undefined, done: false, retried: false, queuedAt: 0 };
     if (this.closing || this.destroyed) {
       job.done = true;
       handler.onError?.(poolClosed());
@@ -55,8 +66,49 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
     while (conn && conn.socket.destroyed) conn = this.idle.pop();
     if (conn) return this.assign(conn, job);
     if (this.all.size < this.options.maxConnections) return this.assign(this.connect(), job);
-    this.queue.push(job);
+    this.enqueue(job);
   }
+
+  private enqueue(job: Job): void {
+    if (this.queue.length - this.queueHead >= this.options.maxQueued) {
+      job.done = true;
+      job.handler.onError?.(
+        queueError('UPSTREAM_QUEUE_FULL', `all ${this.options.maxConnections} connections busy, queue full`),
+      );
+      return;
+    }
+    job.queuedAt = Date.now();
+    this.queue.push(job);
+    if (this.queueTimer === undefined && this.options.queueTimeoutMs > 0) this.armQueueTimer(job.queuedAt);
+  }
+
+  private armQueueTimer(oldest: number): void {
+    const due = Math.max(1, oldest + this.options.queueTimeoutMs - Date.now());
+    this.queueTimer = setTimeout(this.expireQueued, due);
+    this.queueTimer.unref();
+  }
+
+  /** Fail the requests that waited too long (the oldest are first), then wait for the next one. */
+  private readonly expireQueued = (): void => {
+    this.queueTimer = undefined;
+    const limit = Date.now() - this.options.queueTimeoutMs;
+    while (this.queueHead < this.queue.length) {
+      const job = this.queue[this.queueHead]!;
+      if (!job.done && job.queuedAt > limit) return this.armQueueTimer(job.queuedAt);
+      this.queueHead++;
+      if (job.done) continue;
+      job.done = true;
+      job.handler.onError?.(
+        queueError(
+          'UPSTREAM_QUEUE_TIMEOUT',
+          `no upstream connection free within ${this.options.queueTimeoutMs} ms`,
+        ),
+      );
+    }
+    this.queue = [];
+    this.queueHead = 0;
+    this.checkDrained();
+  };
 
   private assign(conn: H1Connection, job: Job): void {
     if (!conn.inUse) {
@@ -148,7 +200,7 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
     }
     // A fresh connection: another idle one may be just as stale.
     if (this.all.size < this.options.maxConnections) this.assign(this.connect(), job);
-    else this.queue.push(job);
+    else this.enqueue(job);
   }
 
   private checkDrained(): void {
@@ -182,6 +234,8 @@ export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
   destroy(): Promise<void> {
     this.closing = true;
     this.destroyed = true;
+    clearTimeout(this.queueTimer);
+    this.queueTimer = undefined;
     let job: Job | undefined;
     while ((job = this.nextQueued())) {
       job.done = true;

@@ -1,0 +1,212 @@
+// Request-body buffering (nginx `proxy_request_buffering on`, its default): the client's body is read
+// whole before the request takes an upstream connection, so a client that sends slowly holds a
+// socket of its own and a little memory, never upstream capacity. The body is kept in memory up to
+// a bound, then in a temporary file, and sent with `Content-Length` (a chunked upload included).
+//
+// One stage in front of any dispatch: it only replaces the request's body (and its length field)
+// and then calls `send`. The temporary file is unlinked as soon as it is created (nginx does the
+// same): the open descriptor is all that keeps it, so no path — abort, error, crash — leaves a file
+// behind; the descriptor is closed when the body has been read or the client's response closes.
+import type { EventEmitter } from 'node:events';
+import { close, createReadStream, open, unlink, write, type ReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ProxyError } from '../server/errors.js';
+import { withErrorPath } from '../util/error-path.js';
+import type { UpstreamRequest } from './dispatcher.js';
+
+export interface BufferSettings {
+  /** Bytes kept in memory before the body moves to a temporary file. */
+  memory: number;
+  /** Largest body buffered: a body declared larger is streamed; a chunked one growing past it is refused (413). */
+  maxSize: number;
+}
+
+/** Buffer `req.body` (a stream) as the stage above describes, then `send(req)`; on failure `fail(err)`
+ *  instead. `res` is the client's response: its 'close' ends the stage (and frees the file). */
+export function sendBuffered(
+  res: EventEmitter,
+  req: UpstreamRequest,
+  settings: BufferSettings,
+  send: (req: UpstreamRequest) => void,
+  fail: (err: Error) => void,
+): void {
+  const source = req.body as NodeJS.ReadableStream;
+  // Too large to keep: streamed as it comes (the operator's body limit still applies).
+  if (!buffersBody(req, settings)) return send(req);
+  new BodyBuffer(source, res, settings, (err, body, length) => {
+    if (err) return fail(err);
+    if (Buffer.isBuffer(body))
+      req.body = body; // the connection writes its length
+    else {
+      req.body = body!;
+      req.headers = withLength(req.headers, length);
+    }
+    send(req);
+  });
+}
+
+/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`). */
+export function buffersBody(req: UpstreamRequest, settings: BufferSettings): boolean {
+  return declaredLength(req.headers) <= settings.maxSize;
+}
+
+type Done = (err: Error | null, body?: Buffer | ReadStream, length?: number) => void;
+
+let sequence = 0;
+const ignore = (): void => undefined;
+
+class BodyBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** The temporary file once the body outgrew memory (-1: none yet). */
+  private fd = -1;
+  private opening = false;
+  /** Bytes written to the file so far, and whether a write is under way. */
+  private written = 0;
+  private writing = false;
+  private ended = false;
+  private finished = false;
+
+  constructor(
+    private readonly source: NodeJS.ReadableStream,
+    private readonly res: EventEmitter,
+    private readonly settings: BufferSettings,
+    private readonly done: Done,
+  ) {
+    source.on('data', this.onData);
+    source.on('end', this.onEnd);
+    source.on('error', this.onError);
+    source.on('close', this.onClose);
+    res.on('close', this.onResponseClose);
+    if ((source as { isPaused?: () => boolean }).isPaused?.()) source.resume();
+  }
+
+  private readonly onData = (chunk: Buffer | string): void => {
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.size += buf.length;
+    if (this.size > this.settings.maxSize)
+      return this.finish(
+        new ProxyError('payload_too_large', `body over the ${this.settings.maxSize}-byte buffering bound`),
+      );
+    this.chunks.push(buf);
+    if (this.fd === -1 && !this.opening && this.size > this.settings.memory) this.openFile();
+    else if (this.fd !== -1) this.flush();
+  };
+
+  private openFile(): void {
+    this.opening = true;
+    // Reading waits for the file: memory stays at about the bound plus one read.
+    this.source.pause();
+    const path = join(
+      tmpdir(),
+      `gatehouse-body-${process.pid}-${++sequence}-${randomBytes(6).toString('hex')}`,
+    );
+    open(path, 'wx+', 0o600, (err, fd) => {
+      this.opening = false;
+      if (err) return this.finish(err);
+      unlink(path, ignore);
+      if (this.finished) return close(fd, ignore);
+      this.fd = fd;
+      this.flush();
+    });
+  }
+
+  /** Write what is held to the file, one write at a time, reading on once it is written. */
+  private flush(): void {
+    if (this.writing || this.finished || this.fd === -1) return;
+    if (this.chunks.length === 0) {
+      if (this.ended) this.complete();
+      else this.source.resume();
+      return;
+    }
+    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.writing = true;
+    this.source.pause();
+    write(this.fd, data, 0, data.length, this.written, (err) => {
+      this.writing = false;
+      if (this.finished) return this.closeFile(); // ended while the write was under way
+      if (err) return this.finish(err);
+      this.written += data.length;
+      this.flush();
+    });
+  }
+
+  private readonly onEnd = (): void => {
+    this.ended = true;
+    if (this.fd === -1 && !this.opening) this.complete();
+    else this.flush();
+  };
+
+  private complete(): void {
+    if (this.finished) return;
+    if (this.fd === -1) {
+      const body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.size);
+      this.chunks = [];
+      return this.finish(null, body);
+    }
+    // The file is read from its start; the stream closes the descriptor when it ends or is destroyed.
+    const file = withErrorPath(createReadStream('', { fd: this.fd, start: 0, autoClose: true }));
+    this.fd = -1;
+    // Not read to its end (the upstream failed, the client left while the request waited): closed
+    // with the client's response.
+    this.res.once('close', () => file.destroy());
+    this.finish(null, file, this.size);
+  }
+
+  private readonly onError = (err: Error): void => this.finish(err);
+
+  private readonly onClose = (): void => {
+    if (!this.ended) this.finish(new ProxyError('bad_request', 'request body ended early'));
+  };
+
+  private readonly onResponseClose = (): void => {
+    this.finish(new Error('client closed the connection'));
+  };
+
+  private finish(err: Error | null, body?: Buffer | ReadStream, length?: number): void {
+    if (this.finished) return;
+    this.finished = true;
+    const s = this.source;
+    s.removeListener('data', this.onData);
+    s.removeListener('end', this.onEnd);
+    s.removeListener('error', this.onError);
+    s.removeListener('close', this.onClose);
+    this.res.removeListener('close', this.onResponseClose);
+    this.chunks = [];
+    if (err) {
+      // With a write under way, its callback closes the file.
+      if (!this.writing) this.closeFile();
+      // The rest of the body is read and dropped so the client connection stays in step.
+      if (!this.ended) s.resume();
+    }
+    this.done(err, body, length);
+  }
+
+  private closeFile(): void {
+    if (this.fd === -1) return;
+    close(this.fd, ignore);
+    this.fd = -1;
+  }
+}
+
+/** The body's declared Content-Length among the upstream fields; -1 when none. */
+function declaredLength(headers: string[]): number {
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i]!;
+    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(headers[i + 1]);
+  }
+  return -1;
+}
+
+/** The fields with `Content-Length: length` in place of any the client sent. */
+function withLength(headers: string[], length = 0): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < headers.length; i += 2)
+    if (!(headers[i]!.length === 14 && headers[i]!.toLowerCase() === 'content-length'))
+      out.push(headers[i]!, headers[i + 1]!);
+  out.push('content-length', String(length));
+  return out;
+}
