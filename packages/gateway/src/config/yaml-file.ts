@@ -60,15 +60,42 @@ export function keyLine(text: string, path: readonly string[]): number | undefin
   let found: number | undefined;
   for (const key of path) {
     found = undefined;
+    if (/^\d+$/.test(key)) {
+      // The n-th item of a block list; its first key sits on the item's own line after "- ".
+      let n = Number(key);
+      let listIndent: number | undefined;
+      for (let i = from; i < lines.length; i++) {
+        const line = lines[i]!;
+        const trimmed = line.trim();
+        if (trimmed === '' || trimmed.startsWith('#')) continue;
+        const indent = line.length - line.trimStart().length;
+        const item = trimmed === '-' || trimmed.startsWith('- ');
+        if (!item && indent <= parentIndent) break;
+        if (!item || (listIndent !== undefined && indent !== listIndent)) continue;
+        listIndent ??= indent;
+        if (n-- > 0) continue;
+        found = i;
+        lines[i] = `${line.slice(0, indent)} ${line.slice(indent + 1)}`;
+        parentIndent = indent;
+        from = i;
+        break;
+      }
+      if (found === undefined) return undefined;
+      continue;
+    }
+    let childIndent: number | undefined;
     for (let i = from; i < lines.length; i++) {
       const line = lines[i]!;
-      const m = /^(\s*)(?:-\s+)?(["']?)([^:#"']+)\2\s*:(?:\s|$)/.exec(line);
-      const indent = /^\s*/.exec(line)![0].length;
-      if (line.trim() === '' || line.trim().startsWith('#')) continue;
-      if (indent <= parentIndent && i > from) break;
-      if (m && m[3]!.trim() === key && m[1]!.length > parentIndent) {
+      const trimmed = line.trim();
+      if (trimmed === '' || trimmed.startsWith('#')) continue;
+      const indent = line.length - line.trimStart().length;
+      if (indent <= parentIndent) break;
+      childIndent ??= indent;
+      if (indent !== childIndent) continue;
+      const m = /^(["']?)([^:#"']+)\1\s*:(?:\s|$)/.exec(trimmed);
+      if (m && m[2]!.trim() === key) {
         found = i;
-        parentIndent = m[1]!.length;
+        parentIndent = indent;
         from = i + 1;
         break;
       }
