@@ -54,6 +54,8 @@ export async function listenControl(path: string, handler: ControlHandler): Prom
       if (nl === -1) return;
       const line = buf.slice(0, nl);
       socket.removeAllListeners('data');
+      // The request is in: a reload may take as long as the workers need to roll.
+      socket.setTimeout(0);
       let command: unknown;
       try {
         command = (JSON.parse(line) as { command?: unknown }).command;

@@ -1,0 +1,160 @@
+// The edgemicro CLI as users run it (a real process, its control socket and pid file in the working
+// directory): check on good and bad files, bad input as one line, the management commands, and a
+// start/status/reload/stop round trip that cleans up a stale socket first.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cli, freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+
+const tmp = tempDir();
+let up: Upstream;
+const CONFIG = [
+  'edgemicro:',
+  '  port: 8000',
+  '  address: 127.0.0.1',
+  '  logging: { level: info, to_console: true }',
+  '  plugins: { sequence: [] }',
+  '',
+].join('\n');
+
+before(async () => {
+  up = await startUpstream('hello');
+  writeConfig(tmp.dir, 'demo', 'test', CONFIG);
+  writeFileSync(
+    join(tmp.dir, 'standalone.yaml'),
+    `proxies:\n  - name: edgemicro_hello\n    base_path: /hello\n    url: ${up.url}\n`,
+  );
+});
+after(async () => {
+  await up.close();
+  tmp.cleanup();
+});
+
+const noStack = (out: string): void => assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
+
+test('check: a good file prints the resolved proxies; a bad one names file, key and line', async () => {
+  const good = await cli(
+    ['check', '-o', 'demo', '-e', 'test', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /edgemicro_hello \(rev 1\) \/hello -> http:\/\/127\.0\.0\.1:\d+\//);
+  assert.match(good.out, /configuration is valid/);
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'bad',
+    'edgemicro:\n  port: 8000\n  logging:\n    to_console: true\n  colour: blue\n',
+  );
+  const bad = await cli(
+    ['check', '-o', 'demo', '-e', 'bad', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /demo-bad-config\.yaml:5: config\.edgemicro\.colour: unknown key/);
+  noStack(bad.out);
+  writeConfig(tmp.dir, 'demo', 'yaml', 'edgemicro:\n  port: [1\n');
+  const yaml = await cli(
+    ['check', '-o', 'demo', '-e', 'yaml', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(yaml.code, 1);
+  assert.match(yaml.out, /demo-yaml-config\.yaml:\d+: yaml: /);
+  noStack(yaml.out);
+});
+
+test('bad input is one line and a non-zero exit', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['start', '-e', 'test', '-c', tmp.dir], /missing org/],
+    [['start', '-o', 'demo', '-e', 'test', '-c', tmp.dir], /missing key or secret/],
+    [
+      ['start', '-o', 'nope', '-e', 'test', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+      /nope-test-config\.yaml: file: file not found/,
+    ],
+    [['start', '-o', 'demo', '-e', 'test', '--bogus'], /unknown option --bogus/],
+    [['token', 'decode', '-f', join(tmp.dir, 'standalone.yaml')], /not a JWT/],
+    [['configure', '-o', 'x', '-e', 'y'], /needs the Apigee management API/],
+    [['genkeys'], /needs the Apigee management API/],
+    [['status'], /^edgemicro is not running$/m],
+  ];
+  for (const [args, re] of cases) {
+    const r = await cli(args, tmp.dir);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}`);
+    assert.match(r.out, re, args.join(' '));
+    noStack(r.out);
+  }
+  const v = await cli(['--version'], tmp.dir);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /current edgemicro version is/);
+});
+
+test('start, status, reload, stop; a stale socket is cleaned up; pid file written and removed', async () => {
+  const port = await freePort();
+  writeFileSync(join(tmp.dir, 'edgemicro.sock'), ''); // left by a dead process: nothing accepts on it
+  const gw = runCli(
+    [
+      'start',
+      '-o',
+      'demo',
+      '-e',
+      'test',
+      '-c',
+      tmp.dir,
+      '--standalone',
+      'standalone.yaml',
+      '-r',
+      String(port),
+      '-p',
+      '2',
+    ],
+    tmp.dir,
+  );
+  try {
+    await gw.waitFor(/edgemicro started: 2 worker/);
+    assert.equal(readFileSync(join(tmp.dir, 'edgemicro.pid'), 'utf8').trim(), String(gw.child.pid));
+    const res = await fetch(`http://127.0.0.1:${port}/hello/x`);
+    assert.equal(res.status, 200);
+    const status = await cli(['status'], tmp.dir);
+    assert.equal(status.code, 0);
+    assert.match(status.out, /edgemicro is running with 2 workers/);
+    const pidsBefore = [...status.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
+    assert.equal(pidsBefore.length, 2);
+    const second = await cli(
+      [
+        'start',
+        '-o',
+        'demo',
+        '-e',
+        'test',
+        '-c',
+        tmp.dir,
+        '--standalone',
+        'standalone.yaml',
+        '-r',
+        String(port),
+      ],
+      tmp.dir,
+    );
+    assert.equal(second.code, 1);
+    assert.match(second.out, /already running/);
+    const reload = await cli(['reload'], tmp.dir);
+    assert.equal(reload.code, 0, reload.out);
+    assert.match(reload.out, /reloaded 2 workers/);
+    const after = await cli(['status'], tmp.dir);
+    const pidsAfter = [...after.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
+    assert.equal(pidsAfter.length, 2);
+    assert.ok(
+      pidsAfter.every((p) => !pidsBefore.includes(p)),
+      'every worker replaced',
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${port}/hello/y`)).status, 200);
+    const stop = await cli(['stop'], tmp.dir);
+    assert.equal(stop.code, 0);
+    assert.equal(await gw.exited, 0);
+    assert.ok(!existsSync(join(tmp.dir, 'edgemicro.sock')));
+    assert.ok(!existsSync(join(tmp.dir, 'edgemicro.pid')));
+  } finally {
+    gw.child.kill('SIGKILL');
+  }
+});
