@@ -218,3 +218,54 @@ test('standalone: proxies, products and apps from a local file; bad files name k
       /products\.0\.proxies: names an unknown proxy "ghost"/.test(err.message),
   );
 });
+
+test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths', async () => {
+  const { mkdirSync } = await import('node:fs');
+  const plugins = join(tmp.dir, 'plugins');
+  mkdirSync(join(plugins, 'deny'), { recursive: true });
+  writeFileSync(join(plugins, 'deny', 'package.json'), '{"name":"deny"}');
+  writeFileSync(
+    join(plugins, 'deny', 'index.js'),
+    "module.exports.init = () => ({ onrequest(req, res, next) { res.statusCode = 403; res.end('denied'); next(true); } });\n",
+  );
+  writeConfig(
+    tmp.dir,
+    'o',
+    'plug',
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      '  logging: { level: none, to_console: true }',
+      `  plugins: { dir: "${plugins}", sequence: [deny], excludeUrls: "/hello/health,/hello/ping" }`,
+      '',
+    ].join('\n'),
+  );
+  const file = join(tmp.dir, 'standalone-plug.yaml');
+  writeFileSync(file, `proxies:\n  - { name: edgemicro_hello, base_path: /hello, url: "${up.url}api" }\n`);
+  const gw = await startInProcess({ ...common(), env: 'plug', mode: 'standalone', standaloneFile: file });
+  try {
+    const denied = await fetch(`${gw.base}/hello/x`);
+    assert.equal(denied.status, 403);
+    assert.equal(await denied.text(), 'denied');
+    const health = await fetch(`${gw.base}/hello/health?deep=1`);
+    assert.equal(health.status, 200);
+    assert.equal(((await health.json()) as { url: string }).url, '/api/health?deep=1');
+    assert.equal((await fetch(`${gw.base}/hello/health/sub`)).status, 403);
+  } finally {
+    await gw.close();
+  }
+  writeConfig(
+    tmp.dir,
+    'o',
+    'plug',
+    'edgemicro:\n  port: 8000\n  logging: { to_console: true }\n  plugins: { sequence: [oauth] }\n',
+  );
+  // Until the built-in plugins are in the build, a sequence naming one is refused, never skipped.
+  const { availableBuiltins } = await import('../src/runtime/builtins.js');
+  if (!(await availableBuiltins()).includes('oauth'))
+    await assert.rejects(
+      startInProcess({ ...common(), env: 'plug', mode: 'standalone', standaloneFile: file }),
+      /config\.edgemicro\.plugins\.sequence: built-in plugin "oauth" is not available in this build/,
+    );
+});
