@@ -158,3 +158,68 @@ test('start, status, reload, stop; a stale socket is cleaned up; pid file writte
     gw.child.kill('SIGKILL');
   }
 });
+
+test('logging.dir: master and workers append JSON lines to one file; no key, secret or API key in it', async () => {
+  const { startEdgeEmulator, bootstrapProxy } = await import('../../../test/emulators/edge/edge-emulator.js');
+  const canaries = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../../test/helpers/canary-secrets.json'), 'utf8'),
+  ) as Record<string, string>;
+  const key = 'edge-key-7c1d9e3a5b';
+  const secret = 'edge-secret-2f4a6c8e0d';
+  const edge = await startEdgeEmulator({
+    key,
+    secret,
+    proxies: [bootstrapProxy('edgemicro_hello', '/hello', up.url)],
+  });
+  const logDir = join(tmp.dir, 'logs');
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'logs',
+    [
+      'edge_config:',
+      `  bootstrap: ${edge.urls.bootstrap}`,
+      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      `  logging: { level: trace, dir: "${logDir}" }`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const gw = runCli(
+    ['start', '-o', 'demo', '-e', 'logs', '-c', tmp.dir, '-r', String(port), '-p', '2'],
+    tmp.dir,
+    {
+      EDGEMICRO_KEY: key,
+      EDGEMICRO_SECRET: secret,
+    },
+  );
+  try {
+    const line = await gw.waitFor(/logging to \S+/);
+    const file = line.slice('logging to '.length);
+    await gw.waitFor(/edgemicro started/);
+    const res = await fetch(`http://127.0.0.1:${port}/hello/x?apikey=${canaries.queryApiKey}`, {
+      headers: { 'x-api-key': canaries.headerApiKey!, authorization: `Bearer ${canaries.bearer}` },
+    });
+    assert.equal(res.status, 200);
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0);
+    const text = readFileSync(file, 'utf8');
+    const records = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg?: string; role?: string });
+    assert.ok(records.some((r) => r.msg === 'worker ready' && r.role === 'primary'));
+    assert.ok(
+      records.some((r) => r.msg === 'listening'),
+      'worker lines are in the file too',
+    );
+    for (const s of [key, secret, canaries.headerApiKey!, canaries.queryApiKey!, canaries.bearer!])
+      assert.ok(!text.includes(s) && !gw.output().includes(s), 'no secret in any log line');
+  } finally {
+    gw.child.kill('SIGKILL');
+    await edge.close();
+  }
+});

@@ -166,9 +166,10 @@ async function start(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   let logDestination: NodeJS.WritableStream | undefined;
   if (!logging.to_console && logging.dir) {
     mkdirSync(logging.dir, { recursive: true });
-    const file = join(logging.dir, `edgemicro-${hostname()}-${process.pid}-api.log`);
-    logDestination = createWriteStream(file, { flags: 'a', mode: 0o600 });
-    console.log(`logging to ${file}`);
+    const logFile = join(logging.dir, `edgemicro-${hostname()}-${process.pid}-api.log`);
+    logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+    source.logFile = logFile;
+    console.log(`logging to ${logFile}`);
   }
   const { startMaster } = await import('../cluster/master.js');
   await startMaster({

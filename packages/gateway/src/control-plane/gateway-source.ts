@@ -56,6 +56,8 @@ export class GatewaySource {
   private data!: EdgeData | StandaloneData;
   private builtins: readonly string[] = [];
   private readonly uid = randomUUID();
+  /** `logging.dir` file the workers append to (the CLI names it once the config is read; absent: stdout). */
+  logFile: string | undefined;
   /** Where the data of the running config came from. */
   origin: 'edge' | 'cache' | 'local' | 'standalone' = 'local';
 
@@ -119,6 +121,7 @@ export class GatewaySource {
       edge: this.data,
       sequence,
       ...(pluginDir ? { pluginDir } : {}),
+      ...(this.logFile ? { logFile: this.logFile } : {}),
     };
     return translate(settings, this.data.proxies, {
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),

@@ -1,8 +1,10 @@
 // Build the engine for a translated config, in a worker (or a test): core's engine with edgemicro's
 // error renderer registered, and the plugin pipeline of the sequence (built-ins first, then the
 // custom plugin directory, as edgemicro resolves names).
+import { createWriteStream } from 'node:fs';
 import {
   createGatehouse,
+  createLogger,
   createPluginPipeline,
   loadPlugins,
   validateConfig,
@@ -32,9 +34,17 @@ export function coreHasErrorRenderers(): boolean {
 
 /** Create (not start) the engine for a config the gateway translated. */
 export async function buildGatewayEngine(config: GatehouseConfig, baseDir: string): Promise<Gatehouse> {
-  const options = { config, baseDir, errorRenderers: { [ERROR_RENDERER]: renderEdgemicroError } };
-  const engine = createGatehouse(options);
   const data = runtimeDataOf(config);
+  const logger = data?.logFile
+    ? createLogger(config.log, createWriteStream(data.logFile, { flags: 'a', mode: 0o600 }))
+    : undefined;
+  const options = {
+    config,
+    baseDir,
+    ...(logger ? { logger } : {}),
+    errorRenderers: { [ERROR_RENDERER]: renderEdgemicroError },
+  };
+  const engine = createGatehouse(options);
   if (data && data.sequence.length) {
     const merged: Record<string, unknown> = { ...data.config };
     delete merged[RUNTIME_KEY];

@@ -21,6 +21,8 @@ export interface GatewayRuntimeData {
   readonly sequence: readonly string[];
   /** Custom plugin directory (`-d`, EDGEMICRO_PLUGIN_DIR, `edgemicro.plugins.dir`). */
   readonly pluginDir?: string;
+  /** `logging.dir` file every process appends its JSON lines to (absent: stdout, `to_console`). */
+  readonly logFile?: string;
 }
 
 export const RUNTIME_KEY = 'gatehouse:gateway';
