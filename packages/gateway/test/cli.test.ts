@@ -223,3 +223,57 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     await edge.close();
   }
 });
+
+test('verify checks the control-plane URLs; token get, decode and verify against the Edge emulator', async () => {
+  const { startEdgeEmulator } = await import('../../../test/emulators/edge/edge-emulator.js');
+  const edge = await startEdgeEmulator({
+    key: 'vk',
+    secret: 'vs',
+    apiKeys: {
+      'client-1': { application_name: 'app', developer_email: 'd@example.com', api_product_list: ['P'] },
+    },
+  });
+  try {
+    writeConfig(
+      tmp.dir,
+      'demo',
+      'verify',
+      [
+        'edge_config:',
+        `  bootstrap: ${edge.urls.bootstrap}`,
+        `  jwt_public_key: ${edge.urls.jwt_public_key}`,
+        `  products: ${edge.urls.products}`,
+        'edgemicro:',
+        '  port: 8000',
+        '  logging: { to_console: true }',
+        '',
+      ].join('\n'),
+    );
+    const args = ['-o', 'demo', '-e', 'verify', '-c', tmp.dir];
+    const ok = await cli(['verify', ...args], tmp.dir, { EDGEMICRO_KEY: 'vk', EDGEMICRO_SECRET: 'vs' });
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /bootstrap: .* -> 200 ok/);
+    const bad = await cli(['verify', ...args, '-k', 'vk', '-s', 'nope'], tmp.dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /bootstrap: .* -> 401/);
+    assert.doesNotMatch(bad.out, /nope/);
+    const got = await cli(['token', 'get', ...args, '-i', 'client-1', '-s', 'anything'], tmp.dir);
+    assert.equal(got.code, 0, got.out);
+    const token = (JSON.parse(got.out) as { token: string }).token;
+    const file = join(tmp.dir, 'token.txt');
+    writeFileSync(file, token);
+    const decoded = await cli(['token', 'decode', '-f', file], tmp.dir);
+    assert.equal(decoded.code, 0);
+    assert.match(decoded.out, /"application_name": "app"/);
+    const verified = await cli(['token', 'verify', '-f', file, ...args], tmp.dir);
+    assert.equal(verified.code, 0, verified.out);
+    assert.match(verified.out, /token is valid/);
+    const [h, p] = token.split('.');
+    writeFileSync(file, `${h}.${p}.${Buffer.from('forged').toString('base64url')}`);
+    const forged = await cli(['token', 'verify', '-f', file, ...args], tmp.dir);
+    assert.equal(forged.code, 1);
+    assert.match(forged.out, /signature is invalid/);
+  } finally {
+    await edge.close();
+  }
+});
