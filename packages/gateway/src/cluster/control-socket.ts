@@ -1,7 +1,7 @@
 // The master's control socket `edgemicro.sock` in the working directory (edgemicro's IPC for `stop`,
 // `reload` and `status`): one JSON request line, one JSON answer line. A socket file left by a dead
 // process is detected (nothing accepts on it) and removed before a new master listens.
-import { existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 
 export type ControlCommand = 'status' | 'reload' | 'stop';
@@ -73,6 +73,8 @@ export async function listenControl(path: string, handler: ControlHandler): Prom
     server.once('error', reject);
     server.listen(path, () => {
       server.off('error', reject);
+      // Only the owner may stop or reload the gateway.
+      chmodSync(path, 0o600);
       resolve();
     });
   });
