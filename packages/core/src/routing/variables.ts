@@ -1,5 +1,6 @@
 // nginx-style variables and templates, compiled once at config time into small getter arrays so
 // that evaluating `"http://$host$request_uri"` per request is a few property reads and a join.
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** What a template can read about the request in flight. Implemented by the request context. */
@@ -71,6 +72,8 @@ const BUILTINS: Record<string, Getter> = {
     const xff = headerValue(s.headers['x-forwarded-for']);
     return xff ? `${xff}, ${s.remoteAddr}` : s.remoteAddr;
   },
+  // nginx's $request_id: 32 random hex digits (a fresh value per evaluation: use it once per request).
+  request_id: () => randomUUID().replace(/-/g, ''),
   content_length: (s) => headerValue(s.headers['content-length']),
   content_type: (s) => headerValue(s.headers['content-type']),
 };

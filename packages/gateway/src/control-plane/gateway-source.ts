@@ -1,0 +1,245 @@
+// Where a running gateway's config and control-plane data come from, in each mode, behind one
+// interface the master uses at start, on every poll and on `reload`:
+//   edge         source YAML + Edge (bootstrap, products, keys); the cache file when Edge is down at start
+//   local        source YAML + the `-a -v -b -t` proxy; no network (EDGEMICRO_LOCAL=1)
+//   local-proxy  source YAML + that proxy + Edge products and keys (EDGEMICRO_LOCAL_PROXY=1)
+//   standalone   source YAML + the standalone file (proxies, products, apps, keys); no Apigee at all
+// `compile()` is synchronous (the cluster supervisor calls it on reload) and uses the latest data.
+import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import type { GatehouseConfig } from '@gatehouse/core';
+import { replaceEnvTags } from '../config/env-tags.js';
+import { EdgemicroConfigError } from '../config/errors.js';
+import { cacheConfigPath, sourceConfigPath } from '../config/locations.js';
+import { translate } from '../config/translate.js';
+import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
+import { readYamlFile, parseYaml } from '../config/yaml-file.js';
+import { availableBuiltins, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
+import { coreHasErrorRenderers, ERROR_RENDERER } from '../runtime/build-engine.js';
+import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runtime/runtime-data.js';
+import { readCacheFile, writeCacheFile } from './cache-file.js';
+import { fetchEdgeData, redact } from './edge-client.js';
+import { localProxy, type LocalProxyArgs } from './local-proxy.js';
+import { filterProducts, filterProxies } from './map-edge.js';
+import { readStandaloneFile } from './standalone.js';
+import type { EdgeData, StandaloneData } from './types.js';
+
+export interface GatewaySourceOptions {
+  readonly mode: GatewayMode;
+  readonly org: string;
+  readonly env: string;
+  readonly key?: string;
+  readonly secret?: string;
+  readonly configDir: string;
+  /** EDGEMICRO_CONFIG_URL / `-u`: the source YAML is downloaded from here before start and each poll. */
+  readonly configUrl?: string;
+  readonly port?: number;
+  /** `-d` / EDGEMICRO_PLUGIN_DIR. */
+  readonly pluginDir?: string;
+  readonly local?: LocalProxyArgs;
+  readonly standaloneFile?: string;
+  /** Relative file paths in the config (ssl) resolve here. */
+  readonly cwd: string;
+  readonly environment?: NodeJS.ProcessEnv;
+  /** Where warnings go (env tags without a variable, Edge unreachable…). Never given secrets. */
+  readonly warn?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface Loaded {
+  raw: Record<string, unknown>;
+  merged: Record<string, unknown>;
+  settings: EdgemicroSettings;
+}
+
+export class GatewaySource {
+  private loaded!: Loaded;
+  private data!: EdgeData | StandaloneData;
+  private builtins: readonly string[] = [];
+  private readonly uid = randomUUID();
+  /** `logging.dir` file the workers append to (the CLI names it once the config is read; absent: stdout). */
+  logFile: string | undefined;
+  /** Where the data of the running config came from. */
+  origin: 'edge' | 'cache' | 'local' | 'standalone' = 'local';
+
+  private constructor(readonly options: GatewaySourceOptions) {}
+
+  get sourcePath(): string {
+    return sourceConfigPath(this.options.configDir, this.options.org, this.options.env);
+  }
+
+  get cachePath(): string {
+    return cacheConfigPath(this.options.configDir, this.options.org, this.options.env);
+  }
+
+  get settings(): EdgemicroSettings {
+    return this.loaded.settings;
+  }
+
+  get edgeData(): EdgeData | StandaloneData {
+    return this.data;
+  }
+
+  /** Load the source config and the control-plane data; throws one clear error if it cannot start. */
+  static async open(options: GatewaySourceOptions): Promise<GatewaySource> {
+    const s = new GatewaySource(options);
+    s.builtins = await availableBuiltins();
+    if (options.configUrl) await s.downloadSource();
+    s.loaded = s.readSource();
+    s.data = await s.loadData(true);
+    s.compile(); // a config core refuses stops the start here, with its message
+    return s;
+  }
+
+  /** Re-read the source and the control plane. Resolves true when anything changed. */
+  async refresh(): Promise<boolean> {
+    if (this.options.configUrl) await this.downloadSource();
+    const loaded = this.readSource();
+    const data = await this.loadData(false);
+    const changed =
+      JSON.stringify(loaded.merged) !== JSON.stringify(this.loaded.merged) ||
+      JSON.stringify(data) !== JSON.stringify(this.data);
+    this.loaded = loaded;
+    this.data = data;
+    return changed;
+  }
+
+  /** The native config for the current data (synchronous: the supervisor calls it on reload). */
+  compile(): GatehouseConfig {
+    const { settings, merged } = this.loaded;
+    const sequence = this.sequence(settings);
+    const pluginDir =
+      this.options.pluginDir ??
+      this.options.environment?.EDGEMICRO_PLUGIN_DIR ??
+      settings.edgemicro.plugins.dir;
+    const runtime: GatewayRuntimeData = {
+      mode: this.options.mode,
+      org: this.options.org,
+      env: this.options.env,
+      ...(this.options.key !== undefined ? { key: this.options.key } : {}),
+      ...(this.options.secret !== undefined ? { secret: this.options.secret } : {}),
+      config: merged,
+      edge: this.data,
+      sequence,
+      ...(pluginDir ? { pluginDir } : {}),
+      ...(this.logFile ? { logFile: this.logFile } : {}),
+    };
+    return translate(settings, this.data.proxies, {
+      ...(this.options.port !== undefined ? { port: this.options.port } : {}),
+      baseDir: this.options.cwd,
+      plugins: sequence,
+      uid: this.uid,
+      ...(coreHasErrorRenderers() ? { errorRenderer: ERROR_RENDERER } : {}),
+      pluginConfig: { [RUNTIME_KEY]: runtime },
+      ...(pluginDir ? { pluginDir } : {}),
+    });
+  }
+
+  /** The plugin sequence as edgemicro runs it: analytics first when Edge can take its records. */
+  private sequence(settings: EdgemicroSettings): string[] {
+    const seq = [...settings.edgemicro.plugins.sequence];
+    const analyticsRuns =
+      settings.edgemicro.enableAnalytics &&
+      (this.options.mode === 'edge' || this.options.mode === 'local-proxy') &&
+      this.builtins.includes('analytics');
+    if (analyticsRuns && !seq.includes('analytics')) seq.unshift('analytics');
+    const missing = seq.filter((n) => EDGEMICRO_BUILTIN_NAMES.includes(n) && !this.builtins.includes(n));
+    const pluginDir =
+      this.options.pluginDir ??
+      this.options.environment?.EDGEMICRO_PLUGIN_DIR ??
+      settings.edgemicro.plugins.dir;
+    const notCustom = missing.filter((n) => !pluginDir || !existsSync(`${pluginDir}/${n}/package.json`));
+    if (notCustom.length)
+      throw new EdgemicroConfigError(
+        notCustom.map((n) => ({
+          key: 'config.edgemicro.plugins.sequence',
+          message: `built-in plugin "${n}" is not available in this build (and no plugin directory has it); remove it from the sequence or provide it in plugins.dir`,
+          file: this.sourcePath,
+        })),
+      );
+    return seq;
+  }
+
+  private readSource(): Loaded {
+    const doc = readYamlFile(this.sourcePath);
+    const tags = replaceEnvTags(doc.value, this.options.environment ?? process.env);
+    for (const name of tags.missing)
+      this.options.warn?.(`No env variable ${name} available to replace in config`);
+    if (tags.invalid.length)
+      throw new EdgemicroConfigError(
+        tags.invalid.map((p) => ({ key: p.key, message: p.message, file: doc.file })),
+      );
+    const merged = tags.value as Record<string, unknown>;
+    const settings = validateEdgemicroConfig(merged, doc);
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(merged)) if (k !== 'edge_config' && k !== 'agent') out[k] = v;
+    return { raw: doc.value, merged: out, settings };
+  }
+
+  private async downloadSource(): Promise<void> {
+    const url = this.options.configUrl!;
+    let text: string;
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      text = await res.text();
+    } catch (err) {
+      throw new Error(`cannot download the config from ${redact(url)}: ${(err as Error).message}`);
+    }
+    parseYaml(text, redact(url)); // refuse what does not parse before replacing the file
+    const tmp = `${this.sourcePath}.${process.pid}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, this.sourcePath);
+  }
+
+  private async loadData(atStart: boolean): Promise<EdgeData | StandaloneData> {
+    const { settings } = this.loaded;
+    const em = settings.edgemicro;
+    switch (this.options.mode) {
+      case 'standalone': {
+        this.origin = 'standalone';
+        const data = readStandaloneFile(this.options.standaloneFile!, em.max_connections);
+        return {
+          ...data,
+          proxies: filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+        };
+      }
+      case 'local':
+        this.origin = 'local';
+        return {
+          proxies: [localProxy(this.options.local ?? {}, em.max_connections)],
+          products: [],
+          keys: {},
+        };
+      case 'edge':
+      case 'local-proxy': {
+        const creds = { key: this.options.key ?? '', secret: this.options.secret ?? '' };
+        try {
+          const fixed =
+            this.options.mode === 'local-proxy'
+              ? [localProxy(this.options.local ?? {}, em.max_connections)]
+              : undefined;
+          const data = await fetchEdgeData(settings.edgeConfig, creds, {
+            maxConnections: em.max_connections,
+            ...(fixed ? { proxies: fixed } : {}),
+          });
+          const proxies = filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern);
+          const products = em.proxies ? filterProducts([...data.products], proxies) : data.products;
+          const out = { ...data, proxies, products };
+          writeCacheFile(this.cachePath, this.loaded.raw, out);
+          this.origin = 'edge';
+          return out;
+        } catch (err) {
+          if (!atStart) throw err;
+          if (!existsSync(this.cachePath))
+            throw new Error(`${(err as Error).message}; and no cache file ${this.cachePath} to start from`);
+          this.options.warn?.('Edge is unreachable; starting from the cache file', {
+            cache: this.cachePath,
+            reason: (err as Error).message,
+          });
+          this.origin = 'cache';
+          return readCacheFile(this.cachePath);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,279 @@
+// The edgemicro CLI as users run it (a real process, its control socket and pid file in the working
+// directory): check on good and bad files, bad input as one line, the management commands, and a
+// start/status/reload/stop round trip that cleans up a stale socket first.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { cli, freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+
+const tmp = tempDir();
+let up: Upstream;
+const CONFIG = [
+  'edgemicro:',
+  '  port: 8000',
+  '  address: 127.0.0.1',
+  '  logging: { level: info, to_console: true }',
+  '  plugins: { sequence: [] }',
+  '',
+].join('\n');
+
+before(async () => {
+  up = await startUpstream('hello');
+  writeConfig(tmp.dir, 'demo', 'test', CONFIG);
+  writeFileSync(
+    join(tmp.dir, 'standalone.yaml'),
+    `proxies:\n  - name: edgemicro_hello\n    base_path: /hello\n    url: ${up.url}\n`,
+  );
+});
+after(async () => {
+  await up.close();
+  tmp.cleanup();
+});
+
+const noStack = (out: string): void => assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
+
+test('check: a good file prints the resolved proxies; a bad one names file, key and line', async () => {
+  const good = await cli(
+    ['check', '-o', 'demo', '-e', 'test', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(good.code, 0, good.out);
+  assert.match(good.out, /edgemicro_hello \(rev 1\) \/hello -> http:\/\/127\.0\.0\.1:\d+\//);
+  assert.match(good.out, /configuration is valid/);
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'bad',
+    'edgemicro:\n  port: 8000\n  logging:\n    to_console: true\n  colour: blue\n',
+  );
+  const bad = await cli(
+    ['check', '-o', 'demo', '-e', 'bad', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /demo-bad-config\.yaml:5: config\.edgemicro\.colour: unknown key/);
+  noStack(bad.out);
+  writeConfig(tmp.dir, 'demo', 'yaml', 'edgemicro:\n  port: [1\n');
+  const yaml = await cli(
+    ['check', '-o', 'demo', '-e', 'yaml', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+    tmp.dir,
+  );
+  assert.equal(yaml.code, 1);
+  assert.match(yaml.out, /demo-yaml-config\.yaml:\d+: yaml: /);
+  noStack(yaml.out);
+});
+
+test('bad input is one line and a non-zero exit', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['start', '-e', 'test', '-c', tmp.dir], /missing org/],
+    [['start', '-o', 'demo', '-e', 'test', '-c', tmp.dir], /missing key or secret/],
+    [
+      ['start', '-o', 'nope', '-e', 'test', '-c', tmp.dir, '--standalone', 'standalone.yaml'],
+      /nope-test-config\.yaml: file: file not found/,
+    ],
+    [['start', '-o', 'demo', '-e', 'test', '--bogus'], /unknown option --bogus/],
+    [['token', 'decode', '-f', join(tmp.dir, 'standalone.yaml')], /not a JWT/],
+    [['configure', '-o', 'x', '-e', 'y'], /needs the Apigee management API/],
+    [['genkeys'], /needs the Apigee management API/],
+    [['status'], /^edgemicro is not running$/m],
+  ];
+  for (const [args, re] of cases) {
+    const r = await cli(args, tmp.dir);
+    assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}`);
+    assert.match(r.out, re, args.join(' '));
+    noStack(r.out);
+  }
+  const v = await cli(['--version'], tmp.dir);
+  assert.equal(v.code, 0);
+  assert.match(v.out, /current edgemicro version is/);
+});
+
+test('start, status, reload, stop; a stale socket is cleaned up; pid file written and removed', async () => {
+  const port = await freePort();
+  writeFileSync(join(tmp.dir, 'edgemicro.sock'), ''); // left by a dead process: nothing accepts on it
+  const gw = runCli(
+    [
+      'start',
+      '-o',
+      'demo',
+      '-e',
+      'test',
+      '-c',
+      tmp.dir,
+      '--standalone',
+      'standalone.yaml',
+      '-r',
+      String(port),
+      '-p',
+      '2',
+    ],
+    tmp.dir,
+  );
+  try {
+    await gw.waitFor(/edgemicro started: 2 worker/);
+    assert.equal(readFileSync(join(tmp.dir, 'edgemicro.pid'), 'utf8').trim(), String(gw.child.pid));
+    const res = await fetch(`http://127.0.0.1:${port}/hello/x`);
+    assert.equal(res.status, 200);
+    const status = await cli(['status'], tmp.dir);
+    assert.equal(status.code, 0);
+    assert.match(status.out, /edgemicro is running with 2 workers/);
+    const pidsBefore = [...status.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
+    assert.equal(pidsBefore.length, 2);
+    const second = await cli(
+      [
+        'start',
+        '-o',
+        'demo',
+        '-e',
+        'test',
+        '-c',
+        tmp.dir,
+        '--standalone',
+        'standalone.yaml',
+        '-r',
+        String(port),
+      ],
+      tmp.dir,
+    );
+    assert.equal(second.code, 1);
+    assert.match(second.out, /already running/);
+    const reload = await cli(['reload'], tmp.dir);
+    assert.equal(reload.code, 0, reload.out);
+    assert.match(reload.out, /reloaded 2 workers/);
+    const after = await cli(['status'], tmp.dir);
+    const pidsAfter = [...after.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
+    assert.equal(pidsAfter.length, 2);
+    assert.ok(
+      pidsAfter.every((p) => !pidsBefore.includes(p)),
+      'every worker replaced',
+    );
+    assert.equal((await fetch(`http://127.0.0.1:${port}/hello/y`)).status, 200);
+    const stop = await cli(['stop'], tmp.dir);
+    assert.equal(stop.code, 0);
+    assert.equal(await gw.exited, 0);
+    assert.ok(!existsSync(join(tmp.dir, 'edgemicro.sock')));
+    assert.ok(!existsSync(join(tmp.dir, 'edgemicro.pid')));
+  } finally {
+    gw.child.kill('SIGKILL');
+  }
+});
+
+test('logging.dir: master and workers append JSON lines to one file; no key, secret or API key in it', async () => {
+  const { startEdgeEmulator, bootstrapProxy } = await import('../../../test/emulators/edge/edge-emulator.js');
+  const canaries = JSON.parse(
+    readFileSync(join(import.meta.dirname, '../../../test/helpers/canary-secrets.json'), 'utf8'),
+  ) as Record<string, string>;
+  const key = 'edge-key-7c1d9e3a5b';
+  const secret = 'edge-secret-2f4a6c8e0d';
+  const edge = await startEdgeEmulator({
+    key,
+    secret,
+    proxies: [bootstrapProxy('edgemicro_hello', '/hello', up.url)],
+  });
+  const logDir = join(tmp.dir, 'logs');
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'logs',
+    [
+      'edge_config:',
+      `  bootstrap: ${edge.urls.bootstrap}`,
+      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      `  logging: { level: trace, dir: "${logDir}" }`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const gw = runCli(
+    ['start', '-o', 'demo', '-e', 'logs', '-c', tmp.dir, '-r', String(port), '-p', '2'],
+    tmp.dir,
+    {
+      EDGEMICRO_KEY: key,
+      EDGEMICRO_SECRET: secret,
+    },
+  );
+  try {
+    const line = await gw.waitFor(/logging to \S+/);
+    const file = line.slice('logging to '.length);
+    await gw.waitFor(/edgemicro started/);
+    const res = await fetch(`http://127.0.0.1:${port}/hello/x?apikey=${canaries.queryApiKey}`, {
+      headers: { 'x-api-key': canaries.headerApiKey!, authorization: `Bearer ${canaries.bearer}` },
+    });
+    assert.equal(res.status, 200);
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0);
+    const text = readFileSync(file, 'utf8');
+    const records = text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { msg?: string; role?: string });
+    assert.ok(records.some((r) => r.msg === 'worker ready' && r.role === 'primary'));
+    assert.ok(
+      records.some((r) => r.msg === 'listening'),
+      'worker lines are in the file too',
+    );
+    for (const s of [key, secret, canaries.headerApiKey!, canaries.queryApiKey!, canaries.bearer!])
+      assert.ok(!text.includes(s) && !gw.output().includes(s), 'no secret in any log line');
+  } finally {
+    gw.child.kill('SIGKILL');
+    await edge.close();
+  }
+});
+
+test('verify checks the control-plane URLs; token get, decode and verify against the Edge emulator', async () => {
+  const { startEdgeEmulator } = await import('../../../test/emulators/edge/edge-emulator.js');
+  const edge = await startEdgeEmulator({
+    key: 'vk',
+    secret: 'vs',
+    apiKeys: {
+      'client-1': { application_name: 'app', developer_email: 'd@example.com', api_product_list: ['P'] },
+    },
+  });
+  try {
+    writeConfig(
+      tmp.dir,
+      'demo',
+      'verify',
+      [
+        'edge_config:',
+        `  bootstrap: ${edge.urls.bootstrap}`,
+        `  jwt_public_key: ${edge.urls.jwt_public_key}`,
+        `  products: ${edge.urls.products}`,
+        'edgemicro:',
+        '  port: 8000',
+        '  logging: { to_console: true }',
+        '',
+      ].join('\n'),
+    );
+    const args = ['-o', 'demo', '-e', 'verify', '-c', tmp.dir];
+    const ok = await cli(['verify', ...args], tmp.dir, { EDGEMICRO_KEY: 'vk', EDGEMICRO_SECRET: 'vs' });
+    assert.equal(ok.code, 0, ok.out);
+    assert.match(ok.out, /bootstrap: .* -> 200 ok/);
+    const bad = await cli(['verify', ...args, '-k', 'vk', '-s', 'nope'], tmp.dir);
+    assert.equal(bad.code, 1);
+    assert.match(bad.out, /bootstrap: .* -> 401/);
+    assert.doesNotMatch(bad.out, /nope/);
+    const got = await cli(['token', 'get', ...args, '-i', 'client-1', '-s', 'anything'], tmp.dir);
+    assert.equal(got.code, 0, got.out);
+    const token = (JSON.parse(got.out) as { token: string }).token;
+    const file = join(tmp.dir, 'token.txt');
+    writeFileSync(file, token);
+    const decoded = await cli(['token', 'decode', '-f', file], tmp.dir);
+    assert.equal(decoded.code, 0);
+    assert.match(decoded.out, /"application_name": "app"/);
+    const verified = await cli(['token', 'verify', '-f', file, ...args], tmp.dir);
+    assert.equal(verified.code, 0, verified.out);
+    assert.match(verified.out, /token is valid/);
+    const [h, p] = token.split('.');
+    writeFileSync(file, `${h}.${p}.${Buffer.from('forged').toString('base64url')}`);
+    const forged = await cli(['token', 'verify', '-f', file, ...args], tmp.dir);
+    assert.equal(forged.code, 1);
+    assert.match(forged.out, /signature is invalid/);
+  } finally {
+    await edge.close();
+  }
+});
