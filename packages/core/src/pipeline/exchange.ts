@@ -130,6 +130,7 @@ export class Exchange implements UpstreamHandler, BodyOwner {
     res.once('close', this.onClose);
     // The fields edgemicro's core puts on req/res before the first hook.
     req.reqStartTimestamp = Date.now();
+    req.routedPath = ctx.uri;
     defineReqUrl(req);
     const route = ctx.route!;
     if (route.action.type === 'proxy') {

@@ -37,6 +37,9 @@ export interface PluginRequest extends IncomingMessage {
   targetPath: string;
   targetSecure: boolean;
   targetTimeout: number | undefined;
+  /** The decoded, normalised path (no query) the engine routed on: what authorisation must check,
+   *  since `req.url` is the raw target a client may have spelled ambiguously. */
+  routedPath: string;
   [field: string]: unknown;
 }
 

@@ -1,0 +1,143 @@
+// quota and spikearrest through the real engine: exactly `allow` requests per window, the
+// X-RateLimit-* headers, 403/429 bodies, store down failing closed or open, spike arrest smoothing.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EdgeProduct } from '../../src/control-plane/types.js';
+import { closeCounterStores } from '../../src/plugins/registry.js';
+import { claimsFor, makeKeys, signJwt } from './support/keys.js';
+import { edgeData, pluginContext } from './support/fixture.js';
+import { request, startGateway, startUpstream, type Gateway, type Upstream } from './support/gateway.js';
+import { freePort, redisAvailable, startRedis } from './support/redis.js';
+
+const keys = makeKeys();
+let upstream: Upstream;
+const gateways: Gateway[] = [];
+
+const quotaProduct = (allow: number): EdgeProduct => ({
+  name: 'shop-quota',
+  apiResources: ['/**'],
+  proxies: ['edgemicro_shop'],
+  environments: ['test'],
+  scopes: [],
+  quota: { allow, interval: 1, timeUnit: 'minute' },
+});
+
+async function gateway(sections: Record<string, unknown>, plugins: string[], allow = 3): Promise<number> {
+  const ctx = pluginContext(keys, undefined, sections);
+  const g = await startGateway(upstream.port, [{ name: 'edgemicro_shop', basePath: '/shop', plugins }], {
+    ...ctx,
+    edge: { ...edgeData(keys), products: [quotaProduct(allow)] },
+  });
+  gateways.push(g);
+  return g.port;
+}
+
+const auth = (app: string): Record<string, string> => ({
+  authorization: `Bearer ${signJwt(keys, claimsFor(['shop-quota'], { application_name: app }))}`,
+});
+
+before(async () => {
+  upstream = await startUpstream();
+});
+after(async () => {
+  for (const g of gateways) await g.close();
+  await closeCounterStores();
+  await upstream.close();
+});
+
+test('quota: exactly `allow` requests per window, then 403 exceeded quota; headers on each', async () => {
+  const p = await gateway({}, ['oauth', 'quota']);
+  const replies = [];
+  for (let i = 0; i < 5; i++) replies.push(await request(p, '/shop/a', auth('app-403')));
+  assert.deepEqual(
+    replies.map((r) => r.status),
+    [200, 200, 200, 403, 403],
+  );
+  assert.deepEqual(
+    replies.map((r) => r.headers['x-ratelimit-remaining']),
+    ['2', '1', '0', '-1', '-2'],
+  );
+  for (const r of replies) {
+    assert.equal(r.headers['x-ratelimit-limit'], '3');
+    const reset = Number(r.headers['x-ratelimit-reset']);
+    assert.ok(reset > 0 && reset <= 60, String(reset));
+  }
+  assert.equal(replies[3]!.body, '{"message":"exceeded quota","status":403}');
+  assert.equal(replies[3]!.headers['content-type'], undefined);
+  // Another app has its own window.
+  assert.equal((await request(p, '/shop/a', auth('other-app'))).status, 200);
+});
+
+test('quota: 429 when isHTTPStatusTooManyRequestEnabled', async () => {
+  const p = await gateway({ quotas: { isHTTPStatusTooManyRequestEnabled: true } }, ['oauth', 'quota'], 1);
+  assert.equal((await request(p, '/shop/a', auth('app-429'))).status, 200);
+  const r = await request(p, '/shop/a', auth('app-429'));
+  assert.equal(r.status, 429);
+  assert.equal(r.body, '{"message":"exceeded quota","status":429}');
+});
+
+test('quota: concurrent first requests are counted exactly', async () => {
+  const p = await gateway({}, ['oauth', 'quota'], 10);
+  const h = auth('app-burst');
+  const replies = await Promise.all(Array.from({ length: 30 }, () => request(p, '/shop/a', h)));
+  assert.equal(replies.filter((r) => r.status === 200).length, 10);
+  assert.equal(replies.filter((r) => r.status === 403).length, 20);
+});
+
+test('quota on Redis: two gateways share one window; Redis down fails closed, or open when configured', async (t) => {
+  if (!redisAvailable()) return t.skip('redis-server not installed (apt-get install redis-server)');
+  const redis = await startRedis();
+  try {
+    const quotas = { useRedis: true, port: redis.port };
+    const a = await gateway({ quotas }, ['oauth', 'quota'], 4);
+    const b = await gateway({ quotas }, ['oauth', 'quota'], 4);
+    const h = auth(`app-redis-${redis.port}`);
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await request(i % 2 ? a : b, '/shop/a', h)).status);
+    assert.deepEqual(statuses, [200, 200, 200, 200, 403, 403]);
+    await redis.stop();
+    const closed = await request(a, '/shop/a', auth('app-down'));
+    assert.equal(closed.status, 500);
+    assert.equal(closed.body, '{"message":"quota store unavailable","status":500}');
+  } finally {
+    await redis.stop();
+  }
+});
+
+test('quota store down with quotas.failOpen admits the request', async (t) => {
+  if (!redisAvailable()) return t.skip('redis-server not installed (apt-get install redis-server)');
+  const p = await gateway({ quotas: { useRedis: true, port: await freePort(), failOpen: true } }, [
+    'oauth',
+    'quota',
+  ]);
+  const r = await request(p, '/shop/a', auth('app-open'));
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-ratelimit-limit'], undefined);
+});
+
+test('quota does nothing without a token (no oauth before it) and in EDGEMICRO_LOCAL mode', async () => {
+  const p = await gateway({}, ['quota'], 1);
+  for (let i = 0; i < 3; i++) assert.equal((await request(p, '/shop/a', auth('app-x'))).status, 200);
+});
+
+test('spikearrest: allow 1 per second → back-to-back requests get 503 SpikeArrest engaged', async () => {
+  const p = await gateway({ spikearrest: { timeUnit: 'second', allow: 1 } }, ['spikearrest']);
+  const first = await request(p, '/shop/a');
+  const second = await request(p, '/shop/a');
+  assert.equal(first.status, 200);
+  assert.equal(second.status, 503);
+  assert.equal(second.body, '{"message":"SpikeArrest engaged","status":503}');
+  await new Promise((r) => setTimeout(r, 1050));
+  assert.equal((await request(p, '/shop/a')).status, 200);
+});
+
+test('spikearrest: a bad section is a config error naming the key', async () => {
+  await assert.rejects(
+    gateway({ spikearrest: { timeUnit: 'hour', allow: 1 } }, ['spikearrest']),
+    /spikearrest\.timeUnit/,
+  );
+  await assert.rejects(
+    gateway({ spikearrest: { timeUnit: 'second', allow: 0 } }, ['spikearrest']),
+    /spikearrest\.allow/,
+  );
+});
