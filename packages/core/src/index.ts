@@ -13,3 +13,4 @@ export type { RequestContext } from './server/request-context.js';
 export { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream.js';
 export * as tls from './tls/index.js';
 export * from './pipeline/index.js';
+export { createLogger, type Logger } from './observability/logger.js';
