@@ -18,7 +18,9 @@ import {
   type LoadedPlugin,
   type PluginStats,
 } from '@gatehouse/core';
+import { EdgemicroConfigError, type ConfigProblem } from '../config/errors.js';
 import { translate } from '../config/translate.js';
+import type { EdgeProxy } from '../control-plane/types.js';
 import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
 import { coreHasErrorRenderers, ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
@@ -154,10 +156,26 @@ export class Microgateway {
   private async build(): Promise<Gatehouse> {
     const added = this.added.map((p) => p.name);
     const doc = { file: '<config object>', text: '' };
-    const settings = withProxyBypassFromEnv(
-      validateEdgemicroConfig(this.config, doc, { customPluginNames: added }),
-    );
-    const proxies = proxiesFromConfig(this.config.proxies, settings.edgemicro.max_connections);
+    // Every problem of the object at once: the edgemicro sections, then the proxies.
+    const problems: ConfigProblem[] = [];
+    let settings: EdgemicroSettings | undefined;
+    let proxies: EdgeProxy[] = [];
+    try {
+      settings = validateEdgemicroConfig(this.config as Record<string, unknown>, doc, {
+        customPluginNames: added,
+      });
+    } catch (err) {
+      if (!(err instanceof EdgemicroConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+    try {
+      proxies = proxiesFromConfig(this.config.proxies, settings?.edgemicro.max_connections ?? 1000);
+    } catch (err) {
+      if (!(err instanceof EdgemicroConfigError)) throw err;
+      problems.push(...err.problems);
+    }
+    if (!settings || problems.length) throw new EdgemicroConfigError(problems);
+    settings = withProxyBypassFromEnv(settings);
     const chain = [...(settings.headers['x-response-time'] ? [RESPONSE_TIME_PLUGIN] : []), ...added];
     const native = translate(settings, proxies, {
       baseDir: process.cwd(),
