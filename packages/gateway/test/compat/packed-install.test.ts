@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { freePort, request, startTarget } from './support.js';
 
@@ -98,6 +99,49 @@ test(
         ['i', '--no-audit', '--no-fund', '--loglevel=error', `--registry=${REGISTRY}`, ...tarballs],
         project,
         150_000,
+      );
+
+      // Both entries' declarations type-check a consumer (CommonJS and ESM, strict, node16 resolution).
+      writeFileSync(
+        join(project, 'check.cts'),
+        [
+          "import gateway = require('@gatehouse/gateway');",
+          "const gw = gateway({ edgemicro: { port: 8000 }, proxies: [{ base_path: '/v1', url: 'http://127.0.0.1:1' }] });",
+          "gw.addPlugin('p', (config, logger) => { logger.info({}, 'x'); return { onrequest(_q: unknown, _s: unknown, next: () => void) { next(); } }; });",
+          'gw.start((err, server) => { if (!err && server) console.log(server.address().port); });',
+          'gw.stop(() => undefined);',
+          "gateway.Logging.getLogger().warn('x');",
+        ].join('\n'),
+      );
+      writeFileSync(
+        join(project, 'check.mts'),
+        [
+          "import gateway, { type MicrogatewayConfig } from '@gatehouse/gateway';",
+          'const c: MicrogatewayConfig = { edgemicro: { port: 1 } };',
+          'gateway(c).start((err) => void err);',
+          'gateway.Logging.init(c);',
+        ].join('\n'),
+      );
+      const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+      run(
+        process.execPath,
+        [
+          tsc,
+          '--noEmit',
+          '--strict',
+          '--module',
+          'node16',
+          '--moduleResolution',
+          'node16',
+          '--types',
+          'node',
+          '--typeRoots',
+          join(ROOT, 'node_modules/@types'),
+          'check.cts',
+          'check.mts',
+        ],
+        project,
+        60_000,
       );
 
       const example = migrationExample();
