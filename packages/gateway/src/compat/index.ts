@@ -13,7 +13,7 @@ export {
   type StartCallback,
   type StopCallback,
 } from './gateway.js';
-export { Logging, type MicrogatewayLogging } from './logging.js';
+export { Logging, type LoggingOptions, type MicrogatewayLogging } from './logging.js';
 
 /** `require('microgateway-core')`'s shape: a factory with the `Logging` module attached. */
 export interface MicrogatewayFactory {

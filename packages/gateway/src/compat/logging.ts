@@ -14,7 +14,14 @@ const LEVELS: Readonly<Record<string, CoreLevel>> = {
   trace: 'trace',
 };
 
+/** Options of `init` beyond microgateway-core's (which accepted and ignored an options object). */
+export interface LoggingOptions {
+  /** Where log lines go (default stdout); kept for later `init` calls that do not name one. */
+  destination?: NodeJS.WritableStream;
+}
+
 let base: Logger | undefined;
+let destination: NodeJS.WritableStream | undefined;
 let facade: PluginLogger | undefined;
 
 function levelOf(config: unknown): CoreLevel {
@@ -25,8 +32,9 @@ function levelOf(config: unknown): CoreLevel {
 }
 
 /** (Re)initialise the shared logger; the level comes from `edgemicro.logging.level` (default error). */
-function init(config?: unknown, _options?: unknown): PluginLogger {
-  base = createLogger({ level: levelOf(config) });
+function init(config?: unknown, options?: LoggingOptions): PluginLogger {
+  if (options?.destination) destination = options.destination;
+  base = createLogger({ level: levelOf(config) }, destination);
   facade = createPluginLogger(base, 'microgateway-core');
   return facade;
 }
@@ -43,7 +51,7 @@ export function baseLogger(): Logger {
 }
 
 export interface MicrogatewayLogging {
-  init(config?: unknown, options?: unknown): PluginLogger;
+  init(config?: unknown, options?: LoggingOptions): PluginLogger;
   getLogger(): PluginLogger;
 }
 

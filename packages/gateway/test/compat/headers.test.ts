@@ -184,3 +184,26 @@ test("Logging is exposed on both entries and gives edgemicro's logger API", () =
       assert.equal(typeof log[m], 'function', m);
   }
 });
+
+test('stop(cb) lets a request in flight finish, refuses new connections, then calls back', async () => {
+  const target = await startTarget();
+  const port = await freePort();
+  const gateway = microgatewayCjs(baseConfig(port, target.url));
+  const server = await startGateway(gateway);
+  try {
+    const inFlight = request(`http://127.0.0.1:${port}/v1/delay/400`);
+    while (target.seen.length === 0) await new Promise((r) => setTimeout(r, 10));
+    let stopped = false;
+    const stopping = stopGateway(gateway).then(() => (stopped = true));
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(stopped, false);
+    await assert.rejects(request(`http://127.0.0.1:${port}/v1/echo/get`));
+    const r = await inFlight;
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { delayed: 400 });
+    await stopping;
+    assert.equal(server.listening, false);
+  } finally {
+    await target.close();
+  }
+});

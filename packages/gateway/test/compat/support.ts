@@ -6,6 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { teeDestination, teeLevel } from '../../../../test/helpers/log-tee.js';
 import microgatewayEsm, {
   type Microgateway,
   type MicrogatewayConfig,
@@ -16,6 +17,11 @@ import microgatewayEsm, {
 /** The factory as CommonJS users get it: `require('@gatehouse/gateway')`. */
 export const microgatewayCjs = createRequire(import.meta.url)('@gatehouse/gateway') as MicrogatewayFactory;
 export const microgateway = microgatewayEsm;
+
+// Every line the gateways log goes to the suite's secret sweep (at trace level when it runs), none to stdout.
+const LOG_LEVEL = teeLevel('error');
+for (const f of [microgateway, microgatewayCjs])
+  f.Logging.init(undefined, { destination: teeDestination('silent') });
 
 export async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, '127.0.0.1');
@@ -41,7 +47,7 @@ export const BODY_MAP: Record<string, unknown> = {
 
 /**
  * `/echo/:key` answers `{ [key]: BODY_MAP[key], body }` (body: the parsed JSON request body, when one came);
- * `/status/:code/:reason` answers that status with that reason phrase; `/slow` never answers;
+ * `/delay/:ms` answers after that long; `/status/:code/:reason` answers that status with that reason phrase; `/slow` never answers;
  * `/die` destroys the socket. Anything else: 200 `{ url, headers }`.
  */
 export async function startTarget(options: { tls?: https.ServerOptions } = {}): Promise<Target> {
@@ -62,6 +68,11 @@ export async function startTarget(options: { tls?: https.ServerOptions } = {}): 
       } else if (parts[0] === 'status') {
         res.writeHead(Number(parts[1]), decodeURIComponent(parts[2] ?? ''), { 'content-type': 'text/plain' });
         res.end('status');
+      } else if (parts[0] === 'delay') {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ delayed: Number(parts[1]) }));
+        }, Number(parts[1]));
       } else if (parts[0] === 'slow') {
         // never answers: the gateway's target timeout must
       } else if (parts[0] === 'die') {
@@ -99,7 +110,7 @@ export function baseConfig(
     edgemicro: {
       port,
       address: '127.0.0.1',
-      logging: { level: 'error', to_console: true },
+      logging: { level: LOG_LEVEL, to_console: true },
       ...edgemicro,
     },
     proxies: [{ base_path: '/v1', secure: false, url: targetUrl }],
