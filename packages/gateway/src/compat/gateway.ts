@@ -212,7 +212,13 @@ export class Microgateway {
         );
       engine.setPipeline(createPluginPipeline({ plugins, logger }));
     }
-    await engine.start();
+    try {
+      await engine.start();
+    } catch (err) {
+      // A listen error (EADDRINUSE, EACCES): release what the engine holds before reporting it.
+      await engine.close(0).catch(() => undefined);
+      throw err;
+    }
     return engine;
   }
 

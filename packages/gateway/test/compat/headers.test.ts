@@ -207,3 +207,21 @@ test('stop(cb) lets a request in flight finish, refuses new connections, then ca
     await target.close();
   }
 });
+
+test('a port in use reaches start(cb) as the listen error', async () => {
+  const target = await startTarget();
+  const port = await freePort();
+  const first = microgateway(baseConfig(port, target.url));
+  await startGateway(first);
+  try {
+    const second = microgateway(baseConfig(port, target.url));
+    const err = await new Promise<Error | null>((resolve) => second.start((e) => resolve(e)));
+    assert.equal((err as NodeJS.ErrnoException | null)?.code, 'EADDRINUSE');
+    await stopGateway(second);
+    const r = await request(`http://127.0.0.1:${port}/v1/echo/get`);
+    assert.equal(r.status, 200);
+  } finally {
+    await stopGateway(first);
+    await target.close();
+  }
+});
