@@ -75,7 +75,7 @@ async function runExample(dir: string, file: string, target: string): Promise<vo
 
 test(
   'packed tarballs install into an empty project; the README example runs from require() and import',
-  { timeout: 240_000 },
+  { timeout: 480_000 },
   async (t) => {
     const problem = await registryProblem();
     if (problem) return t.skip(problem);
@@ -85,7 +85,7 @@ test(
     const target = await startTarget();
     try {
       const packs = join(dir, 'packs');
-      for (const pkg of [CORE, GATEWAY]) run('pnpm', ['pack', '--pack-destination', packs], pkg, 60_000);
+      for (const pkg of [CORE, GATEWAY]) run('pnpm', ['pack', '--pack-destination', packs], pkg, 120_000);
       const tarballs = readdirSync(packs).map((f) => join(packs, f));
       assert.equal(tarballs.length, 2);
       const project = join(dir, 'project');
@@ -98,7 +98,7 @@ test(
         'npm',
         ['i', '--no-audit', '--no-fund', '--loglevel=error', `--registry=${REGISTRY}`, ...tarballs],
         project,
-        150_000,
+        200_000,
       );
 
       // Both entries' declarations type-check a consumer (CommonJS and ESM, strict, node16 resolution).
@@ -141,7 +141,7 @@ test(
           'check.mts',
         ],
         project,
-        60_000,
+        180_000,
       );
 
       const example = migrationExample();
