@@ -501,6 +501,9 @@ export class Exchange implements UpstreamHandler, BodyOwner {
     for (let i = 0; i < added.length; i += 2) append(res, added[i]!, added[i + 1]!, copied);
     this.copied = copied;
     ctx.status = res.statusCode;
+    // The target's reason phrase goes with its status (edgemicro copies it); a status a hook set gets node's.
+    if (res.statusCode === this.baseStatus && !res.statusMessage && this.targetResponse!.statusMessage)
+      res.statusMessage = this.targetResponse!.statusMessage;
     // Without body hooks the head goes out now; with them, hooks may still set headers until the first write (edgemicro).
     if (!chain.responseBody) res.writeHead(res.statusCode);
     this.headDone = true;
