@@ -131,10 +131,13 @@ function invokedDirectly(): boolean {
   }
 }
 
-// Run only when executed as a program, not when imported by tests.
-if (invokedDirectly()) {
+/** Runs the command line of this process (the package's bin/iot-module.js calls it). */
+export function runCommandLine(): void {
   process.exitCode = main(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
   });
 }
+
+// Run only when executed as a program, not when imported by tests.
+if (invokedDirectly()) runCommandLine();
