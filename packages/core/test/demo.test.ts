@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { teeChildOutput } from '../../../test/helpers/log-tee.js';
-import { CLI } from './helpers.js';
+import { CLI } from '../../../test/helpers/cli.js';
 import { DEMO_INDEX } from '../src/demo/demo-config.js';
 
 test('the demo answers on / with the paths it serves, and serves them', async (t) => {
