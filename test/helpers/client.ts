@@ -1,12 +1,16 @@
-// A node:http client that reports how a response ended: completely ('end' with the framing honoured)
-// or cut ('aborted'/error after the head). Used to prove a truncated body never looks complete.
+// The suite's node:http client: one request, reporting how the response ended: completely ('end'
+// with the framing honoured) or cut ('aborted'/error after the head), so a truncated body never
+// looks complete.
 import http from 'node:http';
 
 export interface ClientOutcome {
   /** Status of the response head, or undefined when the connection failed before any head. */
   status: number | undefined;
   headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  /** The body as latin1 (one character per byte), and as UTF-8 text. */
   body: string;
+  text: string;
   /** The body ended cleanly according to its framing. */
   complete: boolean;
   /** Error code when the request or the response failed. */
@@ -15,23 +19,40 @@ export interface ClientOutcome {
   reused: boolean;
 }
 
+export interface RequestOptions {
+  method?: string;
+  headers?: http.OutgoingHttpHeaders;
+  body?: string | Buffer;
+  timeoutMs?: number;
+  /** Default false: a new connection per request. */
+  agent?: http.Agent | false;
+}
+
+/** One HTTP/1.1 request to `url`, or to 127.0.0.1:`port` for `path`. Never rejects: a failure is
+ *  in `error`, and a cut response has `complete: false`. */
+export function request(url: string, opts?: RequestOptions): Promise<ClientOutcome>;
+export function request(port: number, path: string, opts?: RequestOptions): Promise<ClientOutcome>;
 export function request(
-  port: number,
-  path: string,
-  opts: {
-    method?: string;
-    headers?: http.OutgoingHttpHeaders;
-    body?: string | Buffer;
-    timeoutMs?: number;
-    agent?: http.Agent | false;
-  } = {},
+  target: string | number,
+  pathOrOpts?: string | RequestOptions,
+  maybeOpts: RequestOptions = {},
 ): Promise<ClientOutcome> {
+  const url = typeof target === 'string' ? new URL(target) : undefined;
+  const port = url ? Number(url.port || 80) : (target as number);
+  const path = url ? url.pathname + url.search : (pathOrOpts as string);
+  const opts = (url ? pathOrOpts : maybeOpts) as RequestOptions | undefined;
+  return send(url?.hostname ?? '127.0.0.1', port, path, opts ?? {});
+}
+
+function send(host: string, port: number, path: string, opts: RequestOptions): Promise<ClientOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const out: ClientOutcome = {
       status: undefined,
       headers: {},
+      rawHeaders: [],
       body: '',
+      text: '',
       complete: false,
       error: undefined,
       reused: false,
@@ -50,7 +71,7 @@ export function request(
     }, opts.timeoutMs ?? 10_000);
     const req = http.request(
       {
-        host: '127.0.0.1',
+        host,
         port,
         path,
         method: opts.method ?? 'GET',
@@ -60,17 +81,21 @@ export function request(
       (res) => {
         out.status = res.statusCode;
         out.headers = res.headers;
+        out.rawHeaders = res.rawHeaders;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('aborted', () => done('aborted'));
         res.on('error', (e: NodeJS.ErrnoException) => done(e.code ?? e.message));
         res.on('end', () => {
-          out.body = Buffer.concat(chunks).toString('latin1');
+          const bytes = Buffer.concat(chunks);
+          out.body = bytes.toString('latin1');
+          out.text = bytes.toString();
           out.complete = res.complete;
           done();
         });
         res.on('close', () => {
           out.body ||= Buffer.concat(chunks).toString('latin1');
+          out.text ||= Buffer.concat(chunks).toString();
           done(res.complete ? undefined : 'closed');
         });
       },

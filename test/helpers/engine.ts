@@ -4,28 +4,70 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
+import { Writable } from 'node:stream';
 import { createGatehouse, type Gatehouse, type GatehouseOptions } from '../../packages/core/src/gatehouse.js';
-import type { GatehouseConfig, LimitsConfig, RouteConfig } from '../../packages/core/src/config/types.js';
+import type {
+  GatehouseConfig,
+  LimitsConfig,
+  RouteConfig,
+  ServerConfig,
+} from '../../packages/core/src/config/types.js';
 import { createLogger } from '../../packages/core/src/observability/logger.js';
 import { teeDestination, teeLevel } from './log-tee.js';
 
 export interface RunningEngine {
   gh: Gatehouse;
+  /** The first listener's port, and its http:// URL. */
   port: number;
-  base: string;
+  url: string;
+  /** The engine's log lines and access-log lines (unless the caller passed its own logger/stream). */
+  logs: string[];
   close(): Promise<void>;
 }
 
-/** Start an engine; logs are silent unless the caller passes a logger (the suite's sweep still gets them). */
+/** A config whose servers may leave out `listen` (default: one ephemeral port on 127.0.0.1). */
+export type EngineConfig = Omit<GatehouseConfig, 'servers'> & {
+  servers: Array<Partial<ServerConfig> & { routes: RouteConfig[] }>;
+};
+
+export interface StartEngineOptions extends Omit<GatehouseOptions, 'config'> {
+  /** How long close() lets requests in flight finish. Default 200 ms. */
+  drainTimeoutMs?: number;
+}
+
+/** Start an engine. Its log (at `config.log.level`, default warn) and access log are kept in `logs`;
+ *  the suite's secret sweep gets them at trace level too. */
 export async function startEngine(
-  config: GatehouseConfig,
-  options: Omit<GatehouseOptions, 'config'> = {},
+  config: EngineConfig,
+  options: StartEngineOptions = {},
 ): Promise<RunningEngine> {
-  const logger = createLogger({ level: teeLevel('silent') }, teeDestination('silent'));
-  const gh = createGatehouse({ logger, ...options, config });
+  const { drainTimeoutMs = 200, ...engineOptions } = options;
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      logs.push(...chunk.toString().split('\n').filter(Boolean));
+      callback();
+    },
+  });
+  const level = config.log?.level ?? 'warn';
+  const full: GatehouseConfig = {
+    ...config,
+    servers: config.servers.map((s) => ({ listen: [{ address: '127.0.0.1', port: 0 }], ...s })),
+  };
+  const gh = createGatehouse({
+    logger: createLogger({ level: teeLevel(level) }, teeDestination(level, sink)),
+    accessLogStream: teeDestination('trace', sink),
+    ...engineOptions,
+    config: full,
+  });
   await gh.start();
   const port = gh.addresses()[0]!.port;
-  return { gh, port, base: `http://127.0.0.1:${port}`, close: () => gh.close(200) };
+  return { gh, port, url: `http://127.0.0.1:${port}`, logs, close: () => gh.close(drainTimeoutMs) };
+}
+
+/** A proxy route for everything under `/` to `upstream`, with `extra` action fields. */
+export function proxyRoute(upstream: string, extra: Record<string, unknown> = {}): RouteConfig {
+  return { match: { prefix: '/' }, action: { type: 'proxy', upstream, ...extra } } as RouteConfig;
 }
 
 /** A one-server config proxying everything under `/` to `upstream`. */
@@ -102,6 +144,75 @@ export async function startEchoUpstream(
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
+  };
+}
+
+export interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+export interface Upstream {
+  port: number;
+  url: string;
+  seen: Seen[];
+  server: http.Server;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export type UpstreamHandler = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer) => void;
+
+/** An upstream that records each request (with its full body unless `stream` handles it) and answers
+ *  via `handler`, else 200 "ok". */
+export async function startUpstream(
+  handler?: UpstreamHandler,
+  opts: { stream?: boolean } = {},
+): Promise<Upstream> {
+  const seen: Seen[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = http.createServer((req, res) => {
+    if (opts.stream && handler) return handler(req, res, Buffer.alloc(0));
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      seen.push({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body,
+      });
+      if (handler) handler(req, res, body);
+      else {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.end('ok');
+      }
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    seen,
+    server,
+    connections: () => sockets.size,
+    close: () =>
+      new Promise((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
   };
 }
 

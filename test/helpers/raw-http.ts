@@ -23,6 +23,8 @@ export interface RawOptions {
   timeoutMs?: number;
   /** Half-close our side after sending (a peer may then close even when it would keep alive). */
   endAfterSend?: boolean;
+  /** More bytes to write, each `[ms after connecting, bytes]` (a body that arrives late). */
+  later?: Array<[number, string | Buffer]>;
 }
 
 export function parseRaw(raw: string, closed: boolean): RawResult {
@@ -100,6 +102,8 @@ export function rawRequest(
     socket.on('connect', () => {
       const parts = Array.isArray(data) ? data : [data];
       for (const p of parts) socket.write(p);
+      for (const [delay, more] of opts.later ?? [])
+        setTimeout(() => socket.writable && socket.write(more), delay).unref();
       if (opts.endAfterSend) socket.end();
     });
   });

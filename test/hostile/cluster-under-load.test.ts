@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { closedPort, startEchoUpstream, type EchoUpstream } from '../helpers/engine.js';
 import type { GatehouseConfig } from '../../packages/core/src/config/types.js';
 import { teeChildOutput } from '../helpers/log-tee.js';
+import { CLI } from '../helpers/cli.js';
 import { request, type ClientOutcome } from '../helpers/client.js';
 
-const CLI = join(import.meta.dirname, '../../packages/core/src/cli/main.ts');
 const DRAIN_TIMEOUT_MS = 5000;
 /** Pause of a client between two requests. */
 const THINK_MS = 100;

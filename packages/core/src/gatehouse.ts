@@ -70,6 +70,7 @@ export class Gatehouse {
   /** Byte counters of each client socket when its previous request finished. */
   private inflight = 0;
   private readonly baseDir: string;
+  private metricsSource: (() => Promise<string>) | undefined;
 
   constructor(private readonly options: GatehouseOptions) {
     const config = validateConfig(options.config);
@@ -96,6 +97,17 @@ export class Gatehouse {
 
   get snapshot(): Snapshot {
     return this.current;
+  }
+
+  /** The Prometheus text the admin listener's /metrics serves: this engine's registry, unless a
+   *  source was set (a cluster worker serves the whole gateway's, collected over the primary). */
+  metricsText(): Promise<string> {
+    return this.metricsSource ? this.metricsSource() : this.registry.metrics();
+  }
+
+  /** Where metricsText() comes from; undefined: this engine's registry. */
+  setMetricsSource(source: (() => Promise<string>) | undefined): void {
+    this.metricsSource = source;
   }
 
   /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). */

@@ -1,16 +1,15 @@
-// @gatehouse/core: the engine. Products configure it only through the native config.
+// @gatehouse/core: the engine, for a library user. What is here is the supported surface (pinned by
+// test/public-api.test.ts and public-api.test-d.ts); the compiler and the engine's parts are in
+// @gatehouse/core/internal, for the products built in this repository and may change at any time.
 export { createGatehouse, Gatehouse, type GatehouseOptions, type BoundAddress } from './gatehouse.js';
 export type * from './config/types.js';
 export { validateConfig, ConfigError, type ConfigProblem } from './config/validate.js';
-export { compileConfig, type Snapshot, type CompiledRoute, type CompiledServer } from './config/compile.js';
+export { checkConfig } from './config/check.js';
 export { readConfigFile, parseConfigText } from './config/load.js';
-export { Router } from './routing/router.js';
-export { parseTarget } from './routing/uri.js';
-export { compileTemplate, TemplateError } from './routing/variables.js';
-export { ProxyError, type ErrorCode } from './server/errors.js';
+export { ProxyError, STATUS as ERROR_STATUS, type ErrorCode } from './server/errors.js';
+export { createLogger, type Logger, type LogFn } from './observability/logger.js';
 export type { PipelineRunner } from './server/request-handler.js';
 export type { RequestContext } from './server/request-context.js';
 export { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream.js';
-export * as tls from './tls/index.js';
+export * as tls from './tls/public.js';
 export * from './pipeline/index.js';
-export { createLogger, type Logger } from './observability/logger.js';

@@ -6,8 +6,24 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
-import { rawRequest, request, startEngine, startUpstream, type Upstream } from './helpers.js';
-import type { Engine } from './helpers.js';
+import {
+  startEngine,
+  startUpstream,
+  type Upstream,
+  type RunningEngine as Engine,
+} from '../../../test/helpers/engine.js';
+import { rawRequest } from '../../../test/helpers/raw-http.js';
+import { request } from '../../../test/helpers/client.js';
+
+/** The raw response text, waiting up to `ms` (with bytes sent `later`). */
+async function rawText(
+  port: number,
+  data: string,
+  ms = 2000,
+  later: Array<[number, string]> = [],
+): Promise<string> {
+  return (await rawRequest(port, data, { timeoutMs: ms, later })).raw;
+}
 
 /** Descriptors of this process still open on a body-buffer file (unlinked: "(deleted)"). */
 function openBufferFiles(): number {
@@ -60,7 +76,7 @@ test('a chunked upload is sent upstream with Content-Length (memory and temporar
   const s = await setup();
   t.after(() => s.close());
   // Small: kept in memory.
-  const small = await rawRequest(
+  const small = await rawText(
     s.gh.port,
     'POST /small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n',
     2000,
@@ -150,7 +166,7 @@ test('bodyBufferMaxSize: a chunked body growing past it is refused (413); a decl
   const s = await setup({ bodyBufferMemory: 1024, bodyBufferMaxSize: 4096 });
   t.after(() => s.close());
   const chunk = 'a'.repeat(3000);
-  const refused = await rawRequest(
+  const refused = await rawText(
     s.gh.port,
     `POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nbb8\r\n${chunk}\r\nbb8\r\n${chunk}\r\n0\r\n\r\n`,
   );
@@ -177,7 +193,7 @@ test('requestBuffering: false streams the body as it arrives (chunked stays chun
     await gh.close();
     await up.close();
   });
-  const raw = await rawRequest(
+  const raw = await rawText(
     gh.port,
     'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
   );

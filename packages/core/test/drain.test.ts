@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { proxyRoute, startEngine, startUpstream } from './helpers.js';
+import { proxyRoute, startEngine, startUpstream } from '../../../test/helpers/engine.js';
 import { request, type ClientOutcome } from '../../../test/helpers/client.js';
 
 type Outcome = ClientOutcome;

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { fullCollection, heapProfileFrom, oldGenerationCheck } from '../src/cli/heap-profile.js';
-import { CLI } from './helpers.js';
+import { CLI } from '../../../test/helpers/cli.js';
 
 const run = promisify(execFile);
 const MODULE = join(import.meta.dirname, '../src/cli/heap-profile.ts');

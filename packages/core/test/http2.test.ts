@@ -10,7 +10,13 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ServerConfig } from '../src/config/types.js';
-import { proxyRoute, startEngine, startUpstream, type Engine, type Upstream } from './helpers.js';
+import {
+  proxyRoute,
+  startEngine,
+  startUpstream,
+  type RunningEngine as Engine,
+  type Upstream,
+} from '../../../test/helpers/engine.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
 
 const pki = createTestPki();

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import http2 from 'node:http2';
 import { createHash } from 'node:crypto';
-import { startEngine, proxyRoute } from './helpers.js';
+import { startEngine, proxyRoute } from '../../../test/helpers/engine.js';
 
 // Larger than loopback's socket buffers, so a stalled client makes writes queue in the proxy.
 const SIZE = 12 * 1024 * 1024 + 12_345;

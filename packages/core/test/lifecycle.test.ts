@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { ConfigError, validateConfig } from '../src/config/validate.js';
 import { compileConfig } from '../src/config/compile.js';
 import { readConfigFile } from '../src/config/load.js';
-import { CLI, proxyRoute, request, spawnServe, startEngine, startUpstream } from './helpers.js';
+import { CLI, spawnServe } from '../../../test/helpers/cli.js';
+import { request } from '../../../test/helpers/client.js';
+import { proxyRoute, startEngine, startUpstream } from '../../../test/helpers/engine.js';
 
 test('validation names the key path and what was expected, for every problem at once', () => {
   const bad = {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startEngine, startUpstream } from './helpers.js';
+import { startEngine, startUpstream } from '../../../test/helpers/engine.js';
 
 const GRACE = 1000;
 

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { proxyRoute, rawRequest, request, startEngine, startUpstream } from './helpers.js';
+import { request } from '../../../test/helpers/client.js';
+import { proxyRoute, startEngine, startUpstream } from '../../../test/helpers/engine.js';
+import { rawRequest } from '../../../test/helpers/raw-http.js';
 
 test('GET is proxied with the path and query byte-exact and the upstream Host by default', async (t) => {
   const up = await startUpstream();
@@ -62,10 +64,13 @@ test('hop-by-hop headers are stripped both ways, including those named in Connec
     await gh.close();
     await up.close();
   });
-  const raw = await rawRequest(
-    gh.port,
-    'GET / HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop-A\r\nX-Hop-A: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nProxy-Authorization: Basic abc\r\nProxy-Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nX-End: 2\r\n\r\n',
-  );
+  const raw = (
+    await rawRequest(
+      gh.port,
+      'GET / HTTP/1.1\r\nHost: x\r\nConnection: close, X-Hop-A\r\nX-Hop-A: 1\r\nKeep-Alive: 300\r\nTE: trailers\r\nProxy-Authorization: Basic abc\r\nProxy-Connection: keep-alive\r\nUpgrade-Insecure-Requests: 1\r\nX-End: 2\r\n\r\n',
+      { timeoutMs: 2000 },
+    )
+  ).raw;
   const h = up.seen[0]!.headers;
   for (const name of ['x-hop-a', 'keep-alive', 'te', 'proxy-authorization', 'proxy-connection'])
     assert.equal(h[name], undefined, `${name} must not reach the upstream`);
@@ -109,21 +114,25 @@ test('Content-Length and chunked framing are preserved in both directions', asyn
     await gh.close();
     await up.close();
   });
-  const withLength = await rawRequest(
-    gh.port,
-    'POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello',
-  );
+  const withLength = (
+    await rawRequest(
+      gh.port,
+      'POST /len HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello',
+      { timeoutMs: 2000 },
+    )
+  ).raw;
   assert.match(withLength, /content-length: 5/i);
   assert.doesNotMatch(withLength, /transfer-encoding/i);
   assert.equal(up.seen[0]!.headers['content-length'], '5');
   // A streamed chunked body stays chunked. (A chunked body that has fully arrived before the upstream
   // connection is written may be re-framed with Content-Length by undici: same bytes, no re-chunking.)
-  const chunked = await rawRequest(
-    gh.port,
-    'POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n',
-    2000,
-    [[150, '0\r\n\r\n']],
-  );
+  const chunked = (
+    await rawRequest(
+      gh.port,
+      'POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n',
+      { timeoutMs: 2000, later: [[150, '0\r\n\r\n']] },
+    )
+  ).raw;
   assert.equal(up.seen[1]!.headers['transfer-encoding'], 'chunked');
   assert.equal(up.seen[1]!.body.toString(), 'abc');
   assert.match(chunked, /transfer-encoding: chunked/i);
@@ -196,11 +205,13 @@ test('Expect: 100-continue gets a 100 from the proxy, then the body flows; over 
   });
   assert.equal(ok, '200 got 10');
   assert.equal(up.seen[0]!.headers.expect, undefined);
-  const tooBig = await rawRequest(
-    gh.port,
-    'PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n',
-    1500,
-  );
+  const tooBig = (
+    await rawRequest(
+      gh.port,
+      'PUT / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1000\r\n\r\n',
+      { timeoutMs: 1500 },
+    )
+  ).raw;
   assert.match(tooBig, /^HTTP\/1\.1 413/);
   assert.doesNotMatch(tooBig, /100 Continue/);
   assert.match(tooBig, /"error":"payload_too_large"/);
@@ -311,7 +322,7 @@ test('error bodies: 404 no route, 502 refused, 504 timeout, 413 body too large, 
   const big = await request(gh.url + '/small', { method: 'POST', body: 'too long' });
   assert.equal(big.status, 413);
   assert.equal(JSON.parse(big.text).error, 'payload_too_large');
-  const bad = await rawRequest(gh.port, 'GET /a/%00 HTTP/1.1\r\nHost: x\r\n\r\n');
+  const bad = (await rawRequest(gh.port, 'GET /a/%00 HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 2000 })).raw;
   assert.match(bad, /^HTTP\/1\.1 400/);
   assert.match(bad, /"error":"invalid_target"/);
   // The access log names the cause.
@@ -422,10 +433,13 @@ test('absolute-form targets are forwarded in origin form with the target authori
     await gh.close();
     await up.close();
   });
-  const raw = await rawRequest(
-    gh.port,
-    'GET http://other.example/x?y=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
-  );
+  const raw = (
+    await rawRequest(
+      gh.port,
+      'GET http://other.example/x?y=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      { timeoutMs: 2000 },
+    )
+  ).raw;
   assert.match(raw, /^HTTP\/1\.1 200/);
   assert.equal(up.seen[0]!.url, '/x?y=1');
 });
@@ -454,23 +468,27 @@ test('send timeout: a request body that stalls fails with 504; a slow but steady
     await gh.close();
     await up.close();
   });
-  const stalled = await rawRequest(
-    gh.port,
-    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789',
-    5000,
-  );
+  const stalled = (
+    await rawRequest(gh.port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789', {
+      timeoutMs: 5000,
+    })
+  ).raw;
   assert.match(stalled, /^HTTP\/1\.1 504/);
   assert.match(stalled, /"error":"upstream_timeout"/);
-  const steady = await rawRequest(
-    gh.port,
-    'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nConnection: close\r\n\r\n0123456789',
-    3000,
-    [
-      [200, '0123456789'],
-      [400, '0123456789'],
-      [600, '0123456789'],
-    ],
-  );
+  const steady = (
+    await rawRequest(
+      gh.port,
+      'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 40\r\nConnection: close\r\n\r\n0123456789',
+      {
+        timeoutMs: 3000,
+        later: [
+          [200, '0123456789'],
+          [400, '0123456789'],
+          [600, '0123456789'],
+        ],
+      },
+    )
+  ).raw;
   assert.match(steady, /^HTTP\/1\.1 200/);
   assert.match(steady, /got 40$/);
 });

@@ -8,7 +8,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import { request, spawnServe, startUpstream } from './helpers.js';
+import { startUpstream } from '../../../test/helpers/engine.js';
+import { request } from '../../../test/helpers/client.js';
+import { spawnServe } from '../../../test/helpers/cli.js';
 
 function openUpload(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,9 @@ import assert from 'node:assert/strict';
 import { Router } from '../src/routing/router.js';
 import { hasTrailingDotSegment, parseTarget } from '../src/routing/uri.js';
 import type { RouteMatch } from '../src/config/types.js';
-import { proxyRoute, rawRequest, request, startEngine, startUpstream } from './helpers.js';
+import { request } from '../../../test/helpers/client.js';
+import { proxyRoute, startEngine, startUpstream } from '../../../test/helpers/engine.js';
+import { rawRequest } from '../../../test/helpers/raw-http.js';
 
 function router(matches: Array<[string, RouteMatch]>): Router<string> {
   const r = new Router<string>();
@@ -252,7 +254,11 @@ test('rewrite phase: server-level if + rewrite last, location rewrite, set, retu
     'internal locations are not reachable from outside',
   );
   assert.match(
-    await rawRequest(gh.port, 'GET /V2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'),
+    (
+      await rawRequest(gh.port, 'GET /V2/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', {
+        timeoutMs: 2000,
+      })
+    ).raw,
     /^HTTP\/1\.1 404/,
   );
 });

@@ -1,7 +1,6 @@
-// Start-up memory: what a started engine with one plain route has loaded. pino (2 MiB: the logger and
-// the access log write its lines themselves), node-forge (1.2 MiB), prom-client's index with
-// @opentelemetry/api (1.3 MiB) and undici are loaded only when used (a log line pino must write,
-// `gatehouse cert`, an egress proxy); bench/ANALYSIS.md, "Memory".
+// Start-up memory: what a started engine with one plain route has loaded. node-forge (1.2 MiB),
+// prom-client's index with @opentelemetry/api (1.3 MiB) and undici are loaded only when used
+// (`gatehouse cert`, an egress proxy); bench/ANALYSIS.md, "Memory".
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -38,23 +37,13 @@ const ONE_ROUTE = {
   admin: { port: 0 },
 };
 
-test('a started engine loads neither pino, node-forge, prom-client’s index, @opentelemetry nor undici', async () => {
+test('a started engine loads neither node-forge, prom-client’s index, @opentelemetry nor undici', async () => {
   const loaded = await loadedAfterStart(ONE_ROUTE);
   const unwanted = loaded.filter((p) =>
-    /[/\\](pino|thread-stream|node-forge|@opentelemetry|undici|tdigest|bintrees)[/\\]|prom-client[/\\]index\.js$/.test(
-      p,
-    ),
+    /[/\\](node-forge|@opentelemetry|undici|tdigest|bintrees)[/\\]|prom-client[/\\]index\.js$/.test(p),
   );
   assert.deepEqual(unwanted, []);
   // What it does load: prom-client's own files, and sonic-boom for the log on stdout.
   assert.ok(loaded.some((p) => /prom-client[/\\]lib[/\\]registry\.js$/.test(p)));
   assert.ok(loaded.some((p) => /sonic-boom[/\\]index\.js$/.test(p)));
-});
-
-test('an access log does not load pino either', async () => {
-  const loaded = await loadedAfterStart({ ...ONE_ROUTE, log: { level: 'info', access: true } });
-  assert.deepEqual(
-    loaded.filter((p) => /[/\\]pino[/\\]/.test(p)),
-    [],
-  );
 });

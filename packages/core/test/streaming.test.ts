@@ -7,7 +7,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { spawnServe } from './helpers.js';
+import { spawnServe } from '../../../test/helpers/cli.js';
 
 const GiB = 1024 * 1024 * 1024;
 const CHUNK = Buffer.alloc(256 * 1024, 'z');

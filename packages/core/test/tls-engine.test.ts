@@ -13,7 +13,12 @@ import tls from 'node:tls';
 import { Worker } from 'node:worker_threads';
 import type { GatehouseConfig, ServerConfig, ServerTlsConfig } from '../src/config/types.js';
 import { createCertificateAuthority, issueCertificate, type IssuedCertificate } from '../src/tls/index.js';
-import { proxyRoute, startEngine, startUpstream, type Engine } from './helpers.js';
+import {
+  proxyRoute,
+  startEngine,
+  startUpstream,
+  type RunningEngine as Engine,
+} from '../../../test/helpers/engine.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
 
 const pki = createTestPki();

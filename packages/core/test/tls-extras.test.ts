@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { toPkcs12 } from '../src/tls/pki.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
-import { request, spawnServe, startEngine } from './helpers.js';
+import { spawnServe } from '../../../test/helpers/cli.js';
+import { request } from '../../../test/helpers/client.js';
+import { startEngine } from '../../../test/helpers/engine.js';
 
 async function tlsUpstream(cert: string, key: string) {
   const snis: string[] = [];

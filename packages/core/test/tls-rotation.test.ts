@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { pino } from 'pino';
+import { createLogger } from '../src/observability/logger.js';
 import { Registry } from 'prom-client';
 import { createServerTls, issueCertificate, type CertificateStore } from '../src/tls/index.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
@@ -57,7 +57,12 @@ test(
     writeFileSync(keyFile, pki.server.keyPem);
     const runtime = await createServerTls(
       { certificate: { certFile, keyFile } },
-      { logger: pino({ level: 'silent' }), registry: new Registry(), debounceMs: 50, pollIntervalMs: 1000 },
+      {
+        logger: createLogger({ level: 'silent' }),
+        registry: new Registry(),
+        debounceMs: 50,
+        pollIntervalMs: 1000,
+      },
     );
     const server = https.createServer(runtime.serverOptions, (req, res) => {
       req.resume();

@@ -10,7 +10,7 @@ import https from 'node:https';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import tls from 'node:tls';
-import { pino } from 'pino';
+import { createLogger } from '../src/observability/logger.js';
 import { Registry } from 'prom-client';
 import type { ServerTlsConfig } from '../src/config/types.js';
 import {
@@ -43,7 +43,10 @@ interface Running {
 }
 
 async function start(cfg: ServerTlsConfig): Promise<Running> {
-  const runtime = await createServerTls(cfg, { logger: pino({ level: 'silent' }), registry: new Registry() });
+  const runtime = await createServerTls(cfg, {
+    logger: createLogger({ level: 'silent' }),
+    registry: new Registry(),
+  });
   const server = https.createServer(runtime.serverOptions, (req, res) => {
     const socket = req.socket as tls.TLSSocket;
     const error = runtime.clientCertificateError(socket);
@@ -202,7 +205,7 @@ test('optional/required without a CA bundle is a configuration error (as nginx -
         certificate: { cert: pki.server.certPem, key: pki.server.keyPem },
         clientCertificate: { mode: 'required' },
       },
-      { logger: pino({ level: 'silent' }), registry: new Registry() },
+      { logger: createLogger({ level: 'silent' }), registry: new Registry() },
     ),
     /needs a CA bundle/,
   );

@@ -3,7 +3,8 @@
 // 503 `upstream_busy` at once; each is counted in gatehouse_upstream_errors_total.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, startEngine, startUpstream } from './helpers.js';
+import { startEngine, startUpstream } from '../../../test/helpers/engine.js';
+import { request } from '../../../test/helpers/client.js';
 
 test('a full pool queues at most maxQueued requests, each for at most queueTimeoutMs', async () => {
   let hold: (() => void) | undefined;

@@ -10,7 +10,8 @@ import net, { type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { UpstreamTlsConfig } from '../src/config/types.js';
 import { createCertificateAuthority, issueCertificate } from '../src/tls/index.js';
-import { proxyRoute, request, startEngine, type Engine } from './helpers.js';
+import { request } from '../../../test/helpers/client.js';
+import { proxyRoute, startEngine, type RunningEngine as Engine } from '../../../test/helpers/engine.js';
 import { startConnectProxy, type ConnectProxy } from '../../../test/helpers/connect-proxy.js';
 import { createTestPki } from '../../../test/helpers/pki.js';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startEngine } from './helpers.js';
+import { startEngine } from '../../../test/helpers/engine.js';
 
 async function wsUpstream(onConnection?: (ws: WebSocket, req: http.IncomingMessage) => void) {
   const server = http.createServer((_q, res) => res.end('not a websocket'));

@@ -17,7 +17,7 @@ export async function startAdminServer(config: AdminConfig, engine: Gatehouse): 
       return void res.end(JSON.stringify({ error: 'method_not_allowed', status: 405 }));
     }
     if (path === '/metrics') {
-      engine.registry.metrics().then(
+      engine.metricsText().then(
         (text) => {
           res.writeHead(200, { 'content-type': engine.registry.contentType });
           res.end(text);

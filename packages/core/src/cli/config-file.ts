@@ -1,17 +1,13 @@
 // The config file `gatehouse serve` runs: read it as a valid config, and watch it for changes.
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { compileConfig } from '../config/compile.js';
+import { checkConfig } from '../config/check.js';
 import { readConfigFile } from '../config/load.js';
 import type { GatehouseConfig } from '../config/types.js';
-import { validateConfig } from '../config/validate.js';
 
 /** Read, validate and compile `path`; throws the ConfigError naming the problem. */
 export function readValidConfig(path: string): GatehouseConfig {
-  const config = validateConfig(readConfigFile(path), path);
-  // Compiled only to surface compile errors (unknown variables, bad templates) before anyone uses it.
-  compileConfig(config, path);
-  return config;
+  return checkConfig(readConfigFile(path), path);
 }
 
 /** Call `onChange` (debounced) when `path` changes. */

@@ -167,32 +167,8 @@ async function demo(args: string[]): Promise<number> {
   const { startDemoUpstream } = await import('../demo/demo-upstream.js');
   const upstream = await startDemoUpstream();
   const { createGatehouse } = await import('../gatehouse.js');
-  const engine = createGatehouse({
-    config: {
-      servers: [
-        {
-          name: 'demo',
-          listen: [{ address: '127.0.0.1', port }],
-          routes: [
-            { name: 'hello', match: { exact: '/hello' }, action: { type: 'proxy', upstream: 'demo' } },
-            { name: 'api', match: { basePath: '/api' }, action: { type: 'proxy', upstream: 'demo-echo' } },
-            {
-              name: 'teapot',
-              match: { exact: '/teapot' },
-              action: { type: 'return', status: 418, body: "I'm a teapot\n" },
-            },
-          ],
-        },
-      ],
-      upstreams: {
-        demo: { url: `http://127.0.0.1:${upstream.port}` },
-        'demo-echo': { url: `http://127.0.0.1:${upstream.port}/echo` },
-      },
-      headers: { xForwardedProto: 'set', xForwardedHost: 'set', via: 'gatehouse' },
-      log: { level: 'info', access: true },
-      admin: { port: 0 },
-    },
-  });
+  const { demoConfig } = await import('../demo/demo-config.js');
+  const engine = createGatehouse({ config: demoConfig(port, upstream.port) });
   try {
     await engine.start();
   } catch (err) {
@@ -201,12 +177,15 @@ async function demo(args: string[]): Promise<number> {
     return 1;
   }
   const admin = engine.adminAddress();
+  // --port 0 binds any free port: print the one bound.
+  const bound = engine.addresses()[0]?.port ?? port;
   console.log(`
-Gatehouse demo proxy listening on http://127.0.0.1:${port} (upstream: built-in demo on port ${upstream.port})
+Gatehouse demo proxy listening on http://127.0.0.1:${bound} (upstream: built-in demo on port ${upstream.port})
 Try:
-  curl -i http://127.0.0.1:${port}/hello
-  curl -s http://127.0.0.1:${port}/api/anything?x=1        # base path /api -> upstream /echo/anything?x=1
-  curl -i http://127.0.0.1:${port}/nowhere                  # 404 JSON
+  curl -s http://127.0.0.1:${bound}/                         # what the demo serves
+  curl -i http://127.0.0.1:${bound}/hello
+  curl -s http://127.0.0.1:${bound}/api/anything?x=1        # base path /api -> upstream /echo/anything?x=1
+  curl -i http://127.0.0.1:${bound}/nowhere                  # 404 JSON
   curl -s http://127.0.0.1:${admin?.port}/metrics | grep gatehouse_requests_total
 Ctrl-C drains and stops.
 `);

@@ -5,7 +5,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import type { GatehouseConfig } from '../config/types.js';
 import { createLogger, type Logger } from '../observability/logger.js';
-import { isToPrimary, type ToWorker } from './messages.js';
+import { isToPrimary, type ToWorker, type WorkerMetrics } from './messages.js';
 import { RestartBackoff, type BackoffOptions } from './restart-backoff.js';
 
 export interface SupervisorOptions {
@@ -45,6 +45,18 @@ interface Tracked {
 
 /** Time a draining worker gets beyond the config's drain timeout before it is killed. */
 const KILL_MARGIN_MS = 2000;
+/** How long a /metrics collection waits for the workers; one that has not answered is left out (a
+ *  scrape must not hang on a worker that is starting or stuck). */
+const METRICS_COLLECT_MS = 2000;
+
+/** A /metrics collection: asked by one worker, answered by every serving one. */
+interface Collection {
+  asker: Tracked;
+  askerId: number;
+  waiting: Set<number>;
+  workers: WorkerMetrics[];
+  timer: NodeJS.Timeout;
+}
 
 export class Supervisor {
   readonly logger: Logger;
@@ -57,6 +69,8 @@ export class Supervisor {
   private stopping: Promise<void> | undefined;
   private reloading: Promise<void> | undefined;
   private reloadPending = false;
+  private readonly collections = new Map<number, Collection>();
+  private nextCollection = 1;
 
   /** Reads and validates the config: throws (a ConfigError naming the problem) if it is invalid. */
   constructor(private readonly options: SupervisorOptions) {
@@ -159,7 +173,45 @@ export class Supervisor {
           'worker failed to start',
         );
         return;
+      case 'gatehouse:metrics-request':
+        this.collectMetrics(t, m.id);
+        return;
+      case 'gatehouse:metrics': {
+        const c = this.collections.get(m.id);
+        if (!c || !c.waiting.delete(t.worker.id)) return;
+        c.workers.push({ worker: t.worker.id, metrics: Array.isArray(m.metrics) ? m.metrics : [] });
+        if (c.waiting.size === 0) this.finishCollection(m.id);
+        return;
+      }
     }
+  }
+
+  /** Ask every serving worker (ready or retiring: both take connections) for its metrics; answer
+   *  `asker` with all that came within METRICS_COLLECT_MS. */
+  private collectMetrics(asker: Tracked, askerId: number): void {
+    const id = this.nextCollection++;
+    const serving = [...this.workers.values()].filter((w) => w.state === 'ready' || w.state === 'retiring');
+    const c: Collection = {
+      asker,
+      askerId,
+      waiting: new Set(serving.map((w) => w.worker.id)),
+      workers: [],
+      timer: setTimeout(() => this.finishCollection(id), METRICS_COLLECT_MS),
+    };
+    this.collections.set(id, c);
+    for (const w of serving) this.send(w, { type: 'gatehouse:metrics-collect', id });
+    if (c.waiting.size === 0) this.finishCollection(id);
+  }
+
+  private finishCollection(id: number): void {
+    const c = this.collections.get(id);
+    if (!c) return;
+    this.collections.delete(id);
+    clearTimeout(c.timer);
+    if (c.waiting.size > 0)
+      this.logger.warn({ workers: [...c.waiting] }, 'metrics: workers did not answer in time; left out');
+    c.workers.sort((a, b) => a.worker - b.worker);
+    this.send(c.asker, { type: 'gatehouse:metrics-result', id: c.askerId, workers: c.workers });
   }
 
   private onExit(t: Tracked, code: number | null, signal: NodeJS.Signals | null): void {
@@ -169,6 +221,8 @@ export class Supervisor {
     const lived = Date.now() - t.startedAt;
     for (const f of t.onReady.splice(0)) f(false);
     for (const f of t.onExit.splice(0)) f();
+    for (const [id, c] of this.collections)
+      if (c.waiting.delete(t.worker.id) && c.waiting.size === 0) this.finishCollection(id);
     if (expected || this.stopping || !this.started) {
       this.logger.info({ pid: t.pid, worker: t.worker.id, code, signal }, 'worker exited');
       return;

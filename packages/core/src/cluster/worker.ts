@@ -3,7 +3,10 @@
 // primary says so (or on SIGTERM/SIGINT). Reloads are not done in place: the primary replaces workers.
 import type { Gatehouse } from '../gatehouse.js';
 import type { GatehouseConfig } from '../config/types.js';
-import { isToWorker, type ToPrimary } from './messages.js';
+import { isToWorker, type ToPrimary, type WorkerMetrics } from './messages.js';
+
+/** How long a scrape waits for the primary's collection (which gives up on a worker after 2 s). */
+const METRICS_WAIT_MS = 5000;
 
 export interface WorkerOptions {
   /** Creates (not starts) the engine; the CLI passes the same builder single-process serve uses. */
@@ -19,6 +22,33 @@ export function runWorker(options: WorkerOptions): void {
   let engine: Gatehouse | undefined;
   let building = false;
   let drainRequested = false;
+  // /metrics of this worker serves every worker's metrics: asked of the primary, merged here.
+  const scrapes = new Map<number, (workers: WorkerMetrics[]) => void>();
+  let nextScrape = 1;
+  const gatewayMetrics = (): Promise<string> =>
+    new Promise<WorkerMetrics[]>((resolve, reject) => {
+      const id = nextScrape++;
+      const timer = setTimeout(() => {
+        scrapes.delete(id);
+        reject(new Error("the cluster primary did not send the workers' metrics in time"));
+      }, METRICS_WAIT_MS);
+      scrapes.set(id, (workers) => {
+        clearTimeout(timer);
+        resolve(workers);
+      });
+      send({ type: 'gatehouse:metrics-request', id });
+    }).then(async (workers) =>
+      (await import('./aggregate-metrics.js')).aggregateWorkerMetrics(workers).metrics(),
+    );
+  const sendMetrics = async (id: number): Promise<void> => {
+    let metrics: unknown[] = [];
+    try {
+      if (engine) metrics = await engine.registry.getMetricsAsJSON();
+    } catch {
+      // A collect callback that throws: this worker's series are left out of this scrape.
+    }
+    send({ type: 'gatehouse:metrics', id, metrics });
+  };
 
   const drain = (): void => {
     if (drainRequested) return;
@@ -37,6 +67,7 @@ export function runWorker(options: WorkerOptions): void {
     building = true;
     try {
       const built = await options.build(config, baseDir);
+      built.setMetricsSource(gatewayMetrics);
       await built.start();
       engine = built;
     } catch (err) {
@@ -56,8 +87,19 @@ export function runWorker(options: WorkerOptions): void {
 
   process.on('message', (m: unknown) => {
     if (!isToWorker(m)) return;
-    if (m.type === 'gatehouse:config') void start(m.config, m.baseDir);
-    else drain();
+    switch (m.type) {
+      case 'gatehouse:config':
+        return void start(m.config, m.baseDir);
+      case 'gatehouse:drain':
+        return drain();
+      case 'gatehouse:metrics-collect':
+        return void sendMetrics(m.id);
+      case 'gatehouse:metrics-result': {
+        const resolve = scrapes.get(m.id);
+        scrapes.delete(m.id);
+        return resolve?.(m.workers);
+      }
+    }
   });
   process.on('SIGTERM', drain);
   process.on('SIGINT', drain);

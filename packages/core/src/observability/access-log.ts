@@ -1,10 +1,9 @@
 // The access log: one JSON line per finished request, to stdout, a stream, or a 0600 file.
 // Secrets in query strings are scrubbed; headers are never logged.
 //
-// The lines are the ones pino wrote with base null, an ISO time and `log: "access"` in place of the
-// level (test/logger-parity.test.ts compares them), written here as the engine's logger writes its own
-// (./logger.ts): pino would cost about 2 MiB of start-up memory. The destinations are pino's: an
-// asynchronous sonic-boom on the file (created 0600, directories made) or on fd 1.
+// The line format is pino's with base null, an ISO time and `log: "access"` in place of the level,
+// written by the engine's own writer (./logger.ts says why). The destinations: an asynchronous
+// sonic-boom on the file (created 0600, directories made) or on fd 1.
 import type { SonicBoom } from 'sonic-boom';
 import type { RequestContext } from '../server/request-context.js';
 import { asString, buildSafeSonicBoom, scrubTarget } from './logger.js';
@@ -17,7 +16,7 @@ export interface AccessLog {
   close(): void;
 }
 
-/** pino's serialization of a top-level field without redaction; undefined: left out. */
+/** A top-level field's JSON (non-finite numbers as null); undefined: left out. */
 function fieldText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'undefined':

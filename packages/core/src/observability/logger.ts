@@ -1,21 +1,18 @@
 // Logging: JSON lines. Secrets never reach a log line: known secret-bearing fields are redacted by
 // path, and query strings in URIs are scrubbed of credential-like parameters before logging.
 //
-// The lines are pino's, byte for byte: this file used to call pino 10 with base {name: 'gatehouse'},
-// the REDACT paths below censored as '[redacted]', pino's default `err` serializer and epoch
-// milliseconds. It now writes them itself, by the same steps (pino's asJson and child bindings,
-// @pinojs/redact's clone-and-censor, pino-std-serializers' err), because pino and its dependencies
-// cost about 2 MiB of the proxy's start-up memory (bench/ANALYSIS.md, "Memory"). The default
-// destination is pino's: an asynchronous sonic-boom on fd 1, flushed at exit. What this writer does
-// not do itself — printf-style arguments, request/response objects, values JSON.stringify refuses
-// (cycles, BigInt), anything that throws — is handed to a real pino built with the same options, loaded
-// then. packages/core/test/logger-parity.test.ts compares the two line for line.
+// The line format is pino's (level number, epoch-ms time, name, fields, msg; the `err` field as
+// pino-std-serializers writes it), so that log pipelines built for pino and edgemicro read it. The
+// writer is our own: pino and its dependencies cost about 1 MiB more idle RSS in the same window
+// for no more requests per CPU-second with the access log on (bench/ANALYSIS.md, item 21). The
+// default destination is an asynchronous sonic-boom on fd 1, flushed at exit. A logging call never
+// throws: a value JSON cannot hold (a cycle, a BigInt) is written safely, and a field whose
+// serialization throws is replaced by a note in `logError`.
 import { createRequire } from 'node:module';
+import { format } from 'node:util';
 import type { SonicBoom } from 'sonic-boom';
 import type { LogConfig } from '../config/types.js';
 import { lazyBuiltin } from '../util/lazy-builtin.js';
-
-type LevelLabel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
 /** A log method: `(fields, message)` or `(message)`. */
 export interface LogFn {
@@ -39,29 +36,9 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-const REDACT = [
-  'key',
-  'passphrase',
-  'password',
-  'secret',
-  'token',
-  'authorization',
-  '*.key',
-  '*.passphrase',
-  '*.password',
-  '*.secret',
-  '*.token',
-  '*.authorization',
-  'headers.authorization',
-  'headers["x-api-key"]',
-  'headers.cookie',
-];
 const CENSOR = '[redacted]';
-/** The options pino was (and the fallback is) given. */
-const PINO_OPTIONS = { base: { name: 'gatehouse' }, redact: { paths: REDACT, censor: CENSOR } };
-
-// What pino's redaction makes of REDACT: top-level keys always censored; the fields of any other
-// top-level value censored one level down ('*.x'), with three more for `headers`.
+// Redaction: these top-level fields are always censored; in any other top-level object value, these
+// fields one level down, and in `headers` also x-api-key and cookie.
 const TOP_LEVEL = new Set(['key', 'passphrase', 'password', 'secret', 'token', 'authorization']);
 const ANY_FIELD = ['key', 'passphrase', 'password', 'secret', 'token', 'authorization'];
 const HEADER_FIELD = [...ANY_FIELD, 'authorization', 'x-api-key', 'cookie'];
@@ -107,12 +84,23 @@ export function asString(str: string): string {
   return point < 32 ? JSON.stringify(str) : '"' + result + '"';
 }
 
-/** Thrown when a line needs pino itself (JSON.stringify refused a value: pino's safe-stable-stringify
- *  writes it). */
-class NeedsPino extends Error {}
+/** JSON.stringify for what it refuses: a cycle becomes "[Circular]", a BigInt its decimal digits
+ *  (as safe-stable-stringify, which pino uses). Only called once plain JSON.stringify has thrown. */
+function safeStringify(value: unknown, original: unknown): string | undefined {
+  const ancestors: unknown[] = [];
+  return JSON.stringify(value, function (this: unknown, _key: string, v: unknown) {
+    if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+    if (typeof v !== 'object' || v === null) return v;
+    while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+    // `value` is a censored copy of `original`: a reference back to the original is a cycle too.
+    if (ancestors.includes(v) || (v === original && ancestors.length > 0)) return '[Circular]';
+    ancestors.push(v);
+    return v;
+  });
+}
 
-/** @pinojs/redact on one value (its paths are all one level deep), serialized: a shallow clone with
- *  the named own fields censored. */
+/** One value with the named own fields censored (the REDACT paths are one level deep), serialized:
+ *  a shallow clone, so the caller's object is not touched. */
 function redacted(value: unknown, fields: readonly string[]): string | undefined {
   let clone = value;
   if (value !== null && typeof value === 'object') {
@@ -129,24 +117,23 @@ function redacted(value: unknown, fields: readonly string[]): string | undefined
     const c = clone as Record<string, unknown>;
     for (const f of fields) {
       if (!(f in c)) continue;
-      void c[f]; // read, as redact does (a getter may throw: pino then throws too)
       if (hasOwn(c, f)) c[f] = CENSOR;
     }
   }
   try {
     return JSON.stringify(clone);
   } catch {
-    throw new NeedsPino();
+    return safeStringify(clone, value);
   }
 }
 
-/** The serialized value of top-level field `key` (or undefined: left out), as pino's stringifiers. */
+/** The serialized value of top-level field `key` (or undefined: left out). */
 function fieldValue(key: string, value: unknown): string | undefined {
   if (TOP_LEVEL.has(key)) return CENSORED;
   return redacted(value, key === 'headers' ? HEADER_FIELD : ANY_FIELD);
 }
 
-// pino-std-serializers' err serializer (`err` fields): type, message and stack with their causes.
+// The `err` field as pino-std-serializers writes it: type, message and stack with their causes.
 const rawSymbol = Symbol('pino-raw-err-ref');
 const seen = Symbol('circular-ref-tag');
 const errProto = Object.create(
@@ -228,7 +215,7 @@ function serializeError(err: unknown): unknown {
   return out;
 }
 
-/** pino's asChindings: `,"key":value` for each binding. */
+/** `,"key":value` for each binding of a child logger (pino's reserved names left out). */
 function bindingsText(bindings: Record<string, unknown>): string {
   let data = '';
   for (const key in bindings) {
@@ -236,8 +223,7 @@ function bindingsText(bindings: Record<string, unknown>): string {
     const valid =
       (key.length < 5 ||
         (key !== 'level' && key !== 'serializers' && key !== 'formatters' && key !== 'customLevels')) &&
-      // As pino: the bindings' own hasOwnProperty (a null-prototype object throws, in pino too).
-      (bindings as { hasOwnProperty(k: string): boolean }).hasOwnProperty(key) &&
+      hasOwn(bindings, key) &&
       value !== undefined;
     if (!valid) continue;
     if (key === 'err') value = serializeError(value);
@@ -248,7 +234,7 @@ function bindingsText(bindings: Record<string, unknown>): string {
   return data;
 }
 
-/** pino's _asJson for our options: the line for `obj` and `msg` at level `num`. */
+/** The line for `obj` and `msg` at level `num`. */
 function lineFor(chindings: string, obj: Record<string, unknown>, msg: unknown, num: number): string {
   const time = Date.now();
   let propStr = '';
@@ -280,25 +266,13 @@ function lineFor(chindings: string, obj: Record<string, unknown>, msg: unknown, 
 
 type Destination = { write(line: string): unknown; flushSync?: () => void };
 
-interface PinoLike {
-  level: string;
-  child(bindings: Record<string, unknown>): PinoLike;
-  [level: string]: unknown;
-}
-
-/** Each logger's state lives in properties, and a child is made with Object.create as pino makes it:
- *  a child follows its parent's level until it is given its own. */
+/** Each logger's state lives in properties, and a child is made with Object.create: a child
+ *  follows its parent's level until it is given its own. */
 class JsonLogger implements Logger {
   declare _levelVal: number;
   /** `,"name":"gatehouse"` and the bindings of each child down to this one. */
   declare _chindings: string;
   declare _stream: Destination;
-  declare _parent: JsonLogger | undefined;
-  declare _bindings: Record<string, unknown> | undefined;
-  /** This logger in pino, once a line needed it. */
-  declare _twin: PinoLike | undefined;
-  /** Set when the bindings need pino (inherited by children): every line goes to the twin. */
-  declare _pinoOnly: boolean;
 
   get level(): string {
     return this._levelVal === Infinity ? 'silent' : (LABELS[this._levelVal] ?? '');
@@ -312,25 +286,20 @@ class JsonLogger implements Logger {
   }
 
   isLevelEnabled(level: string): boolean {
-    // By name only, as pino.
     const value = typeof level === 'string' ? levelValue(level) : undefined;
     return value !== undefined && value >= this._levelVal;
   }
 
   child(bindings: Record<string, unknown>): Logger {
-    if (!bindings) throw Error('missing bindings for child Pino');
+    if (!bindings) throw Error('missing bindings for child logger');
     const child = Object.create(this) as JsonLogger;
-    child._parent = this;
-    child._bindings = bindings;
-    child._twin = undefined;
-    if (!this._pinoOnly) {
-      try {
-        child._chindings = this._chindings + bindingsText(bindings);
-      } catch {
-        child._pinoOnly = true;
-      }
+    let text: string;
+    try {
+      text = bindingsText(bindings);
+    } catch (err) {
+      text = ',"logError":' + asString(`bindings not serializable: ${(err as Error)?.message ?? err}`);
     }
-    if (child._pinoOnly) child.twin();
+    child._chindings = this._chindings + text;
     return child;
   }
 
@@ -356,26 +325,21 @@ class JsonLogger implements Logger {
       try {
         this._stream.flushSync();
       } catch {
-        // As pino: a stream not ready to flush is left to flush itself.
+        // A stream not ready to flush is left to flush itself.
       }
     }
   }
 
-  /** pino's LOG and write for one call: this writer's line, or pino's for what it leaves to pino. */
   private write(num: number, o: unknown, n: unknown[]): void {
-    if (!this._pinoOnly && !needsPino(o, n)) {
-      let line: string | undefined;
-      try {
-        line = this.line(num, o, n);
-      } catch {
-        // NeedsPino, or a throwing getter or serializer: pino does (or throws) the same below.
-      }
-      if (line !== undefined) {
-        this._stream.write(line);
-        return;
-      }
+    let line: string;
+    try {
+      line = this.line(num, o, n);
+    } catch (err) {
+      // A getter or toJSON that throws: the line says so instead of the logging call throwing.
+      const note = `a field could not be serialized: ${(err as Error)?.message ?? err}`;
+      line = lineFor(this._chindings, { logError: note }, undefined, num);
     }
-    (this.twin()[LABELS[num]! as LevelLabel] as (...args: unknown[]) => void)(o, ...n);
+    this._stream.write(line);
   }
 
   private line(num: number, o: unknown, n: unknown[]): string {
@@ -383,40 +347,51 @@ class JsonLogger implements Logger {
     let fields: Record<string, unknown>;
     if (typeof o === 'object') msg = o === null && n.length === 0 ? null : n[0];
     else msg = o === undefined ? n[0] : o;
+    // printf-style arguments after the message: `log.info('%s took %d ms', what, ms)`.
+    const rest = typeof o === 'object' || o === undefined ? n.length - 1 : n.length;
+    if (rest > 0 && typeof msg === 'string') msg = format(msg, ...n.slice(n.length - rest));
     if (typeof o !== 'object' || o === null) fields = {};
     else if (o instanceof Error) {
       fields = { err: o };
       if (msg === undefined) msg = o.message;
     } else {
-      fields = o as Record<string, unknown>;
+      fields = httpObject(o) ?? (o as Record<string, unknown>);
       if (msg === undefined && fields.msg === undefined && fields.err)
         msg = (fields.err as { message?: unknown }).message;
     }
     return lineFor(this._chindings, fields, msg, num);
   }
-
-  /** The same logger in pino (loaded on first use), for the lines this writer leaves to pino. */
-  private twin(): PinoLike {
-    if (this._twin !== undefined) return this._twin;
-    let twin: PinoLike;
-    if (this._parent) twin = this._parent.twin().child(this._bindings!);
-    else {
-      const { pino } = require('pino') as { pino: (o: object, d: Destination) => PinoLike };
-      twin = pino({ ...PINO_OPTIONS, level: 'trace' }, this._stream);
-    }
-    this._twin = twin;
-    return twin;
-  }
 }
 
-/** True for the calls this writer leaves to pino: printf-style arguments (a message followed by more
- *  arguments), and request or response objects (pino maps them with its req/res serializers). */
-function needsPino(o: unknown, n: unknown[]): boolean {
-  if (typeof o !== 'object') return n.length > (o === undefined ? 1 : 0);
-  if (n.length > 1) return true;
-  if (o === null) return false;
-  const r = o as { method?: unknown; headers?: unknown; socket?: unknown; setHeader?: unknown };
-  return !!(r.method && r.headers && r.socket) || typeof r.setHeader === 'function';
+const REQUEST_HEADERS_REDACTED = ['authorization', 'proxy-authorization', 'x-api-key', 'cookie'];
+
+/** A node request or response passed as the fields (a plugin's `log.info(req)`): its method, URL and
+ *  headers (credentials censored), or its status, rather than the object with its socket. */
+function httpObject(o: object): Record<string, unknown> | undefined {
+  const r = o as {
+    method?: string;
+    url?: string;
+    headers?: Record<string, unknown>;
+    socket?: { remoteAddress?: string; remotePort?: number };
+    setHeader?: unknown;
+    statusCode?: number;
+    getHeaders?: () => Record<string, unknown>;
+  };
+  if (r.method && r.headers && r.socket) {
+    const headers: Record<string, unknown> = { ...r.headers };
+    for (const h of REQUEST_HEADERS_REDACTED) if (hasOwn(headers, h)) headers[h] = CENSOR;
+    return {
+      req: {
+        method: r.method,
+        url: r.url,
+        headers,
+        remoteAddress: r.socket.remoteAddress,
+        remotePort: r.socket.remotePort,
+      },
+    };
+  }
+  if (typeof r.setHeader === 'function') return { res: { statusCode: r.statusCode } };
+  return undefined;
 }
 
 /** pino's default destination: sonic-boom on fd 1 (asynchronous), flushed at exit, silenced on EPIPE;
@@ -478,10 +453,6 @@ export function createLogger(config: LogConfig | undefined, destination?: NodeJS
   logger.level = level;
   logger._chindings = ',"name":"gatehouse"';
   logger._stream = (destination as Destination | undefined) ?? stdoutDestination();
-  logger._parent = undefined;
-  logger._bindings = undefined;
-  logger._twin = undefined;
-  logger._pinoOnly = false;
   return logger;
 }
 

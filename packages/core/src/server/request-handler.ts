@@ -8,12 +8,11 @@ import type {
   Snapshot,
   UpstreamTarget,
 } from '../config/compile.js';
-import { resolveUpstream } from '../config/compile.js';
 import { sameName } from '../http1/head-scan.js';
 import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
-import { UPSTREAM_DEFAULTS, type PoolRegistry } from '../upstream/pools.js';
+import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
 import {
   dispatchOptions,
   hasRequestBody,
@@ -23,33 +22,16 @@ import {
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
 import { buffersBody, sendBuffered } from '../upstream/body-buffer.js';
-import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
+import { ProxyError, type ErrorCode } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
+import { cacheFor, fail, resolveTarget, type HandlerDeps } from './handler-deps.js';
 import { runSubrequest } from './subrequest.js';
 import { forwardUpgrade, upgradeOf } from './upgrade.js';
 import { H1Response } from './h1/response.js';
 
-export interface EngineHooks {
-  /** Called once per request when it is over (access log, metrics). */
-  finish(ctx: RequestContext): void;
-}
-
-/** Plugin pipeline entry point, set by the pipeline package; undefined routes take the fast path.
- *  `forward` continues on the engine's own path; `pools` lets a pipeline that transforms bodies or
- *  response heads dispatch upstream itself. */
-export interface PipelineRunner {
-  run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void;
-}
-
-export interface HandlerDeps {
-  snapshot(): Snapshot;
-  pools: PoolRegistry;
-  hooks: EngineHooks;
-  pipeline: PipelineRunner | undefined;
-  caches: WeakMap<CompiledProxy, ResponseCache>;
-  draining(): boolean;
-}
+export { fail, resolveTarget } from './handler-deps.js';
+export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
 
 const MAX_REWRITE_CYCLES = 10;
 
@@ -98,12 +80,6 @@ function finish(ctx: RequestContext, deps: HandlerDeps): void {
   if (!ctx.status) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
   deps.hooks.finish(ctx);
   ctx.status = -1;
-}
-
-export function fail(ctx: RequestContext, code: ErrorCode, detail?: string, close = false): void {
-  ctx.error = code;
-  ctx.status = STATUS[code];
-  sendError(ctx.res, code, detail, close);
 }
 
 function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
@@ -258,26 +234,6 @@ function respondAction(ctx: RequestContext, a: CompiledReturn): void {
   respondReturn(ctx, { status: a.status, body });
 }
 
-const templateTargets = new WeakMap<CompiledProxy, Map<string, UpstreamTarget>>();
-
-export function resolveTarget(ctx: RequestContext, action: CompiledProxy): UpstreamTarget | undefined {
-  if (action.upstream) return action.upstream;
-  const url = action.upstreamTemplate!.evaluate(ctx);
-  let cache = templateTargets.get(action);
-  if (!cache) templateTargets.set(action, (cache = new Map()));
-  let t = cache.get(url);
-  if (!t) {
-    try {
-      t = resolveUpstream(url, action.options);
-    } catch {
-      return undefined;
-    }
-    if (cache.size > 1000) cache.clear();
-    cache.set(url, t);
-  }
-  return t;
-}
-
 /** Stream the request to the upstream and the response back. */
 export function forward(
   ctx: RequestContext,
@@ -350,13 +306,6 @@ function watchSendTimeout(req: ClientRequest, ms: number, handler: ProxyHandler)
   const stop = (): void => clearTimeout(timer);
   req.once('end', stop);
   req.once('close', stop);
-}
-
-/** The response cache of a caching route (one per compiled action, so a reload starts afresh). */
-export function cacheFor(deps: HandlerDeps, action: CompiledProxy): ResponseCache {
-  let cache = deps.caches.get(action);
-  if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache!.maxEntries)));
-  return cache;
 }
 
 /** nginx `proxy_cache` for small internal responses (the token subrequest): one fetch per key however many wait. */

@@ -5,7 +5,7 @@ import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
-import { fail, type HandlerDeps } from './request-handler.js';
+import { fail, type HandlerDeps } from './handler-deps.js';
 
 export interface UpgradeState {
   socket: Duplex;

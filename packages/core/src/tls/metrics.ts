@@ -26,6 +26,8 @@ export function registerTlsMetrics(registry: Registry): TlsMetrics {
     help: 'Seconds until the certificate expires (negative once expired).',
     labelNames: ['name', 'subject', 'sans'] as const,
     registers: [registry],
+    // Workers load the same certificates: over a cluster, the soonest expiry, not a sum.
+    aggregator: 'min',
     collect() {
       this.reset();
       const now = Date.now();

@@ -143,8 +143,8 @@ function invokedDirectly(): boolean {
   }
 }
 
-// Run only when executed as a program, not when imported by tests.
-if (invokedDirectly()) {
+/** Runs the command line of this process (the package's bin/iot-module.js calls it). */
+export function runCommandLine(): void {
   const status = main(process.argv.slice(2), process.env, {
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
@@ -157,3 +157,6 @@ if (invokedDirectly()) {
       setTimeout(() => process.exit(code), 1000).unref();
     });
 }
+
+// Run only when executed as a program, not when imported by tests.
+if (invokedDirectly()) runCommandLine();

@@ -1,7 +1,8 @@
 // What `iot-module run` does to a template before it serves it, and what `iot-module check` does:
 // render, parse, compile to the native config, then the engine's own validation and compilation.
 // One function, so `check` cannot pass a configuration that `run` would refuse.
-import { compileConfig, validateConfig } from '@gatehouse/core';
+import { validateConfig } from '@gatehouse/core';
+import { compileConfig } from '@gatehouse/core/internal';
 import { loadProxyConfig, type LoadedProxyConfig, type LoadProxyConfigOptions } from './load-proxy-config.js';
 
 export function prepareProxyConfig(options: LoadProxyConfigOptions): LoadedProxyConfig {
