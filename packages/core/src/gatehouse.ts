@@ -8,6 +8,7 @@ import type { Registry } from 'prom-client';
 import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
 import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
 import { validateConfig } from './config/validate.js';
+import type { ErrorRenderer } from './errors/renderer.js';
 import type { AdminServer } from './admin/admin-server.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { createAccessLog, type AccessLog } from './observability/access-log.js';
@@ -30,6 +31,8 @@ export interface GatehouseOptions {
   pipeline?: PipelineRunner;
   /** Where the access log goes when `log.access` is true (default stdout). */
   accessLogStream?: NodeJS.WritableStream;
+  /** Error renderers by name, for `errors` in servers and routes (besides the built-in `json`). */
+  errorRenderers?: Readonly<Record<string, ErrorRenderer>>;
 }
 
 export interface BoundAddress {
@@ -72,8 +75,8 @@ export class Gatehouse {
   private readonly baseDir: string;
 
   constructor(private readonly options: GatehouseOptions) {
-    const config = validateConfig(options.config);
-    this.current = compileConfig(config);
+    const config = this.validate(options.config);
+    this.current = compileConfig(config, undefined, { errorRenderers: options.errorRenderers });
     this.baseDir = options.baseDir ?? process.cwd();
     this.logger = options.logger ?? createLogger(config.log);
     this.metrics = new EngineMetrics();
@@ -88,6 +91,11 @@ export class Gatehouse {
       draining: () => this.closing,
       hooks: { finish: (ctx) => this.finish(ctx) },
     };
+  }
+
+  /** Validate against what this engine has (its error renderers). */
+  private validate(config: unknown): GatehouseConfig {
+    return validateConfig(config, { errorRenderers: Object.keys(this.options.errorRenderers ?? {}) });
   }
 
   get registry(): Registry {
@@ -117,7 +125,7 @@ export class Gatehouse {
   async reload(config: GatehouseConfig | unknown): Promise<void> {
     let next: Snapshot;
     try {
-      next = compileConfig(validateConfig(config));
+      next = compileConfig(this.validate(config), undefined, { errorRenderers: this.options.errorRenderers });
       await this.reconcileListeners(next);
     } catch (err) {
       this.metrics.reloads.inc({ result: 'failure' });

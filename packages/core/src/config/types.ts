@@ -55,6 +55,9 @@ export interface ServerConfig {
   addResponseHeaders?: HeaderSet[];
   /** Path hardening for upstreams that read paths more loosely than nginx does. */
   paths?: PathPolicy;
+  /** Error renderer for this server's error answers, by name: `json` (built in, the default) or one
+   *  registered with `createGatehouse({ errorRenderers })`. */
+  errors?: string;
 }
 
 /** Routes are matched byte-wise on the decoded, normalised path (nginx's `$uri`) by default. An upstream
@@ -184,6 +187,8 @@ export interface RouteConfig {
   authRequest?: { uri: string; set?: Array<{ variable: string; value: Template }> };
   /** Headers added to the response (nginx `add_header`). */
   addResponseHeaders?: HeaderSet[];
+  /** Error renderer for this route's error answers, by name; default: the server's. */
+  errors?: string;
 }
 
 export type RouteAction = ProxyAction | ReturnAction;

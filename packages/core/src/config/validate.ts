@@ -114,8 +114,24 @@ const MAX_MS = 2 ** 31 - 1;
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
+/** What the engine that will run a config has, beyond what the config itself defines. */
+export interface ValidateOptions {
+  /** File name for messages. */
+  source?: string;
+  /** Error renderer names registered with the engine (the built-in `json` is always known). */
+  errorRenderers?: Iterable<string>;
+}
+
+interface Known {
+  upstreams: Set<string>;
+  renderers: ReadonlySet<string>;
+}
+
 /** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. */
-export function validateConfig(input: unknown, source?: string): GatehouseConfig {
+export function validateConfig(input: unknown, options?: string | ValidateOptions): GatehouseConfig {
+  const o: ValidateOptions = typeof options === 'string' ? { source: options } : (options ?? {});
+  const source = o.source;
+  const renderers = new Set(['json', ...(o.errorRenderers ?? [])]);
   const c = new Checker();
   if (
     c.object(input, '', [
@@ -132,14 +148,15 @@ export function validateConfig(input: unknown, source?: string): GatehouseConfig
       'plugins',
     ])
   ) {
-    checkConfig(c, input);
+    checkConfig(c, input, renderers);
   }
   if (c.problems.length) throw new ConfigError(c.problems, source);
   return input as unknown as GatehouseConfig;
 }
 
-function checkConfig(c: Checker, cfg: Obj): void {
+function checkConfig(c: Checker, cfg: Obj, renderers: ReadonlySet<string>): void {
   const upstreamNames = new Set<string>();
+  const known: Known = { upstreams: upstreamNames, renderers };
   if (
     cfg.upstreams !== undefined &&
     c.object(cfg.upstreams, 'upstreams', Object.keys(cfg.upstreams as Obj))
@@ -151,7 +168,7 @@ function checkConfig(c: Checker, cfg: Obj): void {
   }
   if (c.array(cfg.servers, 'servers')) {
     if ((cfg.servers as unknown[]).length === 0) c.fail('servers', 'expected at least one server');
-    (cfg.servers as unknown[]).forEach((s, i) => checkServer(c, s, `servers[${i}]`, upstreamNames));
+    (cfg.servers as unknown[]).forEach((s, i) => checkServer(c, s, `servers[${i}]`, known));
   }
   if (cfg.maps !== undefined && c.array(cfg.maps, 'maps')) {
     (cfg.maps as unknown[]).forEach((m, i) => {
@@ -301,7 +318,7 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
   }
 }
 
-function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>): void {
+function checkServer(c: Checker, s: unknown, p: string, known: Known): void {
   if (
     !c.object(s, p, [
       'name',
@@ -313,10 +330,12 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
       'limits',
       'addResponseHeaders',
       'paths',
+      'errors',
     ])
   )
     return;
   c.string(s.name, `${p}.name`, true);
+  checkRenderer(c, s.errors, `${p}.errors`, known.renderers);
   if (s.paths !== undefined && c.object(s.paths, `${p}.paths`, ['ignoreCase', 'refuseTrailingDots'])) {
     c.bool(s.paths.ignoreCase, `${p}.paths.ignoreCase`);
     c.bool(s.paths.refuseTrailingDots, `${p}.paths.refuseTrailingDots`);
@@ -344,7 +363,7 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
   if (s.limits !== undefined) checkLimits(c, s.limits, `${p}.limits`);
   if (s.addResponseHeaders !== undefined) checkHeaderSets(c, s.addResponseHeaders, `${p}.addResponseHeaders`);
   if (c.array(s.routes, `${p}.routes`)) {
-    (s.routes as unknown[]).forEach((r, i) => checkRoute(c, r, `${p}.routes[${i}]`, upstreams));
+    (s.routes as unknown[]).forEach((r, i) => checkRoute(c, r, `${p}.routes[${i}]`, known));
   }
 }
 
@@ -457,7 +476,14 @@ function checkCondition(c: Checker, v: unknown, p: string): void {
   } else c.fail(`${p}.type`, `expected "truthy", "equals" or "matches", got ${describe(type)}`);
 }
 
-function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): void {
+function checkRenderer(c: Checker, v: unknown, p: string, renderers: ReadonlySet<string>): void {
+  if (v === undefined || !c.string(v, p)) return;
+  if (!renderers.has(v as string))
+    c.fail(p, `unknown error renderer ${describe(v)} (this engine has: ${[...renderers].join(', ')})`);
+}
+
+function checkRoute(c: Checker, r: unknown, p: string, known: Known): void {
+  const upstreams = known.upstreams;
   if (
     !c.object(r, p, [
       'name',
@@ -469,10 +495,12 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
       'plugins',
       'authRequest',
       'addResponseHeaders',
+      'errors',
     ])
   )
     return;
   c.string(r.name, `${p}.name`, true);
+  checkRenderer(c, r.errors, `${p}.errors`, known.renderers);
   const m = r.match;
   const mp = `${p}.match`;
   if (typeof m !== 'object' || m === null) c.fail(mp, `expected a match object, got ${describe(m)}`);

@@ -12,7 +12,7 @@ import type { RawHeaders, UpstreamHandler } from '../upstream/dispatcher.js';
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
 import type { Logger } from '../observability/logger.js';
-import { classifyUpstreamError, sendError } from '../server/errors.js';
+import { classifyUpstreamError, failRequest } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
 import { resolveTarget } from '../server/request-handler.js';
 import type { PoolRegistry } from '../upstream/pools.js';
@@ -25,7 +25,7 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import type { Chain, Stage } from './chain.js';
-import { errorText, pluginErrorBody, pluginErrorStatus } from './error-response.js';
+import { answerPluginError, errorText, pluginErrorStatus } from './error-response.js';
 import { PluginRequestBody, type BodyOwner } from './request-body.js';
 import { BodyLimit } from '../server/body-limit.js';
 import type {
@@ -267,20 +267,15 @@ export class Exchange implements UpstreamHandler, BodyOwner {
       return;
     }
     this.dropCopiedHeaders();
-    const s = status ?? pluginErrorStatus(res.statusCode, this.baseStatus);
-    ctx.status = s;
-    res.statusCode = s;
-    res.end(pluginErrorBody(err));
+    answerPluginError(ctx, err, status ?? pluginErrorStatus(res.statusCode, this.baseStatus));
   }
 
   tooLarge(): void {
     if (this.settled) return;
     this.settled = true;
     this.abortUpstream?.(new Error('request body too large'));
-    this.ctx.error = 'payload_too_large';
-    this.ctx.status = 413;
     this.dropCopiedHeaders();
-    sendError(this.res, 'payload_too_large', undefined, true);
+    failRequest(this.ctx, 'payload_too_large', undefined, true);
   }
 
   private dropCopiedHeaders(): void {
@@ -535,8 +530,7 @@ export class Exchange implements UpstreamHandler, BodyOwner {
       if (res.writableEnded) return;
       if (res.headersSent) return void res.destroy(err);
       this.dropCopiedHeaders();
-      ctx.status = e.status;
-      sendError(res, e.code, e.detail);
+      failRequest(ctx, e.code, e.detail, false, e.cause ?? err);
     };
     if (!stages.length) return finish();
     this.run(stages, err, (herr) => {

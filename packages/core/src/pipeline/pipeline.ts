@@ -5,7 +5,7 @@ import type { RequestContext } from '../server/request-context.js';
 import type { PipelineRunner } from '../server/request-handler.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import { compileChain, type Chain } from './chain.js';
-import { pluginErrorBody } from './error-response.js';
+import { answerPluginError } from './error-response.js';
 import { Exchange, type ExchangeEnv } from './exchange.js';
 import { createPluginStats } from './plugin-logger.js';
 import type { LoadedPlugin, PluginStats } from './types.js';
@@ -70,10 +70,7 @@ class Pipeline implements PluginPipeline {
     }
     if (chain.missing.length) {
       // Fail closed: running a route without (say) its auth plugin would be worse than refusing it.
-      ctx.error = 'plugin_error';
-      ctx.status = 500;
-      ctx.res.statusCode = 500;
-      ctx.res.end(pluginErrorBody(new Error(`plugin not found: ${chain.missing.join(', ')}`)));
+      answerPluginError(ctx, new Error(`plugin not found: ${chain.missing.join(', ')}`), 500);
       return;
     }
     new Exchange(this.env, chain, ctx, forward, pools).start();

@@ -12,7 +12,8 @@ import type { ResolvedLimits } from '../config/compile.js';
 import { RequestContext } from './request-context.js';
 import { markUpgrade } from './upgrade.js';
 import type { HandlerDeps } from './request-handler.js';
-import { handleContext } from './request-handler.js';
+import { defaultServer, handleContext } from './request-handler.js';
+import { errorRendererOf } from './errors.js';
 import type { CompiledServer, Snapshot } from '../config/compile.js';
 import { H1Acceptor } from './h1/acceptor.js';
 import type { H1Request } from './h1/request.js';
@@ -157,6 +158,12 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
         );
         markUpgrade(ctx, { socket, head });
         handleContext(ctx, o.deps, o.serversFor(snap));
+      },
+      errorRenderer: (res) => {
+        const ctx = res?.closeHandler;
+        if (ctx instanceof RequestContext && (ctx.route || ctx.server)) return errorRendererOf(ctx);
+        const snap = o.deps.snapshot();
+        return defaultServer(o.serversFor(snap))?.errors ?? snap.errors;
       },
     },
   );

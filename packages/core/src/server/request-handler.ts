@@ -22,7 +22,9 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
-import { ProxyError, sendError, STATUS, type ErrorCode } from './errors.js';
+import { ProxyError, type ErrorCode } from '../errors/codes.js';
+import type { ErrorRenderer } from '../errors/renderer.js';
+import { failRequest } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
@@ -58,7 +60,7 @@ function selectServer(servers: CompiledServer[], host: string): CompiledServer |
   for (const s of servers) if (s.serverNames.includes(host)) return s;
   for (const s of servers)
     for (const n of s.serverNames) if (n.startsWith('*.') && host.endsWith(n.slice(1))) return s;
-  return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0];
+  return defaultServer(servers);
 }
 
 /** Route an already-constructed context (used for upgrades, whose response object is synthetic). */
@@ -66,7 +68,8 @@ export function handleContext(ctx: RequestContext, deps: HandlerDeps, servers: C
   try {
     handle(ctx, deps, servers);
   } catch (err) {
-    fail(ctx, err instanceof ProxyError ? err.code : 'internal_error', (err as Error)?.message);
+    if (err instanceof ProxyError) fail(ctx, err.code, err.detail, false, err.cause);
+    else fail(ctx, 'internal_error', undefined, false, err, fallbackRenderer(ctx, servers));
   }
 }
 
@@ -99,14 +102,31 @@ function finish(ctx: RequestContext, deps: HandlerDeps): void {
   ctx.status = -1;
 }
 
-export function fail(ctx: RequestContext, code: ErrorCode, detail?: string, close = false): void {
-  ctx.error = code;
-  ctx.status = STATUS[code];
-  sendError(ctx.res, code, detail, close);
+export function fail(
+  ctx: RequestContext,
+  code: ErrorCode,
+  detail?: string,
+  close = false,
+  cause?: unknown,
+  renderer?: ErrorRenderer,
+): void {
+  failRequest(ctx, code, detail, close, cause, renderer);
+}
+
+/** Before a server is chosen, errors are rendered as the listener's default server renders them. */
+function fallbackRenderer(ctx: RequestContext, servers: CompiledServer[]): ErrorRenderer | undefined {
+  if (ctx.route || ctx.server) return undefined;
+  return defaultServer(servers)?.errors;
+}
+
+export function defaultServer(servers: CompiledServer[]): CompiledServer | undefined {
+  return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0];
 }
 
 function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
   const req = ctx.req;
+  const early = (code: ErrorCode, detail?: string): void =>
+    fail(ctx, code, detail, true, undefined, fallbackRenderer(ctx, servers));
   // Host: exactly one (node keeps the first of duplicates silently); HTTP/2 uses :authority.
   let host = '';
   if (req.httpVersionMajor === 1) {
@@ -114,10 +134,9 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2)
       if (raw[i]!.length === 4 && sameName(raw[i]!, 0, 'host') && hosts++ === 0) host = raw[i + 1]!;
-    if (hosts > 1) return fail(ctx, 'duplicate_host', undefined, true);
+    if (hosts > 1) return early('duplicate_host');
     // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 may omit it.
-    if (hosts === 0 && req.httpVersionMinor >= 1)
-      return fail(ctx, 'invalid_host', 'missing Host header', true);
+    if (hosts === 0 && req.httpVersionMinor >= 1) return early('invalid_host', 'missing Host header');
   } else host = ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? '';
   let target = ctx.requestUri;
   if (target.charCodeAt(0) !== 47) {
@@ -125,16 +144,16 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
     if (target === '*' && ctx.method === 'OPTIONS') target = '/';
     else {
       const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
-      if (!m) return fail(ctx, 'invalid_target', undefined, true);
+      if (!m) return early('invalid_target');
       host = m[1]!;
       target = m[2] || '/';
       if (target.charCodeAt(0) !== 47) target = `/${target}`;
       ctx.requestUri = target;
     }
   }
-  if (!/^[A-Za-z0-9.\-_:[\]]*$/.test(host)) return fail(ctx, 'invalid_host', undefined, true);
+  if (!/^[A-Za-z0-9.\-_:[\]]*$/.test(host)) return early('invalid_host');
   const parsed = parseTarget(target);
-  if (typeof parsed === 'string') return fail(ctx, parsed, undefined, true);
+  if (typeof parsed === 'string') return early(parsed);
   ctx.uri = parsed.uri;
   ctx.args = parsed.args;
   ctx.hasQuery = parsed.hasQuery;
@@ -217,10 +236,7 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
         ctx.upstreamHeaders = null;
         proceed(ctx, deps, limit);
       } else if (status === 401 || status === 403) {
-        ctx.status = status;
-        const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : 'forbidden', status });
-        ctx.res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
-        ctx.res.end(body);
+        fail(ctx, status === 401 ? 'unauthorized' : 'forbidden');
       } else fail(ctx, 'auth_request_failed', `subrequest answered ${status}`);
     });
     return;
@@ -363,7 +379,7 @@ function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, t
       },
       (err: unknown) => {
         const e = err instanceof ProxyError ? err : new ProxyError('upstream_reset', (err as Error)?.message);
-        fail(ctx, e.code, e.detail);
+        fail(ctx, e.code, e.detail, false, e.cause ?? err);
       },
     );
 }

@@ -3,7 +3,7 @@
 // pausing the upstream socket while the client socket drains.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
-import { classifyUpstreamError, sendError } from '../server/errors.js';
+import { classifyUpstreamError, failRequest } from '../server/errors.js';
 import { sameName } from '../http1/head-scan.js';
 import { isHopByHopName, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
@@ -300,10 +300,8 @@ export class ProxyHandler implements UpstreamHandler {
     this.finished = true;
     const e = classifyUpstreamError(err);
     this.ctx.error = e.code;
-    if (!this.ctx.res.headersSent) {
-      this.ctx.status = e.status;
-      sendError(this.ctx.res, e.code, e.detail);
-    } else {
+    if (!this.ctx.res.headersSent) failRequest(this.ctx, e.code, e.detail, false, e.cause ?? err);
+    else {
       // Headers are out: cut the connection so a truncated body never looks complete.
       this.ctx.res.destroy(err);
     }

@@ -363,10 +363,10 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   }
 
   /** Answer a request that cannot be served with raw bytes (the head was refused), then close. */
-  answerAndClose(response: string): void {
+  answerAndClose(response: Buffer): void {
     if (this.closed || this.phase === Phase.Closing || this.phase === Phase.Detached) return;
     this.flushWrites();
-    this.socket.write(response, 'latin1');
+    this.socket.write(response);
     this.close();
   }
 
