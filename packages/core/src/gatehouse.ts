@@ -75,8 +75,8 @@ export class Gatehouse {
   private readonly baseDir: string;
 
   constructor(private readonly options: GatehouseOptions) {
-    const config = this.validate(options.config);
-    this.current = compileConfig(config, undefined, { errorRenderers: options.errorRenderers });
+    const config = this.validate(options.config, options.pipeline);
+    this.current = this.compile(config, options.pipeline);
     this.baseDir = options.baseDir ?? process.cwd();
     this.logger = options.logger ?? createLogger(config.log);
     this.metrics = new EngineMetrics();
@@ -86,16 +86,22 @@ export class Gatehouse {
     this.deps = {
       snapshot: () => this.current,
       pools: this.pools,
-      pipeline: options.pipeline,
       caches: this.caches,
       draining: () => this.closing,
       hooks: { finish: (ctx) => this.finish(ctx) },
     };
   }
 
-  /** Validate against what this engine has (its error renderers). */
-  private validate(config: unknown): GatehouseConfig {
-    return validateConfig(config, { errorRenderers: Object.keys(this.options.errorRenderers ?? {}) });
+  /** Validate against what this engine has: its error renderers and the plugins `pipeline` can run. */
+  private validate(config: unknown, pipeline: PipelineRunner | undefined): GatehouseConfig {
+    return validateConfig(config, {
+      errorRenderers: Object.keys(this.options.errorRenderers ?? {}),
+      plugins: pipeline?.pluginNames() ?? [],
+    });
+  }
+
+  private compile(config: GatehouseConfig, pipeline: PipelineRunner | undefined): Snapshot {
+    return compileConfig(config, undefined, { errorRenderers: this.options.errorRenderers, pipeline });
   }
 
   get registry(): Registry {
@@ -106,9 +112,10 @@ export class Gatehouse {
     return this.current;
   }
 
-  /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). */
+  /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). Throws a
+   *  ConfigError, keeping the running pipeline, when it cannot run a plugin the config names. */
   setPipeline(pipeline: PipelineRunner | undefined): void {
-    this.deps.pipeline = pipeline;
+    this.current = this.compile(this.validate(this.current.config, pipeline), pipeline);
   }
 
   /** Bind every listener and the admin server. */
@@ -121,11 +128,13 @@ export class Gatehouse {
       this.logger.info({ server: a.server, address: a.address, port: a.port, tls: a.tls }, 'listening');
   }
 
-  /** Validate, compile and swap in a new config. An invalid config throws and the old one keeps serving. */
-  async reload(config: GatehouseConfig | unknown): Promise<void> {
+  /** Validate, compile and swap in a new config, with a new plugin pipeline when `options.pipeline` is
+   *  given (else the running one). An invalid config throws and the old one keeps serving. */
+  async reload(config: GatehouseConfig | unknown, options?: { pipeline?: PipelineRunner }): Promise<void> {
     let next: Snapshot;
     try {
-      next = compileConfig(this.validate(config), undefined, { errorRenderers: this.options.errorRenderers });
+      const pipeline = options && 'pipeline' in options ? options.pipeline : this.current.pipeline;
+      next = this.compile(this.validate(config, pipeline), pipeline);
       await this.reconcileListeners(next);
     } catch (err) {
       this.metrics.reloads.inc({ result: 'failure' });

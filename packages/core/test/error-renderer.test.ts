@@ -41,7 +41,11 @@ function edgeRenderer(seen: EngineError[]): ErrorRenderer {
   };
 }
 
-function config(extra: Partial<GatehouseConfig['servers'][number]>, upstream: string): GatehouseConfig {
+function config(
+  extra: Partial<GatehouseConfig['servers'][number]>,
+  upstream: string,
+  plugins = false,
+): GatehouseConfig {
   return {
     servers: [
       {
@@ -55,7 +59,15 @@ function config(extra: Partial<GatehouseConfig['servers'][number]>, upstream: st
             errors: 'json',
             action: { type: 'proxy', upstream: 'http://127.0.0.1:9' },
           },
-          { match: { prefix: '/plug/' }, plugins: ['failer'], action: { type: 'proxy', upstream } },
+          ...(plugins
+            ? [
+                {
+                  match: { prefix: '/plug/' },
+                  plugins: ['failer'],
+                  action: { type: 'proxy' as const, upstream },
+                },
+              ]
+            : []),
         ],
         ...extra,
       },
@@ -66,11 +78,6 @@ function config(extra: Partial<GatehouseConfig['servers'][number]>, upstream: st
 test('the chosen renderer writes every engine error; a route may choose another', async () => {
   const up = await startUpstream();
   const seen: EngineError[] = [];
-  const gh = createGatehouse({
-    config: config({ errors: 'edgemicro' }, up.url),
-    logger: quiet,
-    errorRenderers: { edgemicro: edgeRenderer(seen) },
-  });
   const failer = definePlugin({
     name: 'failer',
     init: () => ({
@@ -79,14 +86,17 @@ test('the chosen renderer writes every engine error; a route may choose another'
       },
     }),
   });
-  gh.setPipeline(
-    createPluginPipeline({
+  const gh = createGatehouse({
+    config: config({ errors: 'edgemicro' }, up.url, true),
+    logger: quiet,
+    errorRenderers: { edgemicro: edgeRenderer(seen) },
+    pipeline: createPluginPipeline({
       plugins: [
         await initPlugin('failer', failer, {}, createPluginLogger(quiet, 'failer'), createPluginStats()),
       ],
       logger: quiet,
     }),
-  );
+  });
   await gh.start();
   const port = gh.addresses()[0]!.port;
   const base = `http://127.0.0.1:${port}`;

@@ -13,6 +13,7 @@ import type {
   UpstreamConfig,
 } from './types.js';
 import { ConfigError, type ConfigProblem } from './validate.js';
+import type { PipelineRunner } from '../server/request-handler.js';
 import { BUILTIN_RENDERERS, DEFAULT_RENDERER, type ErrorRenderer } from '../errors/renderer.js';
 import { Router } from '../routing/router.js';
 import { compileStatements, type CompiledStatements } from '../routing/statements.js';
@@ -127,11 +128,15 @@ export interface Snapshot {
   readonly hosts: ReadonlyMap<string, string>;
   /** Renders errors that belong to no server (the first server's renderer). */
   readonly errors: ErrorRenderer;
+  /** Runs the plugins routes name; swapped together with the config. */
+  readonly pipeline: PipelineRunner | undefined;
 }
 
 export interface CompileOptions {
   /** Error renderers by name, besides the built-in ones. */
   errorRenderers?: Readonly<Record<string, ErrorRenderer>>;
+  /** The plugin pipeline of this config (its routes' plugins were validated against it). */
+  pipeline?: PipelineRunner;
 }
 
 let generations = 0;
@@ -230,6 +235,7 @@ export function compileConfig(
     },
     hosts: new Map(Object.entries(config.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
     errors: servers[0]?.errors ?? BUILTIN_RENDERERS[DEFAULT_RENDERER]!,
+    pipeline: options.pipeline,
   };
 }
 

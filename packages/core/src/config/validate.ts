@@ -120,11 +120,16 @@ export interface ValidateOptions {
   source?: string;
   /** Error renderer names registered with the engine (the built-in `json` is always known). */
   errorRenderers?: Iterable<string>;
+  /** Plugin names the engine can run. When absent, routes may name plugins only if the config has a
+   *  `plugins` section to load them from (whoever loads them reports a missing one). */
+  plugins?: Iterable<string>;
 }
 
 interface Known {
   upstreams: Set<string>;
   renderers: ReadonlySet<string>;
+  plugins: ReadonlySet<string> | undefined;
+  pluginSection: boolean;
 }
 
 /** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. */
@@ -132,6 +137,7 @@ export function validateConfig(input: unknown, options?: string | ValidateOption
   const o: ValidateOptions = typeof options === 'string' ? { source: options } : (options ?? {});
   const source = o.source;
   const renderers = new Set(['json', ...(o.errorRenderers ?? [])]);
+  const plugins = o.plugins === undefined ? undefined : new Set(o.plugins);
   const c = new Checker();
   if (
     c.object(input, '', [
@@ -148,15 +154,25 @@ export function validateConfig(input: unknown, options?: string | ValidateOption
       'plugins',
     ])
   ) {
-    checkConfig(c, input, renderers);
+    checkConfig(c, input, renderers, plugins);
   }
   if (c.problems.length) throw new ConfigError(c.problems, source);
   return input as unknown as GatehouseConfig;
 }
 
-function checkConfig(c: Checker, cfg: Obj, renderers: ReadonlySet<string>): void {
+function checkConfig(
+  c: Checker,
+  cfg: Obj,
+  renderers: ReadonlySet<string>,
+  plugins: ReadonlySet<string> | undefined,
+): void {
   const upstreamNames = new Set<string>();
-  const known: Known = { upstreams: upstreamNames, renderers };
+  const known: Known = {
+    upstreams: upstreamNames,
+    renderers,
+    plugins,
+    pluginSection: cfg.plugins !== undefined,
+  };
   if (
     cfg.upstreams !== undefined &&
     c.object(cfg.upstreams, 'upstreams', Object.keys(cfg.upstreams as Obj))
@@ -476,6 +492,20 @@ function checkCondition(c: Checker, v: unknown, p: string): void {
   } else c.fail(`${p}.type`, `expected "truthy", "equals" or "matches", got ${describe(type)}`);
 }
 
+/** Fail closed: a route must not be served without a plugin it names. */
+function checkPluginName(c: Checker, n: unknown, p: string, known: Known): void {
+  if (!c.string(n, p)) return;
+  const name = n as string;
+  if (known.plugins === undefined) {
+    if (!known.pluginSection)
+      c.fail(p, `unknown plugin ${describe(name)}: the config has no plugins section to load it from`);
+  } else if (!known.plugins.has(name))
+    c.fail(
+      p,
+      `unknown plugin ${describe(name)} (this engine can run: ${[...known.plugins].join(', ') || 'no plugins'})`,
+    );
+}
+
 function checkRenderer(c: Checker, v: unknown, p: string, renderers: ReadonlySet<string>): void {
   if (v === undefined || !c.string(v, p)) return;
   if (!renderers.has(v as string))
@@ -528,7 +558,7 @@ function checkRoute(c: Checker, r: unknown, p: string, known: Known): void {
   if (r.rewrite !== undefined) checkStatements(c, r.rewrite, `${p}.rewrite`);
   c.int(r.maxBodySize, `${p}.maxBodySize`, 0, MAX_SIZE);
   if (r.plugins !== undefined && c.array(r.plugins, `${p}.plugins`))
-    (r.plugins as unknown[]).forEach((n, i) => c.string(n, `${p}.plugins[${i}]`));
+    (r.plugins as unknown[]).forEach((n, i) => checkPluginName(c, n, `${p}.plugins[${i}]`, known));
   if (r.addResponseHeaders !== undefined) checkHeaderSets(c, r.addResponseHeaders, `${p}.addResponseHeaders`);
   if (r.authRequest !== undefined && c.object(r.authRequest, `${p}.authRequest`, ['uri', 'set'])) {
     const ap = `${p}.authRequest`;

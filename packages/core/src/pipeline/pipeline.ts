@@ -51,6 +51,10 @@ class Pipeline implements PluginPipeline {
     this.env = { log: this.log, stats: this.stats, hookTimeoutMs: options.hookTimeoutMs };
   }
 
+  pluginNames(): Iterable<string> {
+    return this.registry.keys();
+  }
+
   setPlugins(plugins: PluginRegistry): void {
     this.registry = toMap(plugins);
     this.chains = new WeakMap();

@@ -36,18 +36,19 @@ export interface EngineHooks {
   finish(ctx: RequestContext): void;
 }
 
-/** Plugin pipeline entry point, set by the pipeline package; undefined routes take the fast path.
+/** Plugin pipeline entry point, set by the pipeline package; routes without plugins never call it.
  *  `forward` continues on the engine's own path; `pools` lets a pipeline that transforms bodies or
  *  response heads dispatch upstream itself. */
 export interface PipelineRunner {
   run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void;
+  /** The plugin names this runner can run: a route naming any other is a config error. */
+  pluginNames(): Iterable<string>;
 }
 
 export interface HandlerDeps {
   snapshot(): Snapshot;
   pools: PoolRegistry;
   hooks: EngineHooks;
-  pipeline: PipelineRunner | undefined;
   caches: WeakMap<CompiledProxy, ResponseCache>;
   draining(): boolean;
 }
@@ -245,9 +246,11 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
 }
 
 function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
-  if (ctx.route!.plugins.length && deps.pipeline)
-    deps.pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
-  else act(ctx, deps, limit);
+  if (ctx.route!.plugins.length === 0) return act(ctx, deps, limit);
+  // Fail closed: validation refuses such a config, but a route must never run without its plugins.
+  const pipeline = ctx.snapshot.pipeline;
+  if (!pipeline) return fail(ctx, 'plugin_error', undefined, false, new Error('no plugin pipeline'));
+  pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
 }
 
 function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
