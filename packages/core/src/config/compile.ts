@@ -74,7 +74,8 @@ export interface CompiledProxy {
   setHeaderNames: ReadonlySet<string>;
   host: 'preserve' | 'upstream' | CompiledTemplate;
   cache: { key: CompiledTemplate; validMs: number; maxEntries: number } | undefined;
-  upgrade: boolean;
+  /** Upgrade protocols relayed (lower-case names without version); empty: none. */
+  upgrade: ReadonlySet<string>;
   keepAlive: boolean;
 }
 
@@ -394,7 +395,13 @@ function compileRoute(
             maxEntries: a.cache.maxEntries ?? 1000,
           }
         : undefined,
-      upgrade: a.upgrade ?? true,
+      upgrade: new Set(
+        a.upgrade === false
+          ? []
+          : a.upgrade === undefined || a.upgrade === true
+            ? ['websocket']
+            : a.upgrade.map((t) => t.toLowerCase()),
+      ),
       keepAlive: a.keepAlive ?? true,
     };
   }

@@ -215,8 +215,11 @@ export interface ProxyAction {
   options?: Omit<UpstreamConfig, 'url'>;
   /** Cache upstream responses of this (internal) route in memory: nginx `proxy_cache` + `proxy_cache_valid`. */
   cache?: { key: Template; validMs: number; maxEntries?: number };
-  /** Allow Upgrade (WebSocket) requests on this route. Default true. */
-  upgrade?: boolean;
+  /** Upgrade protocols relayed on this route (`Upgrade` tokens, compared without case or version):
+   *  `true` = `["websocket"]` (the default), `false` = none. A request asking for any other protocol
+   *  (e.g. `h2c`, whose tunnel would bypass every route and plugin) is served as a plain request with
+   *  `Upgrade` and `HTTP2-Settings` removed, as nginx does. */
+  upgrade?: boolean | string[];
   /** Send `Connection: close` upstream and do not pool (nginx `proxy_http_version 1.0`-like behaviour). */
   keepAlive?: boolean;
 }

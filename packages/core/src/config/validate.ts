@@ -620,7 +620,13 @@ function checkRoute(c: Checker, r: unknown, p: string, known: Known): void {
       c.int(a.cache.validMs, `${ap}.cache.validMs`, 0, MAX_MS, false);
       c.int(a.cache.maxEntries, `${ap}.cache.maxEntries`, 1, 1_000_000);
     }
-    c.bool(a.upgrade, `${ap}.upgrade`);
+    if (Array.isArray(a.upgrade))
+      (a.upgrade as unknown[]).forEach((t, i) => {
+        if (c.string(t, `${ap}.upgrade[${i}]`) && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(t as string))
+          c.fail(`${ap}.upgrade[${i}]`, `not a protocol name: ${describe(t)}`);
+      });
+    else if (a.upgrade !== undefined && typeof a.upgrade !== 'boolean')
+      c.fail(`${ap}.upgrade`, `expected true, false or a list of protocol names, got ${describe(a.upgrade)}`);
     c.bool(a.keepAlive, `${ap}.keepAlive`);
   } else if (type === 'return') {
     if (!c.object(a, ap, ['type', 'status', 'body', 'headers'])) return;

@@ -28,7 +28,7 @@ import { failRequest } from './errors.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
-import { forwardUpgrade, upgradeOf } from './upgrade.js';
+import { allowedUpgrade, forwardUpgrade, upgradeOf } from './upgrade.js';
 import { H1Response } from './h1/response.js';
 
 export interface EngineHooks {
@@ -259,7 +259,12 @@ function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
   const target = resolveTarget(ctx, action);
   if (!target) return fail(ctx, 'upstream_dns', 'invalid upstream URL');
   const upgrade = upgradeOf(ctx);
-  if (upgrade) return forwardUpgrade(ctx, deps, action, target, upgrade);
+  if (upgrade) {
+    const protocol = allowedUpgrade(ctx, action);
+    if (protocol !== undefined) return forwardUpgrade(ctx, deps, action, target, upgrade, protocol);
+    // Not relayed here (h2c smuggling, or upgrades off): a plain request; Upgrade and HTTP2-Settings
+    // are hop-by-hop and never leave. The connection closes after the answer.
+  }
   if (action.cache) return cached(ctx, deps, action, target);
   forward(ctx, deps, action, target, limit);
 }

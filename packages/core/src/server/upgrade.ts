@@ -5,7 +5,7 @@ import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
-import { fail, type HandlerDeps } from './request-handler.js';
+import type { HandlerDeps } from './request-handler.js';
 
 export interface UpgradeState {
   socket: Duplex;
@@ -22,17 +22,31 @@ export function upgradeOf(ctx: RequestContext): UpgradeState | undefined {
   return upgrades.get(ctx);
 }
 
+/** The client's Upgrade value reduced to the protocols `action` relays, in the client's order; undefined
+ *  when none is left (the request is then served as a plain one, its Upgrade fields dropped). */
+export function allowedUpgrade(ctx: RequestContext, action: CompiledProxy): string | undefined {
+  const value = ctx.header('upgrade');
+  if (value === undefined || action.upgrade.size === 0) return undefined;
+  let out: string | undefined;
+  for (const item of value.split(',')) {
+    const token = item.trim();
+    const slash = token.indexOf('/');
+    const name = (slash === -1 ? token : token.slice(0, slash)).toLowerCase();
+    if (action.upgrade.has(name)) out = out === undefined ? token : `${out}, ${token}`;
+  }
+  return out;
+}
+
 export function forwardUpgrade(
   ctx: RequestContext,
   deps: HandlerDeps,
   action: CompiledProxy,
   target: UpstreamTarget,
   state: UpgradeState,
+  protocol: string,
 ): void {
-  if (!action.upgrade) return fail(ctx, 'bad_request', 'upgrade not allowed on this route', true);
   const path = upstreamPath(ctx, action, target);
   const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
-  const protocol = String(ctx.headers.upgrade ?? 'websocket');
   const client = state.socket;
   // nginx bounds idle tunnels with proxy_read_timeout; the engine default applies when the route sets none.
   const idle = target.options.readTimeoutMs ?? ctx.server!.limits.upgradeIdleTimeoutMs;
