@@ -432,6 +432,11 @@ export class Gatehouse {
     }
     this.metrics.observe(ctx.server, ctx.route, ctx.status, seconds);
     if (ctx.error && ctx.error.startsWith('upstream_')) this.metrics.upstreamErrors.inc({ kind: ctx.error });
+    if (ctx.droppedFields)
+      this.metrics.droppedFields.inc(
+        { server: ctx.server?.name ?? '', reason: 'underscore' },
+        ctx.droppedFields,
+      );
     this.accessLog?.write(ctx);
   }
 

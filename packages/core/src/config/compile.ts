@@ -118,6 +118,8 @@ export interface CompiledServer {
   refuseTrailingDots: boolean;
   /** Renders this server's error answers (before a route is chosen, and for routes without their own). */
   errors: ErrorRenderer;
+  /** Request fields with `_` in their names are not forwarded (`underscoresInHeaders` off). */
+  dropUnderscoreFields: boolean;
 }
 
 export interface Snapshot {
@@ -205,6 +207,7 @@ export function compileConfig(
         guard(`${path}.addResponseHeaders`, () => compileHeaders(s.addResponseHeaders, scope)) ?? [],
       refuseTrailingDots: s.paths?.refuseTrailingDots === true,
       errors: serverErrors,
+      dropUnderscoreFields: s.underscoresInHeaders !== true,
     };
     return compiled;
   });

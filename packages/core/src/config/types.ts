@@ -55,6 +55,11 @@ export interface ServerConfig {
   addResponseHeaders?: HeaderSet[];
   /** Path hardening for upstreams that read paths more loosely than nginx does. */
   paths?: PathPolicy;
+  /** Forward request fields whose names contain `_` (nginx `underscores_in_headers`). Default false:
+   *  they are dropped and counted (`gatehouse_request_fields_dropped_total`), because CGI-style
+   *  backends map `X_Forwarded_For` and `X-Forwarded-For` to the same variable, letting a client
+   *  spoof what the proxy vouches for. */
+  underscoresInHeaders?: boolean;
   /** Error renderer for this server's error answers, by name: `json` (built in, the default) or one
    *  registered with `createGatehouse({ errorRenderers })`. */
   errors?: string;

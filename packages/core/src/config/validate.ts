@@ -347,10 +347,12 @@ function checkServer(c: Checker, s: unknown, p: string, known: Known): void {
       'addResponseHeaders',
       'paths',
       'errors',
+      'underscoresInHeaders',
     ])
   )
     return;
   c.string(s.name, `${p}.name`, true);
+  c.bool(s.underscoresInHeaders, `${p}.underscoresInHeaders`);
   checkRenderer(c, s.errors, `${p}.errors`, known.renderers);
   if (s.paths !== undefined && c.object(s.paths, `${p}.paths`, ['ignoreCase', 'refuseTrailingDots'])) {
     c.bool(s.paths.ignoreCase, `${p}.paths.ignoreCase`);

@@ -62,6 +62,7 @@ export function upstreamHeaders(
   const setNames = action.setHeaderNames;
   const policy = snap.headers;
   const out: string[] = [];
+  const dropUnderscores = ctx.server?.dropUnderscoreFields !== false;
   let xff: string | undefined;
   // Names are compared in any case without lower-case copies; the two sets need one, rarely.
   const lookUp = nominated.size > 0 || setNames.size > 0;
@@ -78,6 +79,10 @@ export function upstreamHeaders(
     if (lookUp) {
       const lower = name.toLowerCase();
       if (nominated.has(lower) || setNames.has(lower)) continue;
+    }
+    if (dropUnderscores && name.includes('_')) {
+      ctx.droppedFields++;
+      continue;
     }
     if (n === 15 && policy.xForwardedFor !== 'off' && sameName(name, 0, 'x-forwarded-for')) {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
