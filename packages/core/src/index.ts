@@ -8,6 +8,16 @@ export { Router } from './routing/router.js';
 export { parseTarget } from './routing/uri.js';
 export { compileTemplate, TemplateError } from './routing/variables.js';
 export { ProxyError, type ErrorCode } from './errors/codes.js';
+export {
+  UpstreamError,
+  UpstreamConnectError,
+  UpstreamDnsError,
+  UpstreamTlsError,
+  UpstreamTimeoutError,
+  UpstreamProtocolError,
+  UpstreamResetError,
+  UpstreamRequestError,
+} from './errors/upstream.js';
 export { jsonRenderer, type EngineError, type ErrorRenderer, type RenderedError } from './errors/renderer.js';
 export type { PipelineRunner } from './server/request-handler.js';
 export type { RequestContext } from './server/request-context.js';

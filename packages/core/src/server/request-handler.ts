@@ -25,6 +25,7 @@ import { ResponseCache } from '../upstream/response-cache.js';
 import { ProxyError, type ErrorCode } from '../errors/codes.js';
 import type { ErrorRenderer } from '../errors/renderer.js';
 import { failRequest } from './errors.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
@@ -386,7 +387,7 @@ function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, t
         else ctx.res.end(entry.body);
       },
       (err: unknown) => {
-        const e = err instanceof ProxyError ? err : new ProxyError('upstream_reset', (err as Error)?.message);
+        const e = classifyUpstreamError(err);
         fail(ctx, e.code, e.detail, false, e.cause ?? err);
       },
     );

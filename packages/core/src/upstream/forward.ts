@@ -3,7 +3,8 @@
 // pausing the upstream socket while the client socket drains.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
-import { classifyUpstreamError, failRequest } from '../server/errors.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
+import { failRequest } from '../server/errors.js';
 import { sameName } from '../http1/head-scan.js';
 import { isHopByHopName, nominatedFields } from '../server/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';

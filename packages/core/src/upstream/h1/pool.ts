@@ -1,6 +1,7 @@
 // A keep-alive pool of HTTP/1.1 connections to one upstream origin: the most recently used idle
 // connection first (its socket is the least likely to have been closed by the upstream), at most
 // `maxConnections` at once, requests beyond that wait in order.
+import { UpstreamResetError } from '../../errors/upstream.js';
 import type { PoolStats, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { H1Connection, type ConnectionOwner, type Job } from './connection.js';
 import { openSocket, type SocketSettings } from './open-socket.js';
@@ -13,7 +14,7 @@ export interface H1PoolOptions extends SocketSettings {
 }
 
 function poolClosed(): Error {
-  return Object.assign(new Error('upstream pool closed'), { code: 'UPSTREAM_POOL_CLOSED' });
+  return new UpstreamResetError('UPSTREAM_POOL_CLOSED', 'upstream pool closed');
 }
 
 export class H1Pool implements UpstreamDispatcher, ConnectionOwner {
