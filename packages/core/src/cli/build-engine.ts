@@ -49,7 +49,8 @@ async function pluginPipeline(
   const plugins = await loadPlugins({
     sequence: names,
     dir: resolve(baseDir, config.plugins!.dir),
-    config: config.plugins!.config ?? {},
+    // A mutable copy: the validated config is frozen, and edgemicro plugins may change their sections.
+    config: structuredClone(config.plugins!.config ?? {}),
     logger,
   });
   return createPluginPipeline({ plugins, logger, hookTimeoutMs: config.plugins!.hookTimeoutMs });

@@ -132,10 +132,18 @@ interface Known {
   pluginSection: boolean;
 }
 
-/** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. */
-export function validateConfig(input: unknown, options?: string | ValidateOptions): GatehouseConfig {
+/** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. Returns a
+ *  deep, frozen copy: the caller's object may change afterwards without changing what runs. */
+export function validateConfig(original: unknown, options?: string | ValidateOptions): GatehouseConfig {
   const o: ValidateOptions = typeof options === 'string' ? { source: options } : (options ?? {});
   const source = o.source;
+  let input: unknown;
+  try {
+    // Copied before checking, so what was checked is what runs (getters are read once, here).
+    input = structuredClone(original);
+  } catch (err) {
+    throw new ConfigError([{ path: '', message: `not plain data (${(err as Error).message})` }], source);
+  }
   const renderers = new Set(['json', ...(o.errorRenderers ?? [])]);
   const plugins = o.plugins === undefined ? undefined : new Set(o.plugins);
   const c = new Checker();
@@ -157,7 +165,15 @@ export function validateConfig(input: unknown, options?: string | ValidateOption
     checkConfig(c, input, renderers, plugins);
   }
   if (c.problems.length) throw new ConfigError(c.problems, source);
-  return input as unknown as GatehouseConfig;
+  return deepFreeze(input) as GatehouseConfig;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
 }
 
 function checkConfig(
