@@ -14,7 +14,12 @@ import { EngineMetrics } from './observability/metrics.js';
 import { createAccessLog, type AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { listenerKey, openListener, type ListenerRuntime } from './server/listener.js';
-import { createRequestHandler, type HandlerDeps, type PipelineRunner } from './server/request-handler.js';
+import {
+  createRequestHandler,
+  createUpgradeHandler,
+  type HandlerDeps,
+  type PipelineRunner,
+} from './server/request-handler.js';
 import type { RequestContext } from './server/request-context.js';
 import type { ServerTlsRuntime } from './tls/server-tls.js';
 import { PoolRegistry } from './upstream/pools.js';
@@ -341,6 +346,11 @@ export class Gatehouse {
         }
         const tls = tlsConfig ? await this.createTls(tlsConfig, server.name) : undefined;
         const ref = { key };
+        const upgrade = createUpgradeHandler(
+          this.deps,
+          (s) => this.serversFor(s, ref.key),
+          spec.tls === true,
+        );
         const handler = createRequestHandler(
           this.deps,
           (s) => this.serversFor(s, ref.key),
@@ -352,6 +362,10 @@ export class Gatehouse {
           deps: this.deps,
           serversFor: (s) => this.serversFor(s, ref.key),
           onRequest: (req, res) => this.track(req, res, handler),
+          onUpgrade: (req, res, socket, head) => {
+            this.inflight++;
+            upgrade(req as unknown as IncomingMessage, res, socket, head);
+          },
           tlsOptions: tls
             ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) }
             : undefined,

@@ -29,7 +29,8 @@ import { classifyUpstreamError } from '../errors/upstream.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
 import { runSubrequest } from './subrequest.js';
-import { allowedUpgrade, forwardUpgrade, upgradeOf } from './upgrade.js';
+import { allowedUpgrade, forwardUpgrade, markUpgrade, upgradeOf } from './upgrade.js';
+import type { Duplex } from 'node:stream';
 import { H1Response } from './h1/response.js';
 
 export interface EngineHooks {
@@ -93,6 +94,28 @@ export function createRequestHandler(
     // Our HTTP/1.1 response calls the context directly; others get one listener per request.
     if (res instanceof H1Response) res.closeHandler = ctx;
     else res.once('close', () => ctx.responseClosed());
+    handleContext(ctx, deps, serversFor(snap));
+  };
+}
+
+/** Upgrade requests (HTTP/1.1): routed and accounted for like any request (plugins, access log,
+ *  metrics); a relayed upgrade finishes when its tunnel closes. */
+export function createUpgradeHandler(
+  deps: HandlerDeps,
+  serversFor: (snap: Snapshot) => CompiledServer[],
+  tls: boolean,
+): (req: ClientRequest, res: H1Response, socket: Duplex, head: Buffer) => void {
+  const closed = (ctx: RequestContext): void => {
+    ctx.onClientClose?.clientClosed();
+    finish(ctx, deps);
+  };
+  return function onUpgrade(req, res, socket, head) {
+    const snap = deps.snapshot();
+    res.shouldKeepAlive = false;
+    const ctx = new RequestContext(snap, req, res as unknown as ClientResponse, tls);
+    ctx.onResponseClosed = closed;
+    res.closeHandler = ctx;
+    markUpgrade(ctx, { socket, head });
     handleContext(ctx, deps, serversFor(snap));
   };
 }

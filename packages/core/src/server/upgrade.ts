@@ -5,6 +5,7 @@ import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
+import type { H1Response } from './h1/response.js';
 import type { HandlerDeps } from './request-handler.js';
 
 export interface UpgradeState {
@@ -55,12 +56,25 @@ export function forwardUpgrade(
   const handler = new ProxyHandler(ctx);
   handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
     ctx.status = statusCode;
+    // The exchange is answered: the tunnel's end is not a client abort.
+    ctx.onClientClose = undefined;
+    // The session is accounted for when the tunnel closes: status 101, bytes both ways, duration.
+    // Upgrades arrive only on our HTTP/1.1 connections.
+    const res = ctx.res as unknown as H1Response;
+    res.tunnelOpened();
+    res.bytesIn += state.head.length;
+    res.bytesOut = 0;
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\n`;
     for (let i = 0; rawHeaders && i < rawHeaders.length; i += 2)
       head += `${headerText(rawHeaders[i]!)}: ${headerText(rawHeaders[i + 1]!)}\r\n`;
+    res.bytesOut += head.length + 2;
     client.write(head + '\r\n');
     if (state.head.length) upstream.write(state.head);
     splice(client, upstream, idle);
+    // Counting beside the pipes: they already keep both sides flowing.
+    client.on('data', (c: Buffer) => (res.bytesIn += c.length));
+    upstream.on('data', (c: Buffer) => (res.bytesOut += c.length));
+    client.once('close', () => res.tunnelClosed());
     // The exchange is now a tunnel; account for it as answered (status 101 keeps the socket open).
     ctx.res.statusCode = statusCode;
     ctx.res.emit('finish');

@@ -388,6 +388,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
     this.socket.off('drain', this.onDrain);
     this.resume();
     req.endBody(null);
+    res.bytesIn = this.requestBytes;
     this.handlers.upgrade(req, res, this.socket, rest);
   }
 }
