@@ -19,7 +19,7 @@ export {
   UpstreamRequestError,
 } from './errors/upstream.js';
 export { jsonRenderer, type EngineError, type ErrorRenderer, type RenderedError } from './errors/renderer.js';
-export type { PipelineRunner } from './server/request-handler.js';
+export type { PipelineRunner } from './server/handler-deps.js';
 export type { RequestContext } from './server/request-context.js';
 export { startDemoUpstream, type DemoUpstream } from './demo/demo-upstream.js';
 export * as tls from './tls/index.js';

@@ -13,7 +13,7 @@ import type {
   UpstreamConfig,
 } from './types.js';
 import { ConfigError, type ConfigProblem } from './validate.js';
-import type { PipelineRunner } from '../server/request-handler.js';
+import type { PipelineRunner } from '../server/handler-deps.js';
 import { BUILTIN_RENDERERS, DEFAULT_RENDERER, type ErrorRenderer } from '../errors/renderer.js';
 import { Router } from '../routing/router.js';
 import { compileStatements, type CompiledStatements } from '../routing/statements.js';

@@ -15,7 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import { classifyUpstreamError } from '../errors/upstream.js';
 import { failRequest } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
-import { resolveTarget } from '../server/request-handler.js';
+import { resolveTarget } from '../server/targets.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import {
   addedResponseHeaders,

@@ -2,7 +2,7 @@
 // plugins from a registry; each list is compiled once into a chain (per-event arrays and path flags).
 import type { Logger } from '../observability/logger.js';
 import type { RequestContext } from '../server/request-context.js';
-import type { PipelineRunner } from '../server/request-handler.js';
+import type { PipelineRunner } from '../server/handler-deps.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import { compileChain, type Chain } from './chain.js';
 import { answerPluginError } from './error-response.js';

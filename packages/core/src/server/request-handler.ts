@@ -8,12 +8,11 @@ import type {
   Snapshot,
   UpstreamTarget,
 } from '../config/compile.js';
-import { resolveUpstream } from '../config/compile.js';
 import { sameName } from '../http1/head-scan.js';
 import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
-import { UPSTREAM_DEFAULTS, type PoolRegistry } from '../upstream/pools.js';
+import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
 import {
   dispatchOptions,
   hasRequestBody,
@@ -22,6 +21,9 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
+import type { HandlerDeps } from './handler-deps.js';
+export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
+import { cacheFor, resolveTarget } from './targets.js';
 import { ProxyError, type ErrorCode } from '../errors/codes.js';
 import type { ErrorRenderer } from '../errors/renderer.js';
 import { failRequest } from './errors.js';
@@ -32,28 +34,6 @@ import { runSubrequest } from './subrequest.js';
 import { allowedUpgrade, forwardUpgrade, markUpgrade, upgradeOf } from './upgrade.js';
 import type { Duplex } from 'node:stream';
 import { H1Response } from './h1/response.js';
-
-export interface EngineHooks {
-  /** Called once per request when it is over (access log, metrics). */
-  finish(ctx: RequestContext): void;
-}
-
-/** Plugin pipeline entry point, set by the pipeline package; routes without plugins never call it.
- *  `forward` continues on the engine's own path; `pools` lets a pipeline that transforms bodies or
- *  response heads dispatch upstream itself. */
-export interface PipelineRunner {
-  run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void;
-  /** The plugin names this runner can run: a route naming any other is a config error. */
-  pluginNames(): Iterable<string>;
-}
-
-export interface HandlerDeps {
-  snapshot(): Snapshot;
-  pools: PoolRegistry;
-  hooks: EngineHooks;
-  caches: WeakMap<CompiledProxy, ResponseCache>;
-  draining(): boolean;
-}
 
 const MAX_REWRITE_CYCLES = 10;
 
@@ -301,26 +281,6 @@ function respondAction(ctx: RequestContext, a: CompiledReturn): void {
   respondReturn(ctx, { status: a.status, body });
 }
 
-const templateTargets = new WeakMap<CompiledProxy, Map<string, UpstreamTarget>>();
-
-export function resolveTarget(ctx: RequestContext, action: CompiledProxy): UpstreamTarget | undefined {
-  if (action.upstream) return action.upstream;
-  const url = action.upstreamTemplate!.evaluate(ctx);
-  let cache = templateTargets.get(action);
-  if (!cache) templateTargets.set(action, (cache = new Map()));
-  let t = cache.get(url);
-  if (!t) {
-    try {
-      t = resolveUpstream(url, action.options);
-    } catch {
-      return undefined;
-    }
-    if (cache.size > 1000) cache.clear();
-    cache.set(url, t);
-  }
-  return t;
-}
-
 /** Stream the request to the upstream and the response back. */
 export function forward(
   ctx: RequestContext,
@@ -375,13 +335,6 @@ function watchSendTimeout(req: ClientRequest, ms: number, handler: ProxyHandler)
   const stop = (): void => clearTimeout(timer);
   req.once('end', stop);
   req.once('close', stop);
-}
-
-/** The response cache of a caching route (one per compiled action, so a reload starts afresh). */
-export function cacheFor(deps: HandlerDeps, action: CompiledProxy): ResponseCache {
-  let cache = deps.caches.get(action);
-  if (!cache) deps.caches.set(action, (cache = new ResponseCache(action.cache!.maxEntries)));
-  return cache;
 }
 
 /** nginx `proxy_cache` for small internal responses (the token subrequest): one fetch per key however many wait. */

@@ -6,7 +6,7 @@ import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
 import type { H1Response } from './h1/response.js';
-import type { HandlerDeps } from './request-handler.js';
+import type { HandlerDeps } from './handler-deps.js';
 
 export interface UpgradeState {
   socket: Duplex;

@@ -6,7 +6,7 @@ import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.
 import { classifyUpstreamError } from '../errors/upstream.js';
 import { failRequest } from '../server/errors.js';
 import { sameName } from '../http1/head-scan.js';
-import { isHopByHopName, nominatedFields } from '../server/hop-headers.js';
+import { isHopByHopName, nominatedFields } from '../http1/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
 import { H1Response } from '../server/h1/response.js';
 import { encodePath } from '../routing/uri.js';

@@ -3,7 +3,7 @@
 // fetch once per waiting request.
 import type { IncomingHttpHeaders } from 'node:http';
 import { classifyUpstreamError } from '../errors/upstream.js';
-import { isHopByHop } from '../server/hop-headers.js';
+import { isHopByHop } from '../http1/hop-headers.js';
 import { UPSTREAM_DEFAULTS } from './pools.js';
 import { headerText, type UpstreamDispatcher } from './dispatcher.js';
 
