@@ -168,3 +168,13 @@ export function closedWithin(socket: net.Socket, ms: number): Promise<boolean> {
     });
   });
 }
+
+/** `rawRequest` reduced to the text the server sent, waiting up to `ms` (with bytes sent `later`). */
+export async function rawText(
+  port: number,
+  data: string | Buffer,
+  ms = 2000,
+  later: Array<[number, string | Buffer]> = [],
+): Promise<string> {
+  return (await rawRequest(port, data, { timeoutMs: ms, later })).raw;
+}

@@ -8,12 +8,18 @@ import type { Registry } from 'prom-client';
 import { compileConfig, type CompiledProxy, type CompiledServer, type Snapshot } from './config/compile.js';
 import type { GatehouseConfig, ServerTlsConfig } from './config/types.js';
 import { validateConfig } from './config/validate.js';
+import type { ErrorRenderer } from './errors/renderer.js';
 import type { AdminServer } from './admin/admin-server.js';
 import { EngineMetrics } from './observability/metrics.js';
 import { createAccessLog, type AccessLog } from './observability/access-log.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { listenerKey, openListener, type ListenerRuntime } from './server/listener.js';
-import { createRequestHandler, type HandlerDeps, type PipelineRunner } from './server/request-handler.js';
+import {
+  createRequestHandler,
+  createUpgradeHandler,
+  type HandlerDeps,
+  type PipelineRunner,
+} from './server/request-handler.js';
 import type { RequestContext } from './server/request-context.js';
 import type { ServerTlsRuntime } from './tls/server-tls.js';
 import { PoolRegistry } from './upstream/pools.js';
@@ -30,6 +36,8 @@ export interface GatehouseOptions {
   pipeline?: PipelineRunner;
   /** Where the access log goes when `log.access` is true (default stdout). */
   accessLogStream?: NodeJS.WritableStream;
+  /** Error renderers by name, for `errors` in servers and routes (besides the built-in `json`). */
+  errorRenderers?: Readonly<Record<string, ErrorRenderer>>;
 }
 
 export interface BoundAddress {
@@ -73,8 +81,8 @@ export class Gatehouse {
   private metricsSource: (() => Promise<string>) | undefined;
 
   constructor(private readonly options: GatehouseOptions) {
-    const config = validateConfig(options.config);
-    this.current = compileConfig(config);
+    const config = this.validate(options.config, options.pipeline);
+    this.current = this.compile(config, options.pipeline);
     this.baseDir = options.baseDir ?? process.cwd();
     this.logger = options.logger ?? createLogger(config.log);
     this.metrics = new EngineMetrics();
@@ -84,11 +92,22 @@ export class Gatehouse {
     this.deps = {
       snapshot: () => this.current,
       pools: this.pools,
-      pipeline: options.pipeline,
       caches: this.caches,
       draining: () => this.closing,
       hooks: { finish: (ctx) => this.finish(ctx) },
     };
+  }
+
+  /** Validate against what this engine has: its error renderers and the plugins `pipeline` can run. */
+  private validate(config: unknown, pipeline: PipelineRunner | undefined): GatehouseConfig {
+    return validateConfig(config, {
+      errorRenderers: Object.keys(this.options.errorRenderers ?? {}),
+      plugins: pipeline?.pluginNames() ?? [],
+    });
+  }
+
+  private compile(config: GatehouseConfig, pipeline: PipelineRunner | undefined): Snapshot {
+    return compileConfig(config, undefined, { errorRenderers: this.options.errorRenderers, pipeline });
   }
 
   get registry(): Registry {
@@ -110,9 +129,10 @@ export class Gatehouse {
     this.metricsSource = source;
   }
 
-  /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). */
+  /** Set or replace the plugin pipeline (routes naming plugins use it from the next request). Throws a
+   *  ConfigError, keeping the running pipeline, when it cannot run a plugin the config names. */
   setPipeline(pipeline: PipelineRunner | undefined): void {
-    this.deps.pipeline = pipeline;
+    this.current = this.compile(this.validate(this.current.config, pipeline), pipeline);
   }
 
   /** Bind every listener and the admin server. */
@@ -125,11 +145,13 @@ export class Gatehouse {
       this.logger.info({ server: a.server, address: a.address, port: a.port, tls: a.tls }, 'listening');
   }
 
-  /** Validate, compile and swap in a new config. An invalid config throws and the old one keeps serving. */
-  async reload(config: GatehouseConfig | unknown): Promise<void> {
+  /** Validate, compile and swap in a new config, with a new plugin pipeline when `options.pipeline` is
+   *  given (else the running one). An invalid config throws and the old one keeps serving. */
+  async reload(config: GatehouseConfig | unknown, options?: { pipeline?: PipelineRunner }): Promise<void> {
     let next: Snapshot;
     try {
-      next = compileConfig(validateConfig(config));
+      const pipeline = options && 'pipeline' in options ? options.pipeline : this.current.pipeline;
+      next = this.compile(this.validate(config, pipeline), pipeline);
       await this.reconcileListeners(next);
     } catch (err) {
       this.metrics.reloads.inc({ result: 'failure' });
@@ -336,6 +358,11 @@ export class Gatehouse {
         }
         const tls = tlsConfig ? await this.createTls(tlsConfig, server.name) : undefined;
         const ref = { key };
+        const upgrade = createUpgradeHandler(
+          this.deps,
+          (s) => this.serversFor(s, ref.key),
+          spec.tls === true,
+        );
         const handler = createRequestHandler(
           this.deps,
           (s) => this.serversFor(s, ref.key),
@@ -347,6 +374,10 @@ export class Gatehouse {
           deps: this.deps,
           serversFor: (s) => this.serversFor(s, ref.key),
           onRequest: (req, res) => this.track(req, res, handler),
+          onUpgrade: (req, res, socket, head) => {
+            this.inflight++;
+            upgrade(req as unknown as IncomingMessage, res, socket, head);
+          },
           tlsOptions: tls
             ? { ...tls.serverOptions, SNICallback: (name, cb) => this.sni(ref.key, name, cb) }
             : undefined,
@@ -427,6 +458,11 @@ export class Gatehouse {
     }
     this.metrics.observe(ctx.server, ctx.route, ctx.status, seconds);
     if (ctx.error && ctx.error.startsWith('upstream_')) this.metrics.upstreamErrors.inc({ kind: ctx.error });
+    if (ctx.droppedFields)
+      this.metrics.droppedFields.inc(
+        { server: ctx.server?.name ?? '', reason: 'underscore' },
+        ctx.droppedFields,
+      );
     this.accessLog?.write(ctx);
   }
 

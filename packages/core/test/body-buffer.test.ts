@@ -12,18 +12,8 @@ import {
   type Upstream,
   type RunningEngine as Engine,
 } from '../../../test/helpers/engine.js';
-import { rawRequest } from '../../../test/helpers/raw-http.js';
+import { rawText } from '../../../test/helpers/raw-http.js';
 import { request } from '../../../test/helpers/client.js';
-
-/** The raw response text, waiting up to `ms` (with bytes sent `later`). */
-async function rawText(
-  port: number,
-  data: string,
-  ms = 2000,
-  later: Array<[number, string]> = [],
-): Promise<string> {
-  return (await rawRequest(port, data, { timeoutMs: ms, later })).raw;
-}
 
 /** Descriptors of this process still open on a body-buffer file (unlinked: "(deleted)"). */
 function openBufferFiles(): number {

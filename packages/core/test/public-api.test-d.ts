@@ -17,6 +17,15 @@ export type Values = Expect<
     | 'Gatehouse'
     | 'PluginLoadError'
     | 'ProxyError'
+    | 'UpstreamBusyError'
+    | 'UpstreamConnectError'
+    | 'UpstreamDnsError'
+    | 'UpstreamError'
+    | 'UpstreamProtocolError'
+    | 'UpstreamRequestError'
+    | 'UpstreamResetError'
+    | 'UpstreamTimeoutError'
+    | 'UpstreamTlsError'
     | 'checkConfig'
     | 'createGatehouse'
     | 'createLogger'
@@ -26,6 +35,7 @@ export type Values = Expect<
     | 'definePlugin'
     | 'importPluginModule'
     | 'initPlugin'
+    | 'jsonRenderer'
     | 'loadPlugins'
     | 'nativeHandlers'
     | 'parseConfigText'
@@ -61,7 +71,10 @@ export type CreateGatehouse = Expect<
   Equal<typeof Core.createGatehouse, (options: Core.GatehouseOptions) => Core.Gatehouse>
 >;
 export type Validate = Expect<
-  Equal<typeof Core.validateConfig, (input: unknown, source?: string) => Core.GatehouseConfig>
+  Equal<
+    typeof Core.validateConfig,
+    (input: unknown, options?: string | Core.ValidateOptions) => Core.GatehouseConfig
+  >
 >;
 export type Check = Expect<
   Equal<typeof Core.checkConfig, (input: unknown, source?: string) => Core.GatehouseConfig>
@@ -70,7 +83,10 @@ export type Codes = Expect<Equal<Core.ProxyError['code'], Core.ErrorCode>>;
 export type Statuses = Expect<Equal<typeof Core.ERROR_STATUS, Record<Core.ErrorCode, number>>>;
 export type Problems = Expect<Equal<Core.ConfigError['problems'], Core.ConfigProblem[]>>;
 export type Options = Expect<
-  Equal<keyof Core.GatehouseOptions, 'config' | 'baseDir' | 'logger' | 'pipeline' | 'accessLogStream'>
+  Equal<
+    keyof Core.GatehouseOptions,
+    'config' | 'baseDir' | 'logger' | 'pipeline' | 'accessLogStream' | 'errorRenderers'
+  >
 >;
 export type ConfigKeys = Expect<Equal<'servers' extends keyof Core.GatehouseConfig ? true : false, true>>;
 export type Plugins = Expect<

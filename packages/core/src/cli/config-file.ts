@@ -4,10 +4,22 @@ import { dirname, resolve } from 'node:path';
 import { checkConfig } from '../config/check.js';
 import { readConfigFile } from '../config/load.js';
 import type { GatehouseConfig } from '../config/types.js';
+import { ConfigError } from '../config/validate.js';
+import { missingPlugins } from '../pipeline/plugin-dir.js';
 
-/** Read, validate and compile `path`; throws the ConfigError naming the problem. */
+/** Read, validate and compile `path`, and find the plugins its routes name; throws the ConfigError
+ *  naming the problem. */
 export function readValidConfig(path: string): GatehouseConfig {
-  return checkConfig(readConfigFile(path), path);
+  return checkedConfig(readConfigFile(path), path);
+}
+
+/** `input` validated and compiled (to surface unknown variables, bad templates), with its routes'
+ *  plugins present in `plugins.dir` (relative to the file's directory). */
+export function checkedConfig(input: unknown, path: string): GatehouseConfig {
+  const config = checkConfig(input, path);
+  const missing = missingPlugins(config, dirname(path));
+  if (missing.length) throw new ConfigError(missing, path);
+  return config;
 }
 
 /** Call `onChange` (debounced) when `path` changes. */

@@ -7,9 +7,9 @@ import { dirname, resolve } from 'node:path';
 import type { Gatehouse } from '../gatehouse.js';
 import { compileConfig } from '../config/compile.js';
 import { readConfigFile } from '../config/load.js';
-import { ConfigError, validateConfig } from '../config/validate.js';
-import { buildEngine } from './build-engine.js';
-import { readValidConfig, watchConfigFile } from './config-file.js';
+import { ConfigError } from '../config/validate.js';
+import { buildEngine, reloadEngine } from './build-engine.js';
+import { checkedConfig, readValidConfig, watchConfigFile } from './config-file.js';
 
 const USAGE = `usage:
   gatehouse serve --config FILE [--workers N|auto] [--heap balanced|compact|node]
@@ -73,8 +73,7 @@ async function serve(args: string[]): Promise<number> {
   }
   let engine: Gatehouse;
   try {
-    const config = validateConfig(readConfigFile(path), path);
-    engine = await buildEngine(config, dirname(path));
+    engine = await buildEngine(readValidConfig(path), dirname(path));
     await engine.start();
   } catch (err) {
     printError(err);
@@ -92,7 +91,7 @@ async function serve(args: string[]): Promise<number> {
       engine.metrics.reloads.inc({ result: 'failure' });
       return;
     }
-    engine.reload(config).catch(() => undefined);
+    reloadEngine(engine, config, dirname(path)).catch(() => undefined);
   };
   watchConfigFile(path, reload);
   handleSignals(engine, reload);
@@ -139,7 +138,7 @@ function check(args: string[]): number {
     return 2;
   }
   try {
-    const snap = compileConfig(validateConfig(readConfigFile(resolve(file)), file), file);
+    const snap = compileConfig(checkedConfig(readConfigFile(resolve(file)), file), file);
     for (const s of snap.servers) {
       const listen = s.listen
         .map((l) => `${l.tls ? 'https' : 'http'}://${l.address ?? '127.0.0.1'}:${l.port}`)

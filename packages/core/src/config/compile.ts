@@ -13,6 +13,8 @@ import type {
   UpstreamConfig,
 } from './types.js';
 import { ConfigError, type ConfigProblem } from './validate.js';
+import type { PipelineRunner } from '../server/handler-deps.js';
+import { BUILTIN_RENDERERS, DEFAULT_RENDERER, type ErrorRenderer } from '../errors/renderer.js';
 import { Router } from '../routing/router.js';
 import { compileStatements, type CompiledStatements } from '../routing/statements.js';
 import {
@@ -77,7 +79,8 @@ export interface CompiledProxy {
   setHeaderNames: ReadonlySet<string>;
   host: 'preserve' | 'upstream' | CompiledTemplate;
   cache: { key: CompiledTemplate; validMs: number; maxEntries: number } | undefined;
-  upgrade: boolean;
+  /** Upgrade protocols relayed (lower-case names without version); empty: none. */
+  upgrade: ReadonlySet<string>;
   keepAlive: boolean;
   requestBuffering: boolean;
 }
@@ -102,6 +105,8 @@ export interface CompiledRoute {
   authRequest: { uri: string; set: Array<{ name: string; value: CompiledTemplate }> } | undefined;
   addResponseHeaders: CompiledHeader[];
   plugins: readonly string[];
+  /** Renders this route's error answers (the route's renderer, else the server's). */
+  errors: ErrorRenderer;
 }
 
 export interface CompiledServer {
@@ -117,6 +122,10 @@ export interface CompiledServer {
   addResponseHeaders: CompiledHeader[];
   /** `paths.refuseTrailingDots`. */
   refuseTrailingDots: boolean;
+  /** Renders this server's error answers (before a route is chosen, and for routes without their own). */
+  errors: ErrorRenderer;
+  /** Request fields with `_` in their names are not forwarded (`underscoresInHeaders` off). */
+  dropUnderscoreFields: boolean;
 }
 
 export interface Snapshot {
@@ -126,13 +135,38 @@ export interface Snapshot {
   readonly limits: ResolvedLimits;
   readonly headers: Required<Omit<HeaderPolicy, 'via'>> & { via: string | undefined };
   readonly hosts: ReadonlyMap<string, string>;
+  /** Renders errors that belong to no server (the first server's renderer). */
+  readonly errors: ErrorRenderer;
+  /** Runs the plugins routes name; swapped together with the config. */
+  readonly pipeline: PipelineRunner | undefined;
+}
+
+export interface CompileOptions {
+  /** Error renderers by name, besides the built-in ones. */
+  errorRenderers?: Readonly<Record<string, ErrorRenderer>>;
+  /** The plugin pipeline of this config (its routes' plugins were validated against it). */
+  pipeline?: PipelineRunner;
 }
 
 let generations = 0;
 
 /** Compile a validated config; throws ConfigError naming the key path of each problem. */
-export function compileConfig(config: GatehouseConfig, source?: string): Snapshot {
+export function compileConfig(
+  config: GatehouseConfig,
+  source?: string,
+  options: CompileOptions = {},
+): Snapshot {
   const problems: ConfigProblem[] = [];
+  const renderer = (name: string | undefined, p: string): ErrorRenderer => {
+    const key = name ?? DEFAULT_RENDERER;
+    const own = options.errorRenderers;
+    const found =
+      (own && Object.hasOwn(own, key) ? own[key] : undefined) ??
+      (Object.hasOwn(BUILTIN_RENDERERS, key) ? BUILTIN_RENDERERS[key] : undefined);
+    if (typeof found === 'function') return found;
+    problems.push({ path: p, message: `unknown error renderer "${key}"` });
+    return BUILTIN_RENDERERS[DEFAULT_RENDERER]!;
+  };
   const scope = buildScope(config, problems);
   const limits: ResolvedLimits = { ...DEFAULT_LIMITS, ...stripUndefined(config.limits) };
   const upstreams = new Map<string, UpstreamTarget>();
@@ -153,9 +187,11 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
     };
     const router = new Router<CompiledRoute>({ ignoreCase: s.paths?.ignoreCase === true });
     const routes: CompiledRoute[] = [];
+    const serverErrors = renderer(s.errors, `${path}.errors`);
     s.routes.forEach((r, ri) => {
       const rp = `${path}.routes[${ri}]`;
-      const route = guard(rp, () => compileRoute(r, ri, rp, scope, upstreams));
+      const errors = r.errors === undefined ? serverErrors : renderer(r.errors, `${rp}.errors`);
+      const route = guard(rp, () => compileRoute(r, ri, rp, scope, upstreams, errors));
       if (!route) return;
       const dup = router.add(r.match, route);
       if (dup) problems.push({ path: `${rp}.match`, message: dup });
@@ -176,6 +212,8 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
       addResponseHeaders:
         guard(`${path}.addResponseHeaders`, () => compileHeaders(s.addResponseHeaders, scope)) ?? [],
       refuseTrailingDots: s.paths?.refuseTrailingDots === true,
+      errors: serverErrors,
+      dropUnderscoreFields: s.underscoresInHeaders !== true,
     };
     return compiled;
   });
@@ -206,6 +244,8 @@ export function compileConfig(config: GatehouseConfig, source?: string): Snapsho
       forwarded: h.forwarded ?? false,
     },
     hosts: new Map(Object.entries(config.hosts ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+    errors: servers[0]?.errors ?? BUILTIN_RENDERERS[DEFAULT_RENDERER]!,
+    pipeline: options.pipeline,
   };
 }
 
@@ -314,6 +354,7 @@ function compileRoute(
   path: string,
   scope: VariableScope,
   upstreams: Map<string, UpstreamTarget>,
+  errors: ErrorRenderer,
 ): CompiledRoute {
   const m = r.match;
   const prefix =
@@ -363,7 +404,13 @@ function compileRoute(
             maxEntries: a.cache.maxEntries ?? 1000,
           }
         : undefined,
-      upgrade: a.upgrade ?? true,
+      upgrade: new Set(
+        a.upgrade === false
+          ? []
+          : a.upgrade === undefined || a.upgrade === true
+            ? ['websocket']
+            : a.upgrade.map((t) => t.toLowerCase()),
+      ),
       keepAlive: a.keepAlive ?? true,
       requestBuffering: a.requestBuffering ?? true,
     };
@@ -388,5 +435,6 @@ function compileRoute(
       : undefined,
     addResponseHeaders: compileHeaders(r.addResponseHeaders, scope),
     plugins: r.plugins ?? [],
+    errors,
   };
 }

@@ -55,6 +55,14 @@ export interface ServerConfig {
   addResponseHeaders?: HeaderSet[];
   /** Path hardening for upstreams that read paths more loosely than nginx does. */
   paths?: PathPolicy;
+  /** Forward request fields whose names contain `_` (nginx `underscores_in_headers`). Default false:
+   *  they are dropped and counted (`gatehouse_request_fields_dropped_total`), because CGI-style
+   *  backends map `X_Forwarded_For` and `X-Forwarded-For` to the same variable, letting a client
+   *  spoof what the proxy vouches for. */
+  underscoresInHeaders?: boolean;
+  /** Error renderer for this server's error answers, by name: `json` (built in, the default) or one
+   *  registered with `createGatehouse({ errorRenderers })`. */
+  errors?: string;
 }
 
 /** Routes are matched byte-wise on the decoded, normalised path (nginx's `$uri`) by default. An upstream
@@ -190,6 +198,8 @@ export interface RouteConfig {
   authRequest?: { uri: string; set?: Array<{ variable: string; value: Template }> };
   /** Headers added to the response (nginx `add_header`). */
   addResponseHeaders?: HeaderSet[];
+  /** Error renderer for this route's error answers, by name; default: the server's. */
+  errors?: string;
 }
 
 export type RouteAction = ProxyAction | ReturnAction;
@@ -216,8 +226,11 @@ export interface ProxyAction {
   options?: Omit<UpstreamConfig, 'url'>;
   /** Cache upstream responses of this (internal) route in memory: nginx `proxy_cache` + `proxy_cache_valid`. */
   cache?: { key: Template; validMs: number; maxEntries?: number };
-  /** Allow Upgrade (WebSocket) requests on this route. Default true. */
-  upgrade?: boolean;
+  /** Upgrade protocols relayed on this route (`Upgrade` tokens, compared without case or version):
+   *  `true` = `["websocket"]` (the default), `false` = none. A request asking for any other protocol
+   *  (e.g. `h2c`, whose tunnel would bypass every route and plugin) is served as a plain request with
+   *  `Upgrade` and `HTTP2-Settings` removed, as nginx does. */
+  upgrade?: boolean | string[];
   /** Send `Connection: close` upstream and do not pool (nginx `proxy_http_version 1.0`-like behaviour). */
   keepAlive?: boolean;
   /** Read the request body whole (memory, then a temporary file) before it takes an upstream

@@ -114,8 +114,38 @@ const MAX_MS = 2 ** 31 - 1;
 const MAX_SIZE = Number.MAX_SAFE_INTEGER;
 const TLS_VERSIONS = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] as const;
 
-/** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. */
-export function validateConfig(input: unknown, source?: string): GatehouseConfig {
+/** What the engine that will run a config has, beyond what the config itself defines. */
+export interface ValidateOptions {
+  /** File name for messages. */
+  source?: string;
+  /** Error renderer names registered with the engine (the built-in `json` is always known). */
+  errorRenderers?: Iterable<string>;
+  /** Plugin names the engine can run. When absent, routes may name plugins only if the config has a
+   *  `plugins` section to load them from (whoever loads them reports a missing one). */
+  plugins?: Iterable<string>;
+}
+
+interface Known {
+  upstreams: Set<string>;
+  renderers: ReadonlySet<string>;
+  plugins: ReadonlySet<string> | undefined;
+  pluginSection: boolean;
+}
+
+/** Validate an unknown value as a GatehouseConfig; throws ConfigError listing every problem. Returns a
+ *  deep, frozen copy: the caller's object may change afterwards without changing what runs. */
+export function validateConfig(original: unknown, options?: string | ValidateOptions): GatehouseConfig {
+  const o: ValidateOptions = typeof options === 'string' ? { source: options } : (options ?? {});
+  const source = o.source;
+  let input: unknown;
+  try {
+    // Copied before checking, so what was checked is what runs (getters are read once, here).
+    input = structuredClone(original);
+  } catch (err) {
+    throw new ConfigError([{ path: '', message: `not plain data (${(err as Error).message})` }], source);
+  }
+  const renderers = new Set(['json', ...(o.errorRenderers ?? [])]);
+  const plugins = o.plugins === undefined ? undefined : new Set(o.plugins);
   const c = new Checker();
   if (
     c.object(input, '', [
@@ -132,14 +162,33 @@ export function validateConfig(input: unknown, source?: string): GatehouseConfig
       'plugins',
     ])
   ) {
-    checkConfig(c, input);
+    checkConfig(c, input, renderers, plugins);
   }
   if (c.problems.length) throw new ConfigError(c.problems, source);
-  return input as unknown as GatehouseConfig;
+  return deepFreeze(input) as GatehouseConfig;
 }
 
-function checkConfig(c: Checker, cfg: Obj): void {
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k of Object.keys(v)) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+function checkConfig(
+  c: Checker,
+  cfg: Obj,
+  renderers: ReadonlySet<string>,
+  plugins: ReadonlySet<string> | undefined,
+): void {
   const upstreamNames = new Set<string>();
+  const known: Known = {
+    upstreams: upstreamNames,
+    renderers,
+    plugins,
+    pluginSection: cfg.plugins !== undefined,
+  };
   if (
     cfg.upstreams !== undefined &&
     c.object(cfg.upstreams, 'upstreams', Object.keys(cfg.upstreams as Obj))
@@ -151,7 +200,7 @@ function checkConfig(c: Checker, cfg: Obj): void {
   }
   if (c.array(cfg.servers, 'servers')) {
     if ((cfg.servers as unknown[]).length === 0) c.fail('servers', 'expected at least one server');
-    (cfg.servers as unknown[]).forEach((s, i) => checkServer(c, s, `servers[${i}]`, upstreamNames));
+    (cfg.servers as unknown[]).forEach((s, i) => checkServer(c, s, `servers[${i}]`, known));
   }
   if (cfg.maps !== undefined && c.array(cfg.maps, 'maps')) {
     (cfg.maps as unknown[]).forEach((m, i) => {
@@ -320,7 +369,7 @@ function checkUpstream(c: Checker, u: unknown, p: string, urlRequired: boolean):
   }
 }
 
-function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>): void {
+function checkServer(c: Checker, s: unknown, p: string, known: Known): void {
   if (
     !c.object(s, p, [
       'name',
@@ -332,10 +381,14 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
       'limits',
       'addResponseHeaders',
       'paths',
+      'errors',
+      'underscoresInHeaders',
     ])
   )
     return;
   c.string(s.name, `${p}.name`, true);
+  c.bool(s.underscoresInHeaders, `${p}.underscoresInHeaders`);
+  checkRenderer(c, s.errors, `${p}.errors`, known.renderers);
   if (s.paths !== undefined && c.object(s.paths, `${p}.paths`, ['ignoreCase', 'refuseTrailingDots'])) {
     c.bool(s.paths.ignoreCase, `${p}.paths.ignoreCase`);
     c.bool(s.paths.refuseTrailingDots, `${p}.paths.refuseTrailingDots`);
@@ -363,7 +416,7 @@ function checkServer(c: Checker, s: unknown, p: string, upstreams: Set<string>):
   if (s.limits !== undefined) checkLimits(c, s.limits, `${p}.limits`);
   if (s.addResponseHeaders !== undefined) checkHeaderSets(c, s.addResponseHeaders, `${p}.addResponseHeaders`);
   if (c.array(s.routes, `${p}.routes`)) {
-    (s.routes as unknown[]).forEach((r, i) => checkRoute(c, r, `${p}.routes[${i}]`, upstreams));
+    (s.routes as unknown[]).forEach((r, i) => checkRoute(c, r, `${p}.routes[${i}]`, known));
   }
 }
 
@@ -476,7 +529,28 @@ function checkCondition(c: Checker, v: unknown, p: string): void {
   } else c.fail(`${p}.type`, `expected "truthy", "equals" or "matches", got ${describe(type)}`);
 }
 
-function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): void {
+/** Fail closed: a route must not be served without a plugin it names. */
+function checkPluginName(c: Checker, n: unknown, p: string, known: Known): void {
+  if (!c.string(n, p)) return;
+  const name = n as string;
+  if (known.plugins === undefined) {
+    if (!known.pluginSection)
+      c.fail(p, `unknown plugin ${describe(name)}: the config has no plugins section to load it from`);
+  } else if (!known.plugins.has(name))
+    c.fail(
+      p,
+      `unknown plugin ${describe(name)} (this engine can run: ${[...known.plugins].join(', ') || 'no plugins'})`,
+    );
+}
+
+function checkRenderer(c: Checker, v: unknown, p: string, renderers: ReadonlySet<string>): void {
+  if (v === undefined || !c.string(v, p)) return;
+  if (!renderers.has(v as string))
+    c.fail(p, `unknown error renderer ${describe(v)} (this engine has: ${[...renderers].join(', ')})`);
+}
+
+function checkRoute(c: Checker, r: unknown, p: string, known: Known): void {
+  const upstreams = known.upstreams;
   if (
     !c.object(r, p, [
       'name',
@@ -488,10 +562,12 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
       'plugins',
       'authRequest',
       'addResponseHeaders',
+      'errors',
     ])
   )
     return;
   c.string(r.name, `${p}.name`, true);
+  checkRenderer(c, r.errors, `${p}.errors`, known.renderers);
   const m = r.match;
   const mp = `${p}.match`;
   if (typeof m !== 'object' || m === null) c.fail(mp, `expected a match object, got ${describe(m)}`);
@@ -519,7 +595,7 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
   if (r.rewrite !== undefined) checkStatements(c, r.rewrite, `${p}.rewrite`);
   c.int(r.maxBodySize, `${p}.maxBodySize`, 0, MAX_SIZE);
   if (r.plugins !== undefined && c.array(r.plugins, `${p}.plugins`))
-    (r.plugins as unknown[]).forEach((n, i) => c.string(n, `${p}.plugins[${i}]`));
+    (r.plugins as unknown[]).forEach((n, i) => checkPluginName(c, n, `${p}.plugins[${i}]`, known));
   if (r.addResponseHeaders !== undefined) checkHeaderSets(c, r.addResponseHeaders, `${p}.addResponseHeaders`);
   if (r.authRequest !== undefined && c.object(r.authRequest, `${p}.authRequest`, ['uri', 'set'])) {
     const ap = `${p}.authRequest`;
@@ -582,7 +658,13 @@ function checkRoute(c: Checker, r: unknown, p: string, upstreams: Set<string>): 
       c.int(a.cache.validMs, `${ap}.cache.validMs`, 0, MAX_MS, false);
       c.int(a.cache.maxEntries, `${ap}.cache.maxEntries`, 1, 1_000_000);
     }
-    c.bool(a.upgrade, `${ap}.upgrade`);
+    if (Array.isArray(a.upgrade))
+      (a.upgrade as unknown[]).forEach((t, i) => {
+        if (c.string(t, `${ap}.upgrade[${i}]`) && !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(t as string))
+          c.fail(`${ap}.upgrade[${i}]`, `not a protocol name: ${describe(t)}`);
+      });
+    else if (a.upgrade !== undefined && typeof a.upgrade !== 'boolean')
+      c.fail(`${ap}.upgrade`, `expected true, false or a list of protocol names, got ${describe(a.upgrade)}`);
     c.bool(a.keepAlive, `${ap}.keepAlive`);
     c.bool(a.requestBuffering, `${ap}.requestBuffering`);
   } else if (type === 'return') {

@@ -20,6 +20,7 @@ export class EngineMetrics {
   readonly bytesIn: Counter;
   readonly bytesOut: Counter;
   readonly reloads: Counter<'result'>;
+  readonly droppedFields: Counter<'server' | 'reason'>;
   private readonly children = new WeakMap<CompiledRoute, RouteChildren>();
 
   constructor(registry: Registry = new prom.Registry(), options: { defaultMetrics?: boolean } = {}) {
@@ -55,6 +56,12 @@ export class EngineMetrics {
     this.bytesOut = new prom.Counter({
       name: 'gatehouse_bytes_sent_total',
       help: 'Bytes sent to clients',
+      registers: [registry],
+    });
+    this.droppedFields = new prom.Counter({
+      name: 'gatehouse_request_fields_dropped_total',
+      help: 'Request header fields not forwarded upstream, by server and reason',
+      labelNames: ['server', 'reason'],
       registers: [registry],
     });
     this.reloads = new prom.Counter({

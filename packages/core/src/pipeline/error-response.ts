@@ -1,28 +1,25 @@
-// edgemicro's error answer for a plugin failure (reference §4.9): the status the plugin set, or 500
-// when it left a 2xx; body `{"message": …}` plus the error's own fields, `"str"` for a string; no
-// content-type.
+// A plugin failure answered like edgemicro (reference §4.9): the status the plugin set, or 500 when it
+// left a 2xx; the body is the renderer's (the JSON renderer keeps edgemicro's plugin error body).
+import { engineError } from '../errors/renderer.js';
+import { errorRendererOf, sendError } from '../server/errors.js';
+import type { RequestContext } from '../server/request-context.js';
+
+export { pluginErrorBody } from '../errors/plugin-error-body.js';
 
 /** Status for a plugin error: what the plugin set (≥ 300, changed from `base`), else 500. */
 export function pluginErrorStatus(current: number, base: number): number {
   return current >= 300 && current !== base ? current : 500;
 }
 
-export function pluginErrorBody(err: unknown): string {
-  try {
-    if (typeof err === 'string') return JSON.stringify(err);
-    if (
-      err instanceof Error ||
-      (err !== null && typeof err === 'object' && typeof (err as { message?: unknown }).message === 'string')
-    ) {
-      const out: Record<string, unknown> = { message: (err as { message: string }).message };
-      for (const [k, v] of Object.entries(err as object)) if (k !== 'message' && k !== 'stack') out[k] = v;
-      return JSON.stringify(out);
-    }
-    return JSON.stringify(err) ?? JSON.stringify(String(err));
-  } catch {
-    // Circular or otherwise unserialisable: fall back to the text form.
-    return JSON.stringify({ message: String((err as { message?: unknown })?.message ?? err) });
-  }
+/** Answer `ctx` with a plugin error (`err` is what the plugin passed to next or threw). */
+export function answerPluginError(ctx: RequestContext, err: unknown, status: number): void {
+  ctx.error = 'plugin_error';
+  const written = sendError(
+    ctx.res,
+    errorRendererOf(ctx),
+    engineError('plugin_error', undefined, err, status),
+  );
+  ctx.status = written || status;
 }
 
 /** Loggable text of any thrown value. */

@@ -12,10 +12,11 @@ import type { RawHeaders, UpstreamHandler } from '../upstream/dispatcher.js';
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
 import type { Logger } from '../observability/logger.js';
-import { classifyUpstreamError, sendError } from '../server/errors.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
+import { failRequest } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
-import { bufferSettings, resolveTarget } from '../server/request-handler.js';
-import { sendBuffered } from '../upstream/body-buffer.js';
+import { resolveTarget } from '../server/targets.js';
+import { bufferSettings, sendBuffered } from '../upstream/body-buffer.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import {
   addedResponseHeaders,
@@ -26,7 +27,7 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import type { Chain, Stage } from './chain.js';
-import { errorText, pluginErrorBody, pluginErrorStatus } from './error-response.js';
+import { answerPluginError, errorText, pluginErrorStatus } from './error-response.js';
 import { PluginRequestBody, type BodyOwner } from './request-body.js';
 import { BodyLimit } from '../server/body-limit.js';
 import type {
@@ -269,20 +270,15 @@ export class Exchange implements UpstreamHandler, BodyOwner {
       return;
     }
     this.dropCopiedHeaders();
-    const s = status ?? pluginErrorStatus(res.statusCode, this.baseStatus);
-    ctx.status = s;
-    res.statusCode = s;
-    res.end(pluginErrorBody(err));
+    answerPluginError(ctx, err, status ?? pluginErrorStatus(res.statusCode, this.baseStatus));
   }
 
   tooLarge(): void {
     if (this.settled) return;
     this.settled = true;
     this.abortUpstream?.(new Error('request body too large'));
-    this.ctx.error = 'payload_too_large';
-    this.ctx.status = 413;
     this.dropCopiedHeaders();
-    sendError(this.res, 'payload_too_large', undefined, true);
+    failRequest(this.ctx, 'payload_too_large', undefined, true);
   }
 
   private dropCopiedHeaders(): void {
@@ -429,7 +425,7 @@ export class Exchange implements UpstreamHandler, BodyOwner {
     };
     // The data hooks run as the body arrives; what they produce is buffered before the dispatch.
     if (stream && action.requestBuffering)
-      sendBuffered(res, options, bufferSettings(ctx), send, (err) => this.onError(err));
+      sendBuffered(res, options, bufferSettings(ctx.server!.limits), send, (err) => this.onError(err));
     else send(options);
   }
 
@@ -546,8 +542,7 @@ export class Exchange implements UpstreamHandler, BodyOwner {
       if (res.writableEnded) return;
       if (res.headersSent) return void res.destroy(err);
       this.dropCopiedHeaders();
-      ctx.status = e.status;
-      sendError(res, e.code, e.detail);
+      failRequest(ctx, e.code, e.detail, false, e.cause ?? err);
     };
     if (!stages.length) return finish();
     this.run(stages, err, (herr) => {

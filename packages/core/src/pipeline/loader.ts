@@ -1,12 +1,13 @@
 // Load plugins the edgemicro way: a directory per plugin (`package.json` + `index.js`, CommonJS or
 // ESM), only the names in the sequence, in that order; a built-in wins over a directory of the same
 // name. `init(config, logger, stats)` runs once per plugin and returns its handlers.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Logger } from '../observability/logger.js';
 import { nativeHandlers } from './native-plugin.js';
+import { pluginDirProblem } from './plugin-dir.js';
 import { createPluginLogger, createPluginStats } from './plugin-logger.js';
 import type {
   EdgemicroHandlers,
@@ -65,16 +66,11 @@ const NATIVE_KEYS = [
 
 /** Import one plugin module from `<dir>/<name>` (CommonJS via require, ESM via import). */
 export async function importPluginModule(dir: string, name: string): Promise<PluginModule> {
-  if (!name || name.includes('/') || name.includes('\\') || name === '.' || name === '..')
-    throw new PluginLoadError(name, `invalid plugin name "${name}"`);
+  const problem = pluginDirProblem(dir, name);
+  if (problem) throw new PluginLoadError(name, problem);
   const root = resolve(dir, name);
   const pkgFile = join(root, 'package.json');
   const indexFile = join(root, 'index.js');
-  if (!existsSync(pkgFile) || !existsSync(indexFile))
-    throw new PluginLoadError(
-      name,
-      `plugin "${name}" not found in ${resolve(dir)} (need ${name}/package.json and ${name}/index.js)`,
-    );
   let esm = false;
   try {
     esm = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { type?: unknown }).type === 'module';

@@ -2,10 +2,10 @@
 // plugins from a registry; each list is compiled once into a chain (per-event arrays and path flags).
 import type { Logger } from '../observability/logger.js';
 import type { RequestContext } from '../server/request-context.js';
-import type { PipelineRunner } from '../server/request-handler.js';
+import type { PipelineRunner } from '../server/handler-deps.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import { compileChain, type Chain } from './chain.js';
-import { pluginErrorBody } from './error-response.js';
+import { answerPluginError } from './error-response.js';
 import { Exchange, type ExchangeEnv } from './exchange.js';
 import { createPluginStats } from './plugin-logger.js';
 import type { LoadedPlugin, PluginStats } from './types.js';
@@ -51,6 +51,10 @@ class Pipeline implements PluginPipeline {
     this.env = { log: this.log, stats: this.stats, hookTimeoutMs: options.hookTimeoutMs };
   }
 
+  pluginNames(): Iterable<string> {
+    return this.registry.keys();
+  }
+
   setPlugins(plugins: PluginRegistry): void {
     this.registry = toMap(plugins);
     this.chains = new WeakMap();
@@ -70,10 +74,7 @@ class Pipeline implements PluginPipeline {
     }
     if (chain.missing.length) {
       // Fail closed: running a route without (say) its auth plugin would be worse than refusing it.
-      ctx.error = 'plugin_error';
-      ctx.status = 500;
-      ctx.res.statusCode = 500;
-      ctx.res.end(pluginErrorBody(new Error(`plugin not found: ${chain.missing.join(', ')}`)));
+      answerPluginError(ctx, new Error(`plugin not found: ${chain.missing.join(', ')}`), 500);
       return;
     }
     new Exchange(this.env, chain, ctx, forward, pools).start();

@@ -1,7 +1,7 @@
 // A body of unknown length (chunked, HTTP/2) is counted while it streams and stopped at the limit;
 // a Content-Length over the limit is refused before reading (in the request handler).
 import { Transform, type TransformCallback } from 'node:stream';
-import { ProxyError } from './errors.js';
+import { ProxyError } from '../errors/codes.js';
 import { withErrorPath } from '../util/error-path.js';
 
 export class BodyLimit extends Transform {

@@ -10,9 +10,9 @@ import type { TLSSocket, TlsOptions } from 'node:tls';
 import type { ListenConfig } from '../config/types.js';
 import type { ResolvedLimits } from '../config/compile.js';
 import { RequestContext } from './request-context.js';
-import { markUpgrade } from './upgrade.js';
 import type { HandlerDeps } from './request-handler.js';
-import { handleContext } from './request-handler.js';
+import { defaultServer } from './request-handler.js';
+import { errorRendererOf } from './errors.js';
 import type { CompiledServer, Snapshot } from '../config/compile.js';
 import { H1Acceptor } from './h1/acceptor.js';
 import type { H1Request } from './h1/request.js';
@@ -50,6 +50,8 @@ export interface ListenerOptions {
     req: IncomingMessage | http2.Http2ServerRequest,
     res: ServerResponse | http2.Http2ServerResponse,
   ) => void;
+  /** HTTP/1.1 upgrade requests (the engine's upgrade handler). */
+  onUpgrade: (req: H1Request, res: H1Response, socket: Socket, head: Buffer) => void;
   tlsOptions?: TlsOptions;
   onConnectionCount?: (delta: number) => void;
 }
@@ -157,17 +159,12 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
     {
       // The engine and plugins see node's request/response API; these classes provide it.
       request: (req, res) => o.onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse),
-      upgrade: (req: H1Request, res: H1Response, socket: Socket, head: Buffer) => {
+      upgrade: o.onUpgrade,
+      errorRenderer: (res) => {
+        const ctx = res?.closeHandler;
+        if (ctx instanceof RequestContext && (ctx.route || ctx.server)) return errorRendererOf(ctx);
         const snap = o.deps.snapshot();
-        res.shouldKeepAlive = false;
-        const ctx = new RequestContext(
-          snap,
-          req as unknown as IncomingMessage,
-          res as unknown as ServerResponse,
-          tls,
-        );
-        markUpgrade(ctx, { socket, head });
-        handleContext(ctx, o.deps, o.serversFor(snap));
+        return defaultServer(o.serversFor(snap))?.errors ?? snap.errors;
       },
     },
   );

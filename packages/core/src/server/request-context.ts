@@ -38,6 +38,8 @@ export class RequestContext implements RewritableSource {
   error = '';
   /** Status finally sent. */
   status = 0;
+  /** Request fields not forwarded because their names contain `_` (counted in metrics). */
+  droppedFields = 0;
   /** Bytes this request moved on its HTTP/1 connection (set when it finishes). */
   bytesIn = 0;
   bytesOut = 0;

@@ -21,17 +21,20 @@ import {
   upstreamPath,
 } from '../upstream/forward.js';
 import { ResponseCache } from '../upstream/response-cache.js';
-import { buffersBody, sendBuffered } from '../upstream/body-buffer.js';
-import { ProxyError, type ErrorCode } from './errors.js';
+import { bufferSettings, buffersBody, sendBuffered } from '../upstream/body-buffer.js';
+import type { HandlerDeps } from './handler-deps.js';
+export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
+import { cacheFor, resolveTarget } from './targets.js';
+import { ProxyError, type ErrorCode } from '../errors/codes.js';
+import type { ErrorRenderer } from '../errors/renderer.js';
+import { failRequest } from './errors.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
 import { BodyLimit } from './body-limit.js';
-import { cacheFor, fail, resolveTarget, type HandlerDeps } from './handler-deps.js';
 import { runSubrequest } from './subrequest.js';
-import { forwardUpgrade, upgradeOf } from './upgrade.js';
+import { allowedUpgrade, forwardUpgrade, markUpgrade, upgradeOf } from './upgrade.js';
+import type { Duplex } from 'node:stream';
 import { H1Response } from './h1/response.js';
-
-export { fail, resolveTarget } from './handler-deps.js';
-export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
 
 const MAX_REWRITE_CYCLES = 10;
 
@@ -41,7 +44,7 @@ function selectServer(servers: CompiledServer[], host: string): CompiledServer |
   for (const s of servers) if (s.serverNames.includes(host)) return s;
   for (const s of servers)
     for (const n of s.serverNames) if (n.startsWith('*.') && host.endsWith(n.slice(1))) return s;
-  return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0];
+  return defaultServer(servers);
 }
 
 /** Route an already-constructed context (used for upgrades, whose response object is synthetic). */
@@ -49,7 +52,8 @@ export function handleContext(ctx: RequestContext, deps: HandlerDeps, servers: C
   try {
     handle(ctx, deps, servers);
   } catch (err) {
-    fail(ctx, err instanceof ProxyError ? err.code : 'internal_error', (err as Error)?.message);
+    if (err instanceof ProxyError) fail(ctx, err.code, err.detail, false, err.cause);
+    else fail(ctx, 'internal_error', undefined, false, err, fallbackRenderer(ctx, servers));
   }
 }
 
@@ -75,6 +79,28 @@ export function createRequestHandler(
   };
 }
 
+/** Upgrade requests (HTTP/1.1): routed and accounted for like any request (plugins, access log,
+ *  metrics); a relayed upgrade finishes when its tunnel closes. */
+export function createUpgradeHandler(
+  deps: HandlerDeps,
+  serversFor: (snap: Snapshot) => CompiledServer[],
+  tls: boolean,
+): (req: ClientRequest, res: H1Response, socket: Duplex, head: Buffer) => void {
+  const closed = (ctx: RequestContext): void => {
+    ctx.onClientClose?.clientClosed();
+    finish(ctx, deps);
+  };
+  return function onUpgrade(req, res, socket, head) {
+    const snap = deps.snapshot();
+    res.shouldKeepAlive = false;
+    const ctx = new RequestContext(snap, req, res as unknown as ClientResponse, tls);
+    ctx.onResponseClosed = closed;
+    res.closeHandler = ctx;
+    markUpgrade(ctx, { socket, head });
+    handleContext(ctx, deps, serversFor(snap));
+  };
+}
+
 function finish(ctx: RequestContext, deps: HandlerDeps): void {
   if (ctx.status < 0) return;
   if (!ctx.status) ctx.status = ctx.res.headersSent ? ctx.res.statusCode : 499;
@@ -82,8 +108,31 @@ function finish(ctx: RequestContext, deps: HandlerDeps): void {
   ctx.status = -1;
 }
 
+export function fail(
+  ctx: RequestContext,
+  code: ErrorCode,
+  detail?: string,
+  close = false,
+  cause?: unknown,
+  renderer?: ErrorRenderer,
+): void {
+  failRequest(ctx, code, detail, close, cause, renderer);
+}
+
+/** Before a server is chosen, errors are rendered as the listener's default server renders them. */
+function fallbackRenderer(ctx: RequestContext, servers: CompiledServer[]): ErrorRenderer | undefined {
+  if (ctx.route || ctx.server) return undefined;
+  return defaultServer(servers)?.errors;
+}
+
+export function defaultServer(servers: CompiledServer[]): CompiledServer | undefined {
+  return servers.find((s) => s.listen.some((l) => l.defaultServer)) ?? servers[0];
+}
+
 function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
   const req = ctx.req;
+  const early = (code: ErrorCode, detail?: string): void =>
+    fail(ctx, code, detail, true, undefined, fallbackRenderer(ctx, servers));
   // Host: exactly one (node keeps the first of duplicates silently); HTTP/2 uses :authority.
   let host = '';
   if (req.httpVersionMajor === 1) {
@@ -91,10 +140,9 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2)
       if (raw[i]!.length === 4 && sameName(raw[i]!, 0, 'host') && hosts++ === 0) host = raw[i + 1]!;
-    if (hosts > 1) return fail(ctx, 'duplicate_host', undefined, true);
+    if (hosts > 1) return early('duplicate_host');
     // HTTP/1.1 requires Host (RFC 9112 §3.2); HTTP/1.0 may omit it.
-    if (hosts === 0 && req.httpVersionMinor >= 1)
-      return fail(ctx, 'invalid_host', 'missing Host header', true);
+    if (hosts === 0 && req.httpVersionMinor >= 1) return early('invalid_host', 'missing Host header');
   } else host = ctx.headers.host ?? (ctx.headers[':authority'] as string | undefined) ?? '';
   let target = ctx.requestUri;
   if (target.charCodeAt(0) !== 47) {
@@ -102,16 +150,16 @@ function handle(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[
     if (target === '*' && ctx.method === 'OPTIONS') target = '/';
     else {
       const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(target);
-      if (!m) return fail(ctx, 'invalid_target', undefined, true);
+      if (!m) return early('invalid_target');
       host = m[1]!;
       target = m[2] || '/';
       if (target.charCodeAt(0) !== 47) target = `/${target}`;
       ctx.requestUri = target;
     }
   }
-  if (!/^[A-Za-z0-9.\-_:[\]]*$/.test(host)) return fail(ctx, 'invalid_host', undefined, true);
+  if (!/^[A-Za-z0-9.\-_:[\]]*$/.test(host)) return early('invalid_host');
   const parsed = parseTarget(target);
-  if (typeof parsed === 'string') return fail(ctx, parsed, undefined, true);
+  if (typeof parsed === 'string') return early(parsed);
   ctx.uri = parsed.uri;
   ctx.args = parsed.args;
   ctx.hasQuery = parsed.hasQuery;
@@ -198,10 +246,7 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
         ctx.upstreamHeaders = null;
         proceed(ctx, deps, limit);
       } else if (status === 401 || status === 403) {
-        ctx.status = status;
-        const body = JSON.stringify({ error: status === 401 ? 'unauthorized' : 'forbidden', status });
-        ctx.res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length });
-        ctx.res.end(body);
+        fail(ctx, status === 401 ? 'unauthorized' : 'forbidden');
       } else fail(ctx, 'auth_request_failed', `subrequest answered ${status}`);
     });
     return;
@@ -210,9 +255,11 @@ function dispatchRoute(ctx: RequestContext, deps: HandlerDeps): void {
 }
 
 function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
-  if (ctx.route!.plugins.length && deps.pipeline)
-    deps.pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
-  else act(ctx, deps, limit);
+  if (ctx.route!.plugins.length === 0) return act(ctx, deps, limit);
+  // Fail closed: validation refuses such a config, but a route must never run without its plugins.
+  const pipeline = ctx.snapshot.pipeline;
+  if (!pipeline) return fail(ctx, 'plugin_error', undefined, false, new Error('no plugin pipeline'));
+  pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
 }
 
 function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
@@ -221,7 +268,12 @@ function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
   const target = resolveTarget(ctx, action);
   if (!target) return fail(ctx, 'upstream_dns', 'invalid upstream URL');
   const upgrade = upgradeOf(ctx);
-  if (upgrade) return forwardUpgrade(ctx, deps, action, target, upgrade);
+  if (upgrade) {
+    const protocol = allowedUpgrade(ctx, action);
+    if (protocol !== undefined) return forwardUpgrade(ctx, deps, action, target, upgrade, protocol);
+    // Not relayed here (h2c smuggling, or upgrades off): a plain request; Upgrade and HTTP2-Settings
+    // are hop-by-hop and never leave. The connection closes after the answer.
+  }
   if (action.cache) return cached(ctx, deps, action, target);
   forward(ctx, deps, action, target, limit);
 }
@@ -262,7 +314,7 @@ export function forward(
   const handler = new ProxyHandler(ctx);
   const options = dispatchOptions(ctx, action, target, path, headers, body);
   const pool = deps.pools.get(target);
-  const settings = body && action.requestBuffering ? bufferSettings(ctx) : undefined;
+  const settings = body && action.requestBuffering ? bufferSettings(ctx.server!.limits) : undefined;
   if (settings && buffersBody(options, settings))
     return sendBuffered(
       ctx.res,
@@ -275,12 +327,6 @@ export function forward(
   if (body)
     watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, handler);
   pool.dispatch(options, handler);
-}
-
-/** The request-body buffering bounds of the request's server. */
-export function bufferSettings(ctx: RequestContext): { memory: number; maxSize: number } {
-  const l = ctx.server!.limits;
-  return { memory: l.bodyBufferMemory, maxSize: l.bodyBufferMaxSize };
 }
 
 /**
@@ -334,8 +380,8 @@ function cached(ctx: RequestContext, deps: HandlerDeps, action: CompiledProxy, t
         else ctx.res.end(entry.body);
       },
       (err: unknown) => {
-        const e = err instanceof ProxyError ? err : new ProxyError('upstream_reset', (err as Error)?.message);
-        fail(ctx, e.code, e.detail);
+        const e = classifyUpstreamError(err);
+        fail(ctx, e.code, e.detail, false, e.cause ?? err);
       },
     );
 }

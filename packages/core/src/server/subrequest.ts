@@ -5,7 +5,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ResponseCache } from '../upstream/response-cache.js';
 import { upstreamHeaders, upstreamPath } from '../upstream/forward.js';
 import type { RequestContext } from './request-context.js';
-import { cacheFor, resolveTarget, type HandlerDeps } from './handler-deps.js';
+import type { HandlerDeps } from './handler-deps.js';
+import { cacheFor, resolveTarget } from './targets.js';
 
 export type SubrequestDone = (status: number, headers: IncomingHttpHeaders) => void;
 

@@ -12,7 +12,7 @@ import { close, createReadStream, open, unlink, write, type ReadStream } from 'n
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProxyError } from '../server/errors.js';
+import { ProxyError } from '../errors/codes.js';
 import { withErrorPath } from '../util/error-path.js';
 import type { UpstreamRequest } from './dispatcher.js';
 
@@ -21,6 +21,14 @@ export interface BufferSettings {
   memory: number;
   /** Largest body buffered: a body declared larger is streamed; a chunked one growing past it is refused (413). */
   maxSize: number;
+}
+
+/** The buffering bounds of a server's limits. */
+export function bufferSettings(limits: {
+  bodyBufferMemory: number;
+  bodyBufferMaxSize: number;
+}): BufferSettings {
+  return { memory: limits.bodyBufferMemory, maxSize: limits.bodyBufferMaxSize };
 }
 
 /** Buffer `req.body` (a stream) as the stage above describes, then `send(req)`; on failure `fail(err)`

@@ -3,9 +3,10 @@
 // pausing the upstream socket while the client socket drains.
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
-import { classifyUpstreamError, sendError } from '../server/errors.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
+import { failRequest } from '../server/errors.js';
 import { sameName } from '../http1/head-scan.js';
-import { isHopByHopName, nominatedFields } from '../server/hop-headers.js';
+import { isHopByHopName, nominatedFields } from '../http1/hop-headers.js';
 import type { RequestContext } from '../server/request-context.js';
 import { H1Response } from '../server/h1/response.js';
 import { encodePath } from '../routing/uri.js';
@@ -62,6 +63,7 @@ export function upstreamHeaders(
   const setNames = action.setHeaderNames;
   const policy = snap.headers;
   const out: string[] = [];
+  const dropUnderscores = ctx.server?.dropUnderscoreFields !== false;
   let xff: string | undefined;
   // Names are compared in any case without lower-case copies; the two sets need one, rarely.
   const lookUp = nominated.size > 0 || setNames.size > 0;
@@ -78,6 +80,10 @@ export function upstreamHeaders(
     if (lookUp) {
       const lower = name.toLowerCase();
       if (nominated.has(lower) || setNames.has(lower)) continue;
+    }
+    if (dropUnderscores && name.includes('_')) {
+      ctx.droppedFields++;
+      continue;
     }
     if (n === 15 && policy.xForwardedFor !== 'off' && sameName(name, 0, 'x-forwarded-for')) {
       xff = xff === undefined ? raw[i + 1] : `${xff}, ${raw[i + 1]}`;
@@ -300,10 +306,8 @@ export class ProxyHandler implements UpstreamHandler {
     this.finished = true;
     const e = classifyUpstreamError(err);
     this.ctx.error = e.code;
-    if (!this.ctx.res.headersSent) {
-      this.ctx.status = e.status;
-      sendError(this.ctx.res, e.code, e.detail);
-    } else {
+    if (!this.ctx.res.headersSent) failRequest(this.ctx, e.code, e.detail, false, e.cause ?? err);
+    else {
       // Headers are out: cut the connection so a truncated body never looks complete.
       this.ctx.res.destroy(err);
     }

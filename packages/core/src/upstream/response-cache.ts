@@ -2,8 +2,8 @@
 // subrequest). Concurrent misses share one upstream fetch: nginx without `proxy_cache_lock` would
 // fetch once per waiting request.
 import type { IncomingHttpHeaders } from 'node:http';
-import { classifyUpstreamError } from '../server/errors.js';
-import { isHopByHop } from '../server/hop-headers.js';
+import { classifyUpstreamError } from '../errors/upstream.js';
+import { isHopByHop } from '../http1/hop-headers.js';
 import { UPSTREAM_DEFAULTS } from './pools.js';
 import { headerText, type UpstreamDispatcher } from './dispatcher.js';
 

@@ -3,7 +3,9 @@
 // linger after a last response — and closed together when the listener drains.
 import type { Socket } from 'node:net';
 import { reasonPhrase } from '../../http1/reason-phrases.js';
-import { errorBody, sendError, STATUS, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../../errors/codes.js';
+import { engineError, renderError, type ErrorRenderer } from '../../errors/renderer.js';
+import { sendError } from '../errors.js';
 import { H1Connection, Phase, type ClientErrorKind, type ConnectionHandlers } from './connection.js';
 import type { H1Request } from './request.js';
 import type { H1Response } from './response.js';
@@ -25,6 +27,8 @@ export interface H1Limits {
 export interface H1Handlers {
   request(req: H1Request, res: H1Response): void;
   upgrade(req: H1Request, res: H1Response, socket: Socket, head: Buffer): void;
+  /** How to render an error on this listener: for `res`'s request when it has one, else the default server's. */
+  errorRenderer(res: H1Response | undefined): ErrorRenderer;
 }
 
 /** How long a closing connection may keep sending before it is destroyed (nginx lingering_timeout). */
@@ -94,10 +98,10 @@ export class H1Acceptor implements ConnectionHandlers {
       return;
     }
     if (res !== undefined && !res.destroyed) {
-      sendError(res as never, kind, undefined, true);
+      sendError(res as never, this.handlers.errorRenderer(res), engineError(kind), true);
       return;
     }
-    conn.answerAndClose(rawError(kind));
+    conn.answerAndClose(rawError(this.handlers.errorRenderer(undefined), kind));
   }
 
   /** Kestrel's rule: past the grace, the request's bytes so far over the time it has been read. */
@@ -140,8 +144,9 @@ export class H1Acceptor implements ConnectionHandlers {
 }
 
 /** A whole error response, for a request that never got a response object. */
-function rawError(code: ErrorCode): string {
-  const body = errorBody(code);
-  const status = STATUS[code];
-  return `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+function rawError(renderer: ErrorRenderer, code: ErrorCode): Buffer {
+  const { status, headers, body } = renderError(renderer, engineError(code));
+  let head = `HTTP/1.1 ${status} ${reasonPhrase(status)}\r\n`;
+  for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
+  return Buffer.concat([Buffer.from(`${head}connection: close\r\n\r\n`, 'latin1'), body]);
 }

@@ -373,10 +373,10 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
   }
 
   /** Answer a request that cannot be served with raw bytes (the head was refused), then close. */
-  answerAndClose(response: string): void {
+  answerAndClose(response: Buffer): void {
     if (this.closed || this.phase === Phase.Closing || this.phase === Phase.Detached) return;
     this.flushWrites();
-    this.socket.write(response, 'latin1');
+    this.socket.write(response);
     this.close();
   }
 
@@ -398,6 +398,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
     this.socket.off('drain', this.onDrain);
     this.resume();
     req.endBody(null);
+    res.bytesIn = this.requestBytes;
     this.handlers.upgrade(req, res, this.socket, rest);
   }
 }

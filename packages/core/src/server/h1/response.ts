@@ -620,6 +620,20 @@ export class H1Response extends Stream {
     this.emit('close');
   }
 
+  /** An upgrade answer opened a tunnel: the response is complete; it closes with the tunnel, its
+   *  byte counts kept up to date by the tunnel. */
+  tunnelOpened(): void {
+    this.writableFinished = true;
+  }
+
+  /** The tunnel closed (if the connection has not reported it yet). */
+  tunnelClosed(): void {
+    if (this.closeEmitted) return;
+    this.closeEmitted = true;
+    this.closeHandler?.responseClosed();
+    this.emit('close');
+  }
+
   /** The connection closed before the response was complete (or destroy() was called). */
   abort(): void {
     if (this.closeEmitted) return;

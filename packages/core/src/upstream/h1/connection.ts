@@ -10,6 +10,12 @@ import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
 import { putField, putLatin1 } from '../../http1/latin1.js';
 import { DIGITS, TARGET } from '../../http1/syntax.js';
 import { returnReadBuffer } from './read-buffers.js';
+import {
+  socketHangUp,
+  UpstreamRequestError,
+  UpstreamResetError,
+  UpstreamTimeoutError,
+} from '../../errors/upstream.js';
 import { writeAtTurnEnd, type TurnEndWriter } from '../../util/write-batch.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
@@ -45,6 +51,8 @@ const EMPTY = Buffer.alloc(0);
 const ignore = (): void => undefined;
 /** How a kept-alive connection the upstream already closed fails a new request. */
 const STALE = new Set(['UPSTREAM_CLOSED', 'ECONNRESET', 'EPIPE']);
+const closedError = (): Error =>
+  new UpstreamResetError('UPSTREAM_CLOSED', 'upstream closed the connection', { cause: socketHangUp() });
 const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onError?.(err);
 
 /** The chunks of one pooled read buffer out on loan, plus one for the read itself (-1: kept). */
@@ -63,10 +71,6 @@ function newLease(buffer: Buffer): ReadLease {
   const lease: ReadLease = { buffer, count: 1, release: ignore };
   lease.release = () => settle(lease);
   return lease;
-}
-
-function upstreamError(code: string, message: string): Error {
-  return Object.assign(new Error(message), { code });
 }
 
 export class H1Connection implements ResponseEvents, TurnEndWriter {
@@ -189,7 +193,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     const whole = typeof body === 'string' || Buffer.isBuffer(body);
     // The target and method may come from a rewrite or a plugin (req.targetPath): never let them split the line.
     if (!isToken(req.method) || !TARGET.test(req.path)) {
-      this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
+      this.fail(new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
       return undefined;
     }
     // `${method} ${path} HTTP/1.1\r\n`, the fields, then the final CRLF.
@@ -200,13 +204,15 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
       const name = h[i]!;
       const value = h[i + 1]!;
       if (!isToken(name) || !isFieldValue(value)) {
-        this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', `invalid header field "${name.slice(0, 40)}"`));
+        this.fail(
+          new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', `invalid header field "${name.slice(0, 40)}"`),
+        );
         return undefined;
       }
       if (name.length === 14 && sameName(name, 0, 'content-length')) {
         if (whole) continue; // the body's real length is written below
         if (!DIGITS.test(value) || value.length > 15) {
-          this.fail(upstreamError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
+          this.fail(new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
           return undefined;
         }
         length = Number(value);
@@ -271,7 +277,10 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     this.bodySent += buf.length;
     if (this.bodyExpected >= 0 && this.bodySent > this.bodyExpected) {
       this.fail(
-        upstreamError('UPSTREAM_REQUEST_BODY_MISMATCH', 'request body longer than its Content-Length'),
+        new UpstreamRequestError(
+          'UPSTREAM_REQUEST_BODY_MISMATCH',
+          'request body longer than its Content-Length',
+        ),
       );
       return;
     }
@@ -299,7 +308,10 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
     else if (this.bodyExpected >= 0 && this.bodySent !== this.bodyExpected) {
       this.fail(
-        upstreamError('UPSTREAM_REQUEST_BODY_MISMATCH', 'request body shorter than its Content-Length'),
+        new UpstreamRequestError(
+          'UPSTREAM_REQUEST_BODY_MISMATCH',
+          'request body shorter than its Content-Length',
+        ),
       );
       return;
     }
@@ -313,7 +325,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
 
   private readonly onBodyClose = (): void => {
     // A body that closes without 'end' was cut (client gone, limit hit): the upstream request is incomplete.
-    if (this.body) this.fail(upstreamError('UPSTREAM_REQUEST_ABORTED', 'request body ended early'));
+    if (this.body) this.fail(new UpstreamResetError('UPSTREAM_REQUEST_ABORTED', 'request body ended early'));
   };
 
   // ---- response ----
@@ -509,9 +521,11 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     if (this.completed) return this.complete(false);
     if (this.headersDone)
       return this.fail(
-        upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body'),
+        new UpstreamResetError('UPSTREAM_CLOSED', 'upstream closed the connection before the whole body', {
+          cause: socketHangUp(),
+        }),
       );
-    this.fail(err ?? upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection'));
+    this.fail(err ?? closedError());
   };
 
   private readonly onSocketError = (err: Error): void => {
@@ -528,7 +542,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
 
   private readonly onSocketClose = (): void => {
     if (this.keepsCompleteResponse()) return;
-    if (this.job) this.fail(upstreamError('UPSTREAM_CLOSED', 'upstream closed the connection'));
+    if (this.job) this.fail(closedError());
     else this.close();
   };
 
@@ -598,7 +612,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
   private readonly onReadTimeout = (): void => {
     if (!this.readArmed || !this.job) return;
     const code = this.headersDone ? 'UPSTREAM_BODY_TIMEOUT' : 'UPSTREAM_HEADERS_TIMEOUT';
-    this.fail(upstreamError(code, `upstream read timeout after ${this.readTimeoutMs} ms`));
+    this.fail(new UpstreamTimeoutError(code, `upstream read timeout after ${this.readTimeoutMs} ms`));
   };
 
   private armIdle(): void {

@@ -2,6 +2,7 @@
 // together, as nginx's proxy_connect_timeout covers the connection it needs). node:tls is loaded by
 // the first TLS connection (util/lazy-builtin.ts).
 import net from 'node:net';
+import { UpstreamTimeoutError } from '../../errors/upstream.js';
 import type { UpstreamConnectOptions } from '../../tls/upstream-tls.js';
 import { lazyBuiltin } from '../../util/lazy-builtin.js';
 import { takeReadBuffer } from './read-buffers.js';
@@ -60,9 +61,10 @@ export function openSocket(
   };
   const onError = (err: Error): void => finish(err);
   const timer = setTimeout(() => {
-    const err = Object.assign(new Error(`connect timeout after ${s.connectTimeoutMs} ms`), {
-      code: 'UPSTREAM_CONNECT_TIMEOUT',
-    });
+    const err = new UpstreamTimeoutError(
+      'UPSTREAM_CONNECT_TIMEOUT',
+      `connect timeout after ${s.connectTimeoutMs} ms`,
+    );
     finish(err);
     socket.destroy();
   }, s.connectTimeoutMs);

@@ -2,6 +2,7 @@
 // connection first (its socket is the least likely to have been closed by the upstream), at most
 // `maxConnections` at once, requests beyond that wait in order: at most `maxQueued` of them, each for
 // at most `queueTimeoutMs`, so a saturated upstream answers 503 instead of holding requests forever.
+import { UpstreamBusyError, UpstreamResetError } from '../../errors/upstream.js';
 import type { PoolStats, UpstreamDispatcher, UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { H1Connection, type ConnectionOwner, type Job } from './connection.js';
 import { openSocket, type SocketSettings } from './open-socket.js';
@@ -18,11 +19,11 @@ export interface H1PoolOptions extends SocketSettings {
 }
 
 function poolClosed(): Error {
-  return Object.assign(new Error('upstream pool closed'), { code: 'UPSTREAM_POOL_CLOSED' });
+  return new UpstreamResetError('UPSTREAM_POOL_CLOSED', 'upstream pool closed');
 }
 
 function queueError(code: 'UPSTREAM_QUEUE_FULL' | 'UPSTREAM_QUEUE_TIMEOUT', message: string): Error {
-  return Object.assign(new Error(message), { code });
+  return new UpstreamBusyError(code, message);
 }
 
 export class H1Pool implements UpstreamDispatcher, ConnectionOwner {

@@ -2,7 +2,7 @@
 // direction, and neither is any field the `Connection` header nominates. Proxy-Authorization and
 // Proxy-Authenticate belong to a forward proxy's client and are dropped too (stricter than nginx).
 
-import { sameName } from '../http1/head-scan.js';
+import { sameName } from './head-scan.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
