@@ -193,35 +193,39 @@ describe('three layered modules (L5 top, L4, L3)', { skip: NEEDS_PORT_443 }, () 
       assert.equal(stored?.url, `/devstore/container/blob-${size}?sv=2019-12-12&sig=abc%2Bdef`);
     });
 
-  it(
-    'a chunked blob upload reaches storage with Content-Length (nginx proxy_request_buffering)',
-    {
-      todo: 'needs request-body buffering in core (issue 22); bodies are streamed chunked today, so Azure Storage answers 411',
-    },
-    async () => {
-      const res = await new Promise<number>((resolve, reject) => {
-        const req = https.request(`${base}/devstore/container/chunked`, {
-          method: 'PUT',
-          ca: ca.certPem,
-          agent: false,
-          checkServerIdentity: () => undefined,
-          headers: {
-            'x-ms-version': '2019-12-12',
-            'x-ms-blob-type': 'BlockBlob',
-            'transfer-encoding': 'chunked',
-          },
-        });
-        req.on('error', reject);
-        req.on('response', (r) => {
-          r.resume();
-          resolve(r.statusCode ?? 0);
-        });
-        req.write(Buffer.alloc(300_000, 1));
-        req.end(Buffer.alloc(200_000, 2));
+  it('a chunked blob upload reaches storage with Content-Length (nginx proxy_request_buffering on)', async () => {
+    const first = Buffer.alloc(300_000, 1);
+    const last = Buffer.alloc(200_000, 2);
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = https.request(`${base}/devstore/container/chunked?sv=2019-12-12`, {
+        method: 'PUT',
+        ca: ca.certPem,
+        agent: false,
+        checkServerIdentity: () => undefined,
+        headers: {
+          'x-ms-version': '2019-12-12',
+          'x-ms-blob-type': 'BlockBlob',
+          'transfer-encoding': 'chunked',
+        },
       });
-      assert.equal(res, 201);
-    },
-  );
+      req.on('error', reject);
+      req.on('response', (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('error', reject);
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      });
+      req.write(first);
+      req.end(last);
+    });
+    assert.equal(res.status, 201, res.body);
+    // Each of the three layers spools the chunked body and sends it on with its length.
+    const stored = blobs.blobs.get('/devstore/container/chunked');
+    assert.equal(stored?.contentLength, String(first.length + last.length));
+    assert.equal(stored?.transferEncoding, undefined);
+    assert.equal(stored?.size, first.length + last.length);
+    assert.equal(stored?.sha256, createHash('sha256').update(first).update(last).digest('hex'));
+  });
 
   it('edgeHub identity calls: a SAS caller is forwarded as is; a client certificate alone gets the module token and x-ms-edge-clientcert', async () => {
     const key = d3.workload.keyOf('caller');

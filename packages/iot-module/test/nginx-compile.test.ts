@@ -131,6 +131,7 @@ test('top layer: routes in file order with their match kinds and actions', () =>
   ]);
   assert.deepEqual(proxy(registry), {
     type: 'proxy',
+    requestBuffering: true, // nginx's default where the template is silent
     upstream: '$endpoint',
     target: 'url', // variable proxy_pass with a URI part: the original $request_uri, verbatim
     upgrade: false,
@@ -163,6 +164,7 @@ test('edgeHub locations: auth_request, token header, client cert, no upstream ve
   assert.deepEqual(devices.authRequest, auth);
   assert.deepEqual(proxy(devices), {
     type: 'proxy',
+    requestBuffering: true,
     upstream: '$edge_hub_endpoint',
     target: 'request_uri', // the map always yields https://edgehub: no URI part
     upgrade: false,
@@ -173,6 +175,7 @@ test('edgeHub locations: auth_request, token header, client cert, no upstream ve
   assert.deepEqual(ws.authRequest, auth);
   assert.deepEqual(proxy(ws), {
     type: 'proxy',
+    requestBuffering: true,
     upstream: '$edge_hub_endpoint',
     target: 'request_uri',
     host: { template: '$host' },
@@ -192,6 +195,7 @@ test('/auth: internal, cached under a constant key for TOKEN_VALIDITY_MINUTES', 
   assert.deepEqual(auth.rewrite, [{ type: 'set', variable: 'endpoint', value: 'http://127.0.0.1:6001' }]);
   assert.deepEqual(proxy(auth), {
     type: 'proxy',
+    requestBuffering: true,
     upstream: '$endpoint',
     target: 'request_uri',
     upgrade: false,
@@ -219,6 +223,7 @@ test('lower layer: everything to the parent, verified with the module id as name
   );
   assert.deepEqual(proxy(route(server, 'location ~^/parent/(.*)')), {
     type: 'proxy',
+    requestBuffering: true,
     upstream: 'https://parent:8000$request_uri',
     target: 'url',
     upgrade: false,
@@ -248,6 +253,7 @@ test('connected ACR: /v2 and /acr prefix routes with 1000G bodies and forwarded 
     assert.equal(r.maxBodySize, 1000 * 1024 ** 3);
     assert.deepEqual(proxy(r), {
       type: 'proxy',
+      requestBuffering: true,
       upstream: 'http://connected-registry:8080',
       target: 'request_uri', // static proxy_pass without URI part
       upgrade: false,
@@ -360,6 +366,48 @@ test('proxy_set_header and add_header inherit as whole lists, like nginx', () =>
   assert.deepEqual(proxy(inherit).options, { connectTimeoutMs: 5000, sendTimeoutMs: 500 });
   assert.deepEqual(proxy(own).options, { connectTimeoutMs: 60_000, sendTimeoutMs: 500 });
   assert.equal(proxy(inherit).keepAlive, undefined);
+});
+
+test('proxy_request_buffering: nginx default on, inherited http → server → location, overridden', () => {
+  const silent = compileServer('location /default { proxy_pass http://up; }');
+  assert.equal(proxy(route(silent, 'location /default')).requestBuffering, true);
+
+  // As in nginx, an http-level directive applies to every server, wherever it stands in the block.
+  const { config, notices } = compileHttp(`
+    server {
+      listen 8081;
+      location /from-http { proxy_pass http://up; }
+      location /on { proxy_request_buffering on; proxy_pass http://up; }
+    }
+    proxy_request_buffering off;
+    server {
+      listen 8082;
+      proxy_request_buffering on;
+      location /from-server { proxy_pass http://up; }
+      location /off { proxy_request_buffering off; proxy_pass http://up; }
+    }
+  `);
+  validateConfig(config);
+  const buffering = config.servers.map((s) => s.routes.map((r) => [r.name, proxy(r).requestBuffering]));
+  assert.deepEqual(buffering, [
+    [
+      ['location /from-http', false],
+      ['location /on', true],
+    ],
+    [
+      ['location /from-server', true],
+      ['location /off', false],
+    ],
+  ]);
+  assert.ok(!notices.some((n) => n.includes('proxy_request_buffering')), notices.join('\n'));
+  assert.throws(
+    () => compileServer('location / { proxy_request_buffering maybe; proxy_pass http://up; }'),
+    (e: unknown) => e instanceof NginxConfigError && /proxy_request_buffering/.test(e.reason),
+  );
+  assert.throws(
+    () => compileServer('proxy_request_buffering on; proxy_request_buffering off;'),
+    (e: unknown) => e instanceof NginxConfigError && /is duplicate/.test(e.reason),
+  );
 });
 
 test('rewrite statements: conditions, flags, return, location-level statements', () => {

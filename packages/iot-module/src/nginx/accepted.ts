@@ -3,7 +3,7 @@
 import type { NginxDirective } from './ast.js';
 import type { CompileContext } from './context.js';
 
-const STREAMED = 'is accepted and ignored: the engine streams bodies instead of buffering them';
+const STREAMED = 'is accepted and ignored: the engine streams responses instead of buffering them';
 
 export function acceptDirective(ctx: CompileContext, d: NginxDirective): void {
   switch (d.name) {
@@ -23,9 +23,8 @@ export function acceptDirective(ctx: CompileContext, d: NginxDirective): void {
       ctx.notice(`"proxy_buffer_size" ${STREAMED}`, d);
       return;
     case 'proxy_buffering':
-    case 'proxy_request_buffering':
       ctx.flag(d);
-      ctx.notice(`"${d.name}" ${STREAMED}`, d);
+      ctx.notice(`"proxy_buffering" ${STREAMED}`, d);
       return;
     case 'proxy_pass_request_headers':
       if (!ctx.flag(d))
@@ -68,7 +67,6 @@ export const ACCEPTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_buffers',
   'proxy_buffer_size',
   'proxy_buffering',
-  'proxy_request_buffering',
   'proxy_pass_request_headers',
   'chunked_transfer_encoding',
   'client_body_timeout',

@@ -198,6 +198,8 @@ function proxyAction(
     if (connectionHeader && connectionHeader.value !== '') headers.push(connectionHeader);
   }
   if (headers.length > 0) action.setHeaders = headers;
+  // nginx's default (on) is stated, so the engine's own default does not apply.
+  action.requestBuffering = s.requestBuffering ?? true;
   // proxy_http_version defaults to 1.0 in nginx: no keep-alive then.
   if (!http11 || !scope.upstreamKeepAlive) action.keepAlive = false;
 

@@ -28,6 +28,8 @@ export interface Settings {
   readTimeoutMs?: number;
   connectTimeoutMs?: number;
   sendTimeoutMs?: number;
+  /** `proxy_request_buffering`; unset means nginx's default, on. */
+  requestBuffering?: boolean;
   maxBodySize?: number;
   /** `null` is `auth_request off`. */
   authRequest?: string | null;
@@ -65,6 +67,7 @@ export const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_read_timeout',
   'proxy_connect_timeout',
   'proxy_send_timeout',
+  'proxy_request_buffering',
   'client_max_body_size',
   'auth_request',
   'proxy_cache',
@@ -158,6 +161,9 @@ export function collectSettings(ctx: CompileContext, directives: NginxDirective[
         break;
       case 'proxy_send_timeout':
         single(d, 'sendTimeoutMs', ctx.time(d));
+        break;
+      case 'proxy_request_buffering':
+        single(d, 'requestBuffering', ctx.flag(d));
         break;
       case 'client_max_body_size':
         single(d, 'maxBodySize', ctx.size(d));
