@@ -8,9 +8,8 @@ const UPSTREAM_PORT = 8081;
 
 async function quickstart(): Promise<void> {
   if (process.env.GATEHOUSE_WORKER === '1' && cluster.isWorker) {
-    const { runWorker } = await import('@gatehouse/core/cluster');
-    const { buildGatewayEngine } = await import('../runtime/build-engine.js');
-    return runWorker({ build: buildGatewayEngine });
+    const { runGatewayWorker } = await import('../runtime/worker.js');
+    return runGatewayWorker();
   }
   const { startDemoUpstream } = await import('@gatehouse/core');
   let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
