@@ -1,5 +1,5 @@
 // Every core error an edgemicro client can see, with edgemicro's status and body byte-exact (§4.9),
-// through core's error-renderer slot on real sockets. Marked todo until that slot is in core (i23).
+// through core's error-renderer slot on real sockets.
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { startInProcess, tempDir, writeConfig, type InProcessGateway } from './helpers.js';
 
-const TODO = { todo: 'needs core error renderer (i23)' };
 const tmp = tempDir();
 let slow: http.Server;
 let gw: InProcessGateway;
@@ -63,7 +62,7 @@ async function call(path: string, headers: Record<string, string> = {}) {
   return { status: res.status, type: res.headers.get('content-type'), body: await res.text() };
 }
 
-test('404 no proxy matches', TODO, async () => {
+test('404 no proxy matches', async () => {
   assert.deepEqual(await call('/nowhere'), {
     status: 404,
     type: 'application/json; charset=utf-8',
@@ -71,7 +70,7 @@ test('404 no proxy matches', TODO, async () => {
   });
 });
 
-test('502 target refused: the Node error as JSON', TODO, async () => {
+test('502 target refused: the Node error as JSON', async () => {
   assert.deepEqual(await call('/refused/x'), {
     status: 502,
     type: null,
@@ -79,7 +78,7 @@ test('502 target refused: the Node error as JSON', TODO, async () => {
   });
 });
 
-test('504 request_timeout (seconds)', TODO, async () => {
+test('504 request_timeout (seconds)', async () => {
   assert.deepEqual(await call('/slow/x'), {
     status: 504,
     type: null,
@@ -87,7 +86,7 @@ test('504 request_timeout (seconds)', TODO, async () => {
   });
 });
 
-test('400 header over maxHttpHeaderSize', TODO, async () => {
+test('400 header over maxHttpHeaderSize', async () => {
   assert.deepEqual(await call('/refused/x', { 'x-big': 'a'.repeat(4096) }), {
     status: 400,
     type: null,

@@ -11,6 +11,9 @@ const METRICS_WAIT_MS = 5000;
 export interface WorkerOptions {
   /** Creates (not starts) the engine; the CLI passes the same builder single-process serve uses. */
   build: (config: GatehouseConfig, baseDir: string) => Promise<Gatehouse>;
+  /** Runs once the engine has drained, before the process exits: a product flushes and closes
+   *  what its plugins hold across requests (buffered records, store connections). Bounded by the caller. */
+  afterClose?: () => Promise<void>;
 }
 
 function send(message: ToPrimary): void {
@@ -56,10 +59,13 @@ export function runWorker(options: WorkerOptions): void {
     // Not started yet: nothing to drain. Still building: drained once started (below).
     if (!building) process.exit(0);
     if (engine)
-      engine.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
+      engine
+        .close()
+        .then(() => options.afterClose?.())
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
   };
 
   const start = async (config: GatehouseConfig, baseDir: string): Promise<void> => {

@@ -318,9 +318,8 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv = pro
 }
 
 async function runAsWorker(): Promise<void> {
-  const { runWorker } = await import('@gatehouse/core/cluster');
-  const { buildGatewayEngine } = await import('../runtime/build-engine.js');
-  runWorker({ build: buildGatewayEngine });
+  const { runGatewayWorker } = await import('../runtime/worker.js');
+  await runGatewayWorker();
 }
 
 const isEntry =

@@ -8,9 +8,8 @@ const UPSTREAM_PORT = 8081;
 
 async function quickstart(): Promise<void> {
   if (process.env.GATEHOUSE_WORKER === '1' && cluster.isWorker) {
-    const { runWorker } = await import('@gatehouse/core/cluster');
-    const { buildGatewayEngine } = await import('../runtime/build-engine.js');
-    return runWorker({ build: buildGatewayEngine });
+    const { runGatewayWorker } = await import('../runtime/worker.js');
+    return runGatewayWorker();
   }
   const { startDemoUpstream } = await import('@gatehouse/core');
   let upstream: Awaited<ReturnType<typeof startDemoUpstream>>;
@@ -40,11 +39,10 @@ async function quickstart(): Promise<void> {
 Gatehouse edgemicro (standalone mode) on http://127.0.0.1:8000, in front of a demo upstream on :${UPSTREAM_PORT}
 Config: ${EXAMPLE}/demo-local-config.yaml   Proxies, products, apps: ${EXAMPLE}/standalone.yaml
 Try:
-  curl -i http://127.0.0.1:8000/hello/hello                       # proxy edgemicro_hello -> upstream /hello
-  curl -i http://127.0.0.1:8000/hello/hello -H 'x-api-key: quickstart-key-0123456789'
+  curl -i http://127.0.0.1:8000/hello/hello                       # 401 missing_authorization (oauth)
+  curl -i http://127.0.0.1:8000/hello/hello -H 'x-api-key: quickstart-key-0123456789'   # 200 from upstream /hello
   curl -i http://127.0.0.1:8000/nowhere                           # 404, no proxy matches
   pnpm --filter @gatehouse/gateway exec edgemicro status           # (after pnpm build) workers and proxies
-With "oauth" in plugins.sequence, the call without a key answers 401 missing_authorization.
 Ctrl-C drains and stops.
 `);
 }

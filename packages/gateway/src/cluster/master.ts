@@ -2,11 +2,14 @@
 // drain); this adds what edgemicro has around it: the control socket (`stop`, `reload`, `status`),
 // the pid file, the control-plane poll every `config_change_poll_interval` seconds (a change rolls the
 // workers) with back-off on failures, and a graceful stop on SIGTERM/SIGINT.
+import cluster from 'node:cluster';
 import { unlinkSync, writeFileSync, watch, type FSWatcher } from 'node:fs';
 import type { Server } from 'node:net';
 import { Supervisor } from '@gatehouse/core/cluster';
 import type { GatewaySource } from '../control-plane/gateway-source.js';
 import { pidPath, socketPath } from '../config/locations.js';
+import { attachCounterService } from '../plugins/registry.js';
+import { closePluginState } from '../runtime/worker.js';
 import { listenControl, type ControlReply } from './control-socket.js';
 
 export interface MasterOptions {
@@ -38,6 +41,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
     ...(options.logDestination ? { logDestination: options.logDestination } : {}),
   });
   const log = supervisor.logger;
+  // quota and spikearrest count in this process for all workers (unless quotas.useRedis).
+  const detachCounters = attachCounterService(cluster);
   let control: Server | undefined;
   let pollTimer: NodeJS.Timeout | undefined;
   let watcher: FSWatcher | undefined;
@@ -116,6 +121,8 @@ export async function startMaster(options: MasterOptions): Promise<RunningMaster
       watcher?.close();
       await new Promise<void>((r) => (control ? control.close(() => r()) : r()));
       await supervisor.stop();
+      detachCounters();
+      await closePluginState();
       for (const f of [pidFile]) {
         try {
           unlinkSync(f);

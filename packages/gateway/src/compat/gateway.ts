@@ -22,7 +22,7 @@ import { EdgemicroConfigError, type ConfigProblem } from '../config/errors.js';
 import { translate } from '../config/translate.js';
 import type { EdgeProxy } from '../control-plane/types.js';
 import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
-import { coreHasErrorRenderers, ERROR_RENDERER } from '../runtime/build-engine.js';
+import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
 import { baseLogger, Logging } from './logging.js';
 import { proxiesFromConfig } from './proxies.js';
@@ -181,19 +181,12 @@ export class Microgateway {
       baseDir: process.cwd(),
       plugins: chain,
       uid: this.config.uid!,
-      ...(coreHasErrorRenderers() ? { errorRenderer: ERROR_RENDERER } : {}),
+      errorRenderer: ERROR_RENDERER,
       // Plugins come from addPlugin, not from a directory.
       pluginDir: process.cwd(),
     });
     const logger = baseLogger();
-    // edgemicro's error bodies through core's renderer slot (contracts §1) where this core has it.
-    const options = {
-      config: native,
-      baseDir: process.cwd(),
-      logger,
-      errorRenderers: { [ERROR_RENDERER]: renderEdgemicroError },
-    };
-    const engine = createGatehouse(options);
+    let pipeline: ReturnType<typeof createPluginPipeline> | undefined;
     if (chain.length) {
       const plugins: LoadedPlugin[] = [];
       if (settings.headers['x-response-time'])
@@ -210,8 +203,16 @@ export class Microgateway {
         plugins.push(
           await initPlugin(p.name, () => p.handlers, {}, createPluginLogger(logger, p.name), this.stats),
         );
-      engine.setPipeline(createPluginPipeline({ plugins, logger }));
+      pipeline = createPluginPipeline({ plugins, logger });
     }
+    // edgemicro's error bodies through core's renderer slot (contracts §1).
+    const engine = createGatehouse({
+      config: native,
+      baseDir: process.cwd(),
+      logger,
+      errorRenderers: { [ERROR_RENDERER]: renderEdgemicroError },
+      ...(pipeline ? { pipeline } : {}),
+    });
     try {
       await engine.start();
     } catch (err) {

@@ -14,8 +14,8 @@ import { cacheConfigPath, sourceConfigPath } from '../config/locations.js';
 import { translate } from '../config/translate.js';
 import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
 import { readYamlFile, parseYaml } from '../config/yaml-file.js';
-import { availableBuiltins, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
-import { coreHasErrorRenderers, ERROR_RENDERER } from '../runtime/build-engine.js';
+import { AVAILABLE_BUILTINS, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
+import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runtime/runtime-data.js';
 import { readCacheFile, writeCacheFile } from './cache-file.js';
 import { fetchEdgeData, redact } from './edge-client.js';
@@ -54,7 +54,7 @@ interface Loaded {
 export class GatewaySource {
   private loaded!: Loaded;
   private data!: EdgeData | StandaloneData;
-  private builtins: readonly string[] = [];
+  private readonly builtins: readonly string[] = AVAILABLE_BUILTINS;
   private readonly uid = randomUUID();
   /** `logging.dir` file the workers append to (the CLI names it once the config is read; absent: stdout). */
   logFile: string | undefined;
@@ -82,7 +82,6 @@ export class GatewaySource {
   /** Load the source config and the control-plane data; throws one clear error if it cannot start. */
   static async open(options: GatewaySourceOptions): Promise<GatewaySource> {
     const s = new GatewaySource(options);
-    s.builtins = await availableBuiltins();
     if (options.configUrl) await s.downloadSource();
     s.loaded = s.readSource();
     s.data = await s.loadData(true);
@@ -128,20 +127,26 @@ export class GatewaySource {
       baseDir: this.options.cwd,
       plugins: sequence,
       uid: this.uid,
-      ...(coreHasErrorRenderers() ? { errorRenderer: ERROR_RENDERER } : {}),
+      errorRenderer: ERROR_RENDERER,
       pluginConfig: { [RUNTIME_KEY]: runtime },
       ...(pluginDir ? { pluginDir } : {}),
     });
   }
 
-  /** The plugin sequence as edgemicro runs it: analytics first when Edge can take its records. */
+  /** The plugin sequence as edgemicro runs it: analytics first when Edge can take its records
+   *  (local and standalone modes have no Edge: the analytics plugin passes through there). */
   private sequence(settings: EdgemicroSettings): string[] {
     const seq = [...settings.edgemicro.plugins.sequence];
     const analyticsRuns =
       settings.edgemicro.enableAnalytics &&
       (this.options.mode === 'edge' || this.options.mode === 'local-proxy') &&
       this.builtins.includes('analytics');
-    if (analyticsRuns && !seq.includes('analytics')) seq.unshift('analytics');
+    // edgemicro runs analytics first whatever the listed order (it times the whole exchange).
+    if (analyticsRuns) {
+      const at = seq.indexOf('analytics');
+      if (at >= 0) seq.splice(at, 1);
+      seq.unshift('analytics');
+    }
     const missing = seq.filter((n) => EDGEMICRO_BUILTIN_NAMES.includes(n) && !this.builtins.includes(n));
     const pluginDir =
       this.options.pluginDir ??

@@ -7,7 +7,6 @@ import {
   createLogger,
   createPluginPipeline,
   loadPlugins,
-  validateConfig,
   type Gatehouse,
   type GatehouseConfig,
 } from '@gatehouse/core';
@@ -15,49 +14,28 @@ import { builtinModules } from './builtins.js';
 import { renderEdgemicroError } from './error-renderer.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
 
+/** The name edgemicro's renderer is registered under (`errors` of every gateway server). */
 export const ERROR_RENDERER = 'edgemicro';
-
-let renderersProbe: boolean | undefined;
-
-/** Whether this core has the error-renderer slot (`ServerConfig.errors`, contracts §1). */
-export function coreHasErrorRenderers(): boolean {
-  if (renderersProbe === undefined) {
-    try {
-      validateConfig({ servers: [{ listen: [{ port: 1 }], routes: [], errors: 'json' }] });
-      renderersProbe = true;
-    } catch {
-      renderersProbe = false;
-    }
-  }
-  return renderersProbe;
-}
 
 /** Create (not start) the engine for a config the gateway translated. */
 export async function buildGatewayEngine(config: GatehouseConfig, baseDir: string): Promise<Gatehouse> {
   const data = runtimeDataOf(config);
   const logger = data?.logFile
     ? createLogger(config.log, createWriteStream(data.logFile, { flags: 'a', mode: 0o600 }))
-    : undefined;
-  const options = {
-    config,
-    baseDir,
-    ...(logger ? { logger } : {}),
-    errorRenderers: { [ERROR_RENDERER]: renderEdgemicroError },
-  };
-  const engine = createGatehouse(options);
-  if (data && data.sequence.length) {
-    const merged: Record<string, unknown> = { ...data.config };
-    delete merged[RUNTIME_KEY];
-    if (data.key !== undefined && data.secret !== undefined)
-      merged.keys = { key: data.key, secret: data.secret };
-    const plugins = await loadPlugins({
-      sequence: data.sequence,
-      ...(data.pluginDir ? { dir: data.pluginDir } : {}),
-      builtins: await builtinModules(data, undefined),
-      config: merged,
-      logger: engine.logger,
-    });
-    engine.setPipeline(createPluginPipeline({ plugins, logger: engine.logger }));
-  }
-  return engine;
+    : createLogger(config.log);
+  const errorRenderers = { [ERROR_RENDERER]: renderEdgemicroError };
+  if (!data || !data.sequence.length) return createGatehouse({ config, baseDir, logger, errorRenderers });
+  const merged: Record<string, unknown> = { ...data.config };
+  delete merged[RUNTIME_KEY];
+  if (data.key !== undefined && data.secret !== undefined)
+    merged.keys = { key: data.key, secret: data.secret };
+  const plugins = await loadPlugins({
+    sequence: data.sequence,
+    ...(data.pluginDir ? { dir: data.pluginDir } : {}),
+    builtins: builtinModules(data),
+    config: merged,
+    logger,
+  });
+  const pipeline = createPluginPipeline({ plugins, logger });
+  return createGatehouse({ config, baseDir, logger, errorRenderers, pipeline });
 }

@@ -1,8 +1,11 @@
-// The built-in edgemicro plugins come from `src/plugins/registry.ts` (contracts §3, its own issue).
-// Loaded by a computed specifier so that this package builds and runs before that module exists:
-// without it, a sequence naming a built-in is refused (fail closed), never run without the plugin.
+// The built-in edgemicro plugins (src/plugins/registry.ts, contracts §3) and the verifyApiKey
+// service they use, chosen by mode: Edge's HTTP endpoint (edge, local-proxy), the standalone
+// store (standalone), none in EDGEMICRO_LOCAL (the auth, quota and analytics plugins bypass).
 import type { PluginModule } from '@gatehouse/core';
-import type { ApiKeyVerifier } from '../control-plane/types.js';
+import type { ApiKeyVerifier, StandaloneData } from '../control-plane/types.js';
+import { BUILTIN_PLUGIN_NAMES, builtinPlugins } from '../plugins/registry.js';
+import { createEdgeVerifier } from '../plugins/verify/edge-verifier.js';
+import { createLocalVerifier } from '../plugins/verify/local-verifier.js';
 import type { GatewayRuntimeData } from './runtime-data.js';
 
 /** edgemicro's built-in plugin names (reference §5). */
@@ -30,38 +33,44 @@ export const EDGEMICRO_BUILTIN_NAMES: readonly string[] = [
   'invalidHeader',
 ];
 
-interface RegistryModule {
-  builtinPlugins(ctx: unknown): ReadonlyMap<string, PluginModule>;
-  BUILTIN_PLUGIN_NAMES: readonly string[];
+/** Names this build can run. */
+export const AVAILABLE_BUILTINS: readonly string[] = BUILTIN_PLUGIN_NAMES;
+
+function sectionString(
+  config: Readonly<Record<string, unknown>>,
+  section: string,
+  key: string,
+): string | undefined {
+  const s = config[section];
+  if (!s || typeof s !== 'object') return undefined;
+  const v = (s as Record<string, unknown>)[key];
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-const REGISTRY = '../plugins/registry.js';
-let registry: Promise<RegistryModule | undefined> | undefined;
-
-function loadRegistry(): Promise<RegistryModule | undefined> {
-  registry ??= (import(REGISTRY) as Promise<RegistryModule>).then(
-    (m) => (typeof m.builtinPlugins === 'function' ? m : undefined),
-    () => undefined,
-  );
-  return registry;
-}
-
-/** Names the registry can run (empty before the built-in plugins are part of this build). */
-export async function availableBuiltins(): Promise<readonly string[]> {
-  return (await loadRegistry())?.BUILTIN_PLUGIN_NAMES ?? [];
+/** The verifyApiKey service of this runtime's mode (undefined: no key can be verified). */
+export function apiKeyVerifier(data: GatewayRuntimeData): ApiKeyVerifier | undefined {
+  switch (data.mode) {
+    case 'local':
+      return undefined;
+    case 'standalone':
+      return createLocalVerifier(data.edge as StandaloneData);
+    case 'edge':
+    case 'local-proxy': {
+      const url =
+        sectionString(data.config, 'oauth', 'verify_api_key_url') ??
+        sectionString(data.config, 'apikeys', 'verify_api_key_url');
+      if (!url) return undefined; // the auth plugins then refuse API keys (fail closed)
+      return createEdgeVerifier({ url, key: data.key ?? '', secret: data.secret ?? '' });
+    }
+  }
 }
 
 /** Built-in plugin modules for this runtime, by name. */
-export async function builtinModules(
-  data: GatewayRuntimeData,
-  verifier: ApiKeyVerifier | undefined,
-): Promise<Record<string, PluginModule>> {
-  const m = await loadRegistry();
-  if (!m) return {};
-  const map = m.builtinPlugins({
+export function builtinModules(data: GatewayRuntimeData): Record<string, PluginModule> {
+  const map = builtinPlugins({
     config: data.config,
     edge: data.edge,
-    verifier,
+    verifier: apiKeyVerifier(data),
     mode: data.mode,
     org: data.org,
     env: data.env,

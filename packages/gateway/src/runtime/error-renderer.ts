@@ -5,22 +5,7 @@
 //   504 target timeout  {"message":"Gateway timed out trying to reach target"}
 //   400 header size     {"error":"header length more than allowed size"}
 //   plugin error        {"message":"<err.message>"} (a string: its JSON), the plugin's status or 500
-
-/** The engine's view of an error (core's `EngineError`, contracts §1). */
-export interface EngineErrorView {
-  readonly code: string;
-  readonly status: number;
-  readonly message: string;
-  readonly detail?: string;
-  readonly cause?: unknown;
-}
-
-/** What a renderer answers (core's `RenderedError`). */
-export interface RenderedErrorView {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string | Buffer;
-}
+import type { EngineError, RenderedError } from '@gatehouse/core';
 
 const JSON_UTF8 = { 'content-type': 'application/json; charset=utf-8' } as const;
 const NONE = {} as const;
@@ -43,7 +28,7 @@ export function nodeErrorJson(cause: unknown, fallback: string): string {
   return JSON.stringify({ message: fallback });
 }
 
-export function renderEdgemicroError(error: EngineErrorView): RenderedErrorView {
+export function renderEdgemicroError(error: EngineError): RenderedError {
   switch (error.code) {
     case 'not_found':
       return { status: 404, headers: JSON_UTF8, body: '{"message":"no match found","status":404}' };

@@ -68,8 +68,19 @@ export async function startGateway(
   pluginDir?: string,
   port = 0,
 ): Promise<Gateway> {
+  const logger = createLogger({ level: teeLevel('silent') }, teeDestination('silent'));
+  const sequence = [...new Set(routes.flatMap((r) => r.plugins))];
+  const plugins = await loadPlugins({
+    sequence,
+    builtins: Object.fromEntries(builtinPlugins(ctx)),
+    config: ctx.config,
+    logger,
+    dir: pluginDir,
+  });
+  // The pipeline goes in at creation: core refuses a config naming plugins it cannot run.
   const gh = createGatehouse({
-    logger: createLogger({ level: teeLevel('silent') }, teeDestination('silent')),
+    logger,
+    pipeline: createPluginPipeline({ plugins, logger, hookTimeoutMs: 5000 }),
     accessLogStream: teeDestination('trace'),
     config: {
       log: { level: 'silent', access: true },
@@ -87,15 +98,6 @@ export async function startGateway(
       ],
     },
   });
-  const sequence = [...new Set(routes.flatMap((r) => r.plugins))];
-  const plugins = await loadPlugins({
-    sequence,
-    builtins: Object.fromEntries(builtinPlugins(ctx)),
-    config: ctx.config,
-    logger: gh.logger,
-    dir: pluginDir,
-  });
-  gh.setPipeline(createPluginPipeline({ plugins, logger: gh.logger, hookTimeoutMs: 5000 }));
   await gh.start();
   return { gh, port: gh.addresses()[0]!.port, close: () => gh.close(1000) };
 }
