@@ -384,7 +384,12 @@ async function seedAgainstEmulator() {
     secret,
     proxies: [bootstrapProxy('edgemicro_hello', '/hello', `http://127.0.0.1:${upstream.address().port}`)],
     products: [
-      { name: 'hello-product', apiResources: ['/**'], proxies: ['edgemicro_hello'], environments: ['test'] },
+      {
+        name: 'hello-product',
+        apiResources: ['/', '/**'],
+        proxies: ['edgemicro_hello'],
+        environments: ['test'],
+      },
     ],
     apiKeys: {
       [apiKey]: {

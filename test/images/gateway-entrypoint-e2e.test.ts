@@ -160,7 +160,12 @@ async function withGateway(
     secret: SECRET,
     proxies: [emulator.bootstrapProxy('edgemicro_hello', '/hello', options.upstream.url)],
     products: [
-      { name: 'hello-product', apiResources: ['/**'], proxies: ['edgemicro_hello'], environments: ['test'] },
+      {
+        name: 'hello-product',
+        apiResources: ['/', '/**'],
+        proxies: ['edgemicro_hello'],
+        environments: ['test'],
+      },
     ],
     apiKeys: {
       [API_KEY]: {
