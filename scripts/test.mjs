@@ -35,9 +35,21 @@ if (files.length === 0) {
 // Every engine the tests start also logs at trace level into this directory; after a whole run,
 // the secret sweep reads it all (issue 11: no secret in any log line at any level).
 const logDir = mkdtempSync(join(tmpdir(), 'gatehouse-test-logs-'));
+// A file whose tests are over but that leaves a handle open (a socket an emulator forgot) must not
+// hold the run: --test-force-exit ends it once its tests have reported. No single test may take more
+// than 10 minutes (the slowest, the packed-tarball install, is bounded at 8).
 const result = spawnSync(
   process.execPath,
-  ['--conditions=source', '--import', 'tsx', '--test', '--test-concurrency=2', ...files],
+  [
+    '--conditions=source',
+    '--import',
+    'tsx',
+    '--test',
+    '--test-concurrency=2',
+    '--test-force-exit',
+    '--test-timeout=600000',
+    ...files,
+  ],
   { stdio: 'inherit', env: { ...process.env, GATEHOUSE_TEST_LOG_DIR: logDir } },
 );
 let status = result.status ?? 1;
