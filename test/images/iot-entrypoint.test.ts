@@ -29,7 +29,7 @@ describe('iot-module entrypoint', () => {
     const result = dryRun(IOT_ENTRYPOINT, root, APP, EDGE_ENV);
     assert.equal(result.status, 0, result.stderr);
     assert.equal(result.plan!.command[0], process.execPath);
-    assert.equal(result.plan!.command[1], join(APP, 'dist/cli/main.js'));
+    assert.equal(result.plan!.command[1], join(APP, 'bin/iot-module.js'));
     assert.deepEqual(result.plan!.command.slice(2), [
       'run',
       '--conf-dir',
