@@ -34,4 +34,25 @@ export default tseslint.config(
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
     },
   },
+  {
+    // The config schema is written with TypeBox and compiled to plain data at build time
+    // (scripts/config-schema.mjs): at run time the engine must load neither.
+    files: ['packages/*/src/**/*.ts'],
+    ignores: ['packages/core/src/config/schema.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: '@sinclair/typebox', allowTypeImports: true, message: 'build time only' }],
+          patterns: [
+            {
+              group: ['**/config/schema.js', './schema.js'],
+              allowTypeImports: true,
+              message: 'build time only',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );
