@@ -89,7 +89,7 @@ export function proxyConfig(
   };
 }
 
-export interface RecordedRequest {
+interface RecordedRequest {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -147,7 +147,7 @@ export async function startEchoUpstream(
   };
 }
 
-export interface Seen {
+interface Seen {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;
@@ -216,7 +216,7 @@ export async function startUpstream(
   };
 }
 
-export function countConnections(server: net.Server): Promise<number> {
+function countConnections(server: net.Server): Promise<number> {
   return new Promise((resolve, reject) =>
     server.getConnections((err, n) => (err ? reject(err) : resolve(n))),
   );

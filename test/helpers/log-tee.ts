@@ -11,7 +11,7 @@ const LEVELS: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 4
 let file: WriteStream | undefined;
 
 /** The suite's log file for this process, or undefined when no sweep was asked for. */
-export function suiteLogFile(): WriteStream | undefined {
+function suiteLogFile(): WriteStream | undefined {
   const dir = process.env.GATEHOUSE_TEST_LOG_DIR;
   if (!dir) return undefined;
   file ??= createWriteStream(join(dir, `${process.pid}.log`), { flags: 'a' });

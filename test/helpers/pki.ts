@@ -31,7 +31,7 @@ export interface TestPki {
   cleanup(): void;
 }
 
-export function writeCertificate(dir: string, name: string, issued: IssuedCertificate): WrittenCertificate {
+function writeCertificate(dir: string, name: string, issued: IssuedCertificate): WrittenCertificate {
   const certFile = join(dir, `${name}.crt`);
   const keyFile = join(dir, `${name}.key`);
   const chainFile = join(dir, `${name}-chain.crt`);

@@ -5,7 +5,7 @@
 // server ended the connection (FIN, reset) and any error a write met.
 import net from 'node:net';
 
-export type Framing = 'none' | 'length' | 'chunked' | 'close';
+type Framing = 'none' | 'length' | 'chunked' | 'close';
 
 export interface RawResponse {
   /** `HTTP/1.1` or `HTTP/1.0`. */
@@ -79,7 +79,7 @@ function readChunked(
  * needed (a close-delimited body is complete only once `peerClosed`); throws on bytes that are not a
  * response.
  */
-export function parseResponse(
+function parseResponse(
   buf: Buffer,
   method: string,
   peerClosed: boolean,
@@ -135,15 +135,6 @@ export function parseResponse(
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** `promise`, or a rejection naming `what` after `ms`. */
-export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_r, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export class RawConnection {
   /** Received bytes not yet returned by next(). */

@@ -27,7 +27,7 @@ export interface RawOptions {
   later?: Array<[number, string | Buffer]>;
 }
 
-export function parseRaw(raw: string, closed: boolean): RawResult {
+function parseRaw(raw: string, closed: boolean): RawResult {
   // Walk the responses one by one using their framing (Content-Length or chunked), so a second
   // response right after a body is seen as such.
   const statuses: number[] = [];

@@ -8,7 +8,7 @@ import { freePort, waitForPort } from '../proc/ports.js';
 import { start, isAlive, type Started } from '../proc/registry.js';
 
 export const SMALL_BODY = 'hello world\n';
-export const FILES = { '1m': 1 << 20, '64m': 64 << 20 } as const;
+const FILES = { '1m': 1 << 20, '64m': 64 << 20 } as const;
 
 export interface Origin {
   port: number;

@@ -183,21 +183,3 @@ export async function finishSystem(scenario: Scenario, p: PreparedSystem): Promi
     await p.sys.stop();
   }
 }
-
-/** Measure one system alone: prepare, every window, finish. */
-export async function runOne(
-  ctx: RunContext,
-  scenario: Scenario,
-  peer: Peer,
-  timing: Timing,
-): Promise<SystemResult> {
-  const p = await prepareSystem(ctx, scenario, peer, timing);
-  if (!('sys' in p)) return p;
-  const n = scenario.load.kind === 'idle' ? 1 : timing.reps;
-  for (let i = 0; i < n; i++) {
-    const m = await measureRep(ctx, scenario, p, timing);
-    if (!m) break;
-    ctx.log(n === 1 ? `    ${describeRep(m)}` : `    rep ${i + 1}/${n}: ${describeRep(m)}`);
-  }
-  return finishSystem(scenario, p);
-}

@@ -19,7 +19,7 @@ export interface RepMetrics {
   openConnections?: number;
 }
 
-export type Ratios = Partial<Record<Primary, number>>;
+type Ratios = Partial<Record<Primary, number>>;
 
 export interface SystemResult {
   scenario: string;

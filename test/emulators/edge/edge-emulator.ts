@@ -20,7 +20,7 @@ export interface BootstrapProxy {
 }
 
 /** A product as `/edgemicro-auth/products` sends it (§4.3). */
-export interface ProductJson {
+interface ProductJson {
   name: string;
   displayName?: string;
   apiResources: string[];
@@ -35,14 +35,14 @@ export interface ProductJson {
 }
 
 /** What a known API key stands for: the claims of the token verifyApiKey signs. */
-export interface ApiKeyEntry {
+interface ApiKeyEntry {
   application_name: string;
   developer_email: string;
   api_product_list: string[];
   client_id?: string;
 }
 
-export type Endpoint =
+type Endpoint =
   | 'bootstrap'
   | 'products'
   | 'publicKey'
@@ -67,7 +67,7 @@ export interface EdgeEmulatorOptions {
   tokenLifetimeMs?: number;
 }
 
-export interface QuotaApplyRequest {
+interface QuotaApplyRequest {
   identifier: string;
   weight: number;
   interval: number;

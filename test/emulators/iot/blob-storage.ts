@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-export interface StoredBlob {
+interface StoredBlob {
   url: string;
   size: number;
   sha256: string;

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { verifySas, type MethodResult } from './mqtt-hub.js';
 
-export interface EdgeHubCall {
+interface EdgeHubCall {
   method: string;
   url: string;
   authorization: string | undefined;

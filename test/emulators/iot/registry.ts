@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 const BLOCK = 1 << 20;
 
 /** The bytes of a generated blob: a 1 MiB pseudo-random block whose every copy is offset by its index. */
-export class GeneratedBlob {
+class GeneratedBlob {
   readonly block: Buffer;
   digest = '';
   constructor(
@@ -49,7 +49,7 @@ export class GeneratedBlob {
   }
 }
 
-export interface RegistryCall {
+interface RegistryCall {
   method: string;
   url: string;
   headers: http.IncomingHttpHeaders;

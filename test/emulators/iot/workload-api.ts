@@ -44,7 +44,7 @@ export interface WorkloadApiOptions {
   ca?: CertificateAuthority;
 }
 
-export interface WorkloadCounters {
+interface WorkloadCounters {
   trustBundle: number;
   serverCert: number;
   sign: number;

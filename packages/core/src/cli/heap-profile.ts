@@ -15,7 +15,7 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-export const HEAP_PROFILES = ['balanced', 'compact', 'node'] as const;
+const HEAP_PROFILES = ['balanced', 'compact', 'node'] as const;
 export type HeapProfile = (typeof HEAP_PROFILES)[number];
 
 /** The young generation's cap under `balanced`: semi-spaces grow (×2) until it is reached. Each
@@ -122,7 +122,7 @@ function capNewSpace(cap: number): void {
   else grow();
 }
 
-export function applyHeapProfile(profile: HeapProfile): void {
+function applyHeapProfile(profile: HeapProfile): void {
   if (profile === 'node') return;
   // The old generation is collected once it is 30 % past its live size (V8 lets promoted garbage
   // pile up to about 2.5× under a proxy's load: 26 MiB of old space for 10 MiB live).

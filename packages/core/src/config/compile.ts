@@ -29,7 +29,7 @@ import {
 
 export type ResolvedLimits = Required<LimitsConfig>;
 
-export const DEFAULT_LIMITS: ResolvedLimits = {
+const DEFAULT_LIMITS: ResolvedLimits = {
   maxConnections: 10_000,
   maxHeaderSize: 16_384,
   maxBodySize: 0,
@@ -47,7 +47,7 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   bodyBufferMaxSize: 1_073_741_824,
 };
 
-export interface CompiledHeader {
+interface CompiledHeader {
   name: string;
   lower: string;
   value: CompiledTemplate;

@@ -236,7 +236,7 @@ export const ReturnAction = Obj({
   headers: Opt(Type.Array(HeaderSet)),
 });
 
-export const RouteAction = Type.Union([ProxyAction, ReturnAction], { expected: 'an action object' });
+const RouteAction = Type.Union([ProxyAction, ReturnAction], { expected: 'an action object' });
 
 export const RouteConfig = Obj({
   /** Stable name used in metrics and logs. Default derived from the match. */

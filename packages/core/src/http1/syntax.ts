@@ -1,7 +1,7 @@
 // HTTP/1.1 syntax shared by the message parsers and the request writer (RFC 9110 §5.6, RFC 9112).
 
 /** A token: a method, a header field name, a transfer coding. */
-export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** A request target: visible ASCII and obs-text, no whitespace. */
 export const TARGET = /^[\x21-\x7e\x80-\xff]+$/;
 /** A Content-Length value. */

@@ -79,7 +79,7 @@ const BUILTINS: Record<string, Getter> = {
 };
 
 /** Resolve a variable name to a getter, or throw naming the unknown variable. */
-export function variableGetter(name: string, scope: VariableScope, source = name): Getter {
+function variableGetter(name: string, scope: VariableScope, source = name): Getter {
   const builtin = BUILTINS[name];
   if (builtin) return builtin;
   if (/^[0-9]$/.test(name)) {

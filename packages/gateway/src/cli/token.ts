@@ -17,7 +17,7 @@ const OPTIONS = [
   { short: 's', long: 'secret' },
 ];
 
-export interface DecodedJwt {
+interface DecodedJwt {
   header: Record<string, unknown>;
   payload: Record<string, unknown>;
   signed: string;
@@ -25,7 +25,7 @@ export interface DecodedJwt {
 }
 
 /** Split and decode a compact JWT; throws naming what is wrong. */
-export function decodeJwt(token: string): DecodedJwt {
+function decodeJwt(token: string): DecodedJwt {
   const parts = token.trim().split('.');
   if (parts.length !== 3) throw new UsageError('not a JWT: expected three dot-separated parts');
   const part = (s: string, name: string): Record<string, unknown> => {

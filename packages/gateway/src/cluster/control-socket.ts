@@ -18,7 +18,7 @@ export type ControlHandler = (command: ControlCommand) => Promise<ControlReply>;
 const MAX_LINE = 4096;
 
 /** Is a live process answering on this socket file? */
-export function socketAlive(path: string, timeoutMs = 1000): Promise<boolean> {
+function socketAlive(path: string, timeoutMs = 1000): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(path);
     const done = (alive: boolean): void => {

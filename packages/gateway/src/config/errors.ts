@@ -16,7 +16,7 @@ export class EdgemicroConfigError extends Error {
   }
 }
 
-export function formatProblem(p: ConfigProblem): string {
+function formatProblem(p: ConfigProblem): string {
   const where = p.file ? `${p.file}${p.line !== undefined ? `:${p.line}` : ''}: ` : '';
   return `${where}${p.key}: ${p.message}`;
 }

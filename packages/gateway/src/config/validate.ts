@@ -4,7 +4,7 @@
 import { EdgemicroConfigError, type ConfigProblem } from './errors.js';
 import { keyLine, type YamlDocument } from './yaml-file.js';
 
-export type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+type LogLevel = 'none' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 
 export interface SslOptions {
   key?: string;

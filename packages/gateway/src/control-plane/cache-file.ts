@@ -12,7 +12,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The cache document for a raw source config (env tags unreplaced) and a download. */
-export function cacheDocument(rawSource: Readonly<Obj>, data: EdgeData): Obj {
+function cacheDocument(rawSource: Readonly<Obj>, data: EdgeData): Obj {
   const out: Obj = {};
   for (const [k, v] of Object.entries(rawSource)) if (k !== 'edge_config' && k !== 'agent') out[k] = v;
   out.proxies = data.proxies.map((p) => ({ ...p }));

@@ -16,7 +16,7 @@ export interface EdgeCredentials {
   readonly secret: string;
 }
 
-export class EdgeFetchError extends Error {
+class EdgeFetchError extends Error {
   constructor(
     readonly url: string,
     message: string,

@@ -9,15 +9,6 @@ export interface LocalProxyArgs {
   target?: string;
 }
 
-export function localProxyArgs(flags: LocalProxyArgs, env: NodeJS.ProcessEnv = process.env): LocalProxyArgs {
-  return {
-    apiProxyName: flags.apiProxyName ?? env.EDGEMICRO_API_PROXYNAME,
-    revision: flags.revision ?? env.EDGEMICRO_API_REVISION,
-    basePath: flags.basePath ?? env.EDGEMICRO_API_BASEPATH,
-    target: flags.target ?? env.EDGEMICRO_API_TARGET,
-  };
-}
-
 /** The one proxy of a local mode; throws naming the missing flag or the bad target. */
 export function localProxy(args: LocalProxyArgs, maxConnections: number): EdgeProxy {
   const missing = [

@@ -7,7 +7,7 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const TIME_UNITS: QuotaTimeUnit[] = ['minute', 'hour', 'day', 'week', 'month'];
 
-export class EdgeDataError extends Error {
+class EdgeDataError extends Error {
   constructor(
     readonly source: string,
     message: string,

@@ -70,8 +70,6 @@ export function builtinPlugins(ctx: GatewayPluginContext): ReadonlyMap<string, N
   return out;
 }
 
-export { analyticsDropped, closeAnalytics } from './analytics/index.js';
+export { closeAnalytics } from './analytics/index.js';
 export { attachCounterService } from './stores/cluster-store.js';
 export { closeCounterStores } from './stores/select.js';
-export { createEdgeVerifier } from './verify/edge-verifier.js';
-export { createLocalVerifier } from './verify/local-verifier.js';

@@ -48,7 +48,7 @@ function sectionString(
 }
 
 /** The verifyApiKey service of this runtime's mode (undefined: no key can be verified). */
-export function apiKeyVerifier(data: GatewayRuntimeData): ApiKeyVerifier | undefined {
+function apiKeyVerifier(data: GatewayRuntimeData): ApiKeyVerifier | undefined {
   switch (data.mode) {
     case 'local':
       return undefined;

@@ -18,7 +18,7 @@ const UPSTREAM_502 = new Set([
 ]);
 
 /** A Node error as edgemicro serialises it: message first, then the error's own enumerable fields. */
-export function nodeErrorJson(cause: unknown, fallback: string): string {
+function nodeErrorJson(cause: unknown, fallback: string): string {
   if (cause instanceof Error) {
     const out: Record<string, unknown> = { message: cause.message };
     for (const [k, v] of Object.entries(cause)) if (k !== 'message' && k !== 'stack') out[k] = v;

@@ -41,7 +41,7 @@ function hostsEnv(raw: string | undefined): Record<string, string> | undefined {
 }
 
 /** Options of the module from the environment and the flags; throws with a message naming the setting. */
-export function runOptionsFrom(
+function runOptionsFrom(
   env: Readonly<Record<string, string | undefined>>,
   flags: { template?: string; confDir?: string; maxBodySize?: string },
 ): IotModuleOptions {

@@ -22,7 +22,7 @@ import { parseSize } from './units.js';
 import { compileStatements } from './statements.js';
 
 /** nginx 1.22's defaults: keepalive_timeout 75s (no Keep-Alive field), client_header_timeout 60s. */
-export const NGINX_DEFAULT_TIMEOUTS = { keepaliveMs: 75_000, clientHeaderMs: 60_000 } as const;
+const NGINX_DEFAULT_TIMEOUTS = { keepaliveMs: 75_000, clientHeaderMs: 60_000 } as const;
 
 export interface CompileOptions {
   /** Directory that relative file paths (certificates, CA bundles) resolve against, like nginx's

@@ -19,7 +19,3 @@ export interface Positioned {
   line: number;
   column: number;
 }
-
-export function errorAt(reason: string, file: string, at: Positioned): NginxConfigError {
-  return new NginxConfigError(reason, file, at.line, at.column);
-}

@@ -1,6 +1,6 @@
 // nginx configuration support for the IoT Edge API proxy: parse nginx text, compile the supported
 // directive subset into the engine's native config.
-export type { NginxArg, NginxConfigAst, NginxContext, NginxDirective } from './ast.js';
+export type { NginxConfigAst, NginxDirective } from './ast.js';
 export { NginxConfigError } from './errors.js';
 export { parse, type ParseOptions } from './parse.js';
 export { compile, NGINX_DEFAULT_MAX_BODY_SIZE, type CompileOptions, type CompileResult } from './compile.js';

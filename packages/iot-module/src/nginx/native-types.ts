@@ -5,7 +5,6 @@ export type {
   ListenConfig,
   MapConfig,
   ProxyAction,
-  ReturnAction,
   RouteAction,
   RouteConfig,
   RouteMatch,

@@ -9,7 +9,7 @@
 import type { NginxArg } from './ast.js';
 import type { CompileContext } from './context.js';
 
-export type TargetMode = 'request_uri' | 'replace_prefix' | 'url';
+type TargetMode = 'request_uri' | 'replace_prefix' | 'url';
 
 export interface ProxyTarget {
   mode: TargetMode;

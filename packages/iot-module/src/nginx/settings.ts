@@ -5,7 +5,7 @@ import type { NginxArg, NginxDirective } from './ast.js';
 import type { CompileContext } from './context.js';
 import type { HeaderSet, TlsVersion } from './native-types.js';
 
-export interface CacheValidity {
+interface CacheValidity {
   /** Status codes (`200`, `any`); empty means nginx's default 200, 301, 302. */
   codes: string[];
   ms: number;
@@ -51,7 +51,7 @@ export interface Settings {
 }
 
 /** Directives this module turns into Settings (others are handled by their level's compiler). */
-export const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
+const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_set_header',
   'add_header',
   'auth_request_set',

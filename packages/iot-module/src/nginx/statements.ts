@@ -38,7 +38,7 @@ function compileStatement(ctx: CompileContext, d: NginxDirective): Statement {
 }
 
 /** `return code [text|URL]` or `return URL` (302), as ngx_http_rewrite_return. */
-export function compileReturn(
+function compileReturn(
   ctx: CompileContext,
   d: NginxDirective,
 ): { type: 'return'; status: number; body?: string } {

@@ -20,7 +20,7 @@ function isSpace(ch: string): boolean {
 }
 
 /** nginx decodes `\"`, `\'`, `\\`, `\t`, `\r`, `\n` in every word; other backslashes stay. */
-export function unescapeWord(raw: string): string {
+function unescapeWord(raw: string): string {
   if (!raw.includes('\\')) return raw;
   let out = '';
   for (let i = 0; i < raw.length; i++) {

@@ -4,7 +4,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 
 /** Largest template accepted (after gunzip). */
-export const MAX_TEMPLATE_BYTES = 1 << 20;
+const MAX_TEMPLATE_BYTES = 1 << 20;
 
 export class ProxyConfigValueError extends Error {
   constructor(message: string) {

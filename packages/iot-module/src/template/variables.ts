@@ -5,7 +5,7 @@
  */
 
 /** Values owned by the module; `TOKEN_VALIDITY_MINUTES` is half the 60-minute token lifetime. */
-export const RESERVED_VALUES: Readonly<Record<string, string>> = Object.freeze({
+const RESERVED_VALUES: Readonly<Record<string, string>> = Object.freeze({
   TOKEN_VALIDITY_MINUTES: '30',
   TOKEN_SERVER_PORT: '6001',
 });
@@ -15,14 +15,14 @@ export const RESERVED_VALUES: Readonly<Record<string, string>> = Object.freeze({
  * silently moved to 8000 in 2021; callers who want 8000 pass it in `defaults`).
  * `IOTEDGE_PARENTAPIPROXYNAME` keeps its 2020 default, the module id, for old twin configs.
  */
-export const DEFAULT_VALUES: Readonly<Record<string, string>> = Object.freeze({
+const DEFAULT_VALUES: Readonly<Record<string, string>> = Object.freeze({
   NGINX_DEFAULT_PORT: '443',
   NGINX_DEFAULT_TLS: 'TLSv1.2',
   IOTEDGE_PARENTAPIPROXYNAME: '${IOTEDGE_MODULEID}',
 });
 
 /** Env names of the legacy allow-list: the one the code read, then the one Microsoft Learn documents. */
-export const LEGACY_VARIABLE_LIST_NAMES: readonly string[] = Object.freeze([
+const LEGACY_VARIABLE_LIST_NAMES: readonly string[] = Object.freeze([
   'NGINX_CONFIG_ENV_VAR_LIST',
   'PROXY_CONFIG_ENV_VAR_LIST',
 ]);
@@ -170,7 +170,7 @@ export class VariableResolver {
 }
 
 /** Splits a comma-separated variable list, ignoring blanks and surrounding spaces. */
-export function parseVariableList(list: string): ReadonlySet<string> {
+function parseVariableList(list: string): ReadonlySet<string> {
   const names = new Set<string>();
   for (const part of list.split(',')) {
     const name = part.trim();
@@ -183,7 +183,7 @@ export function parseVariableList(list: string): ReadonlySet<string> {
  * An RFC 1035 label: drop leading non-letters and trailing non-alphanumerics, lower-case, keep
  * `[a-z0-9-]`, at most 63 characters (so `iotedge_api_proxy` becomes `iotedgeapiproxy`).
  */
-export function toDnsLabel(name: string): string {
+function toDnsLabel(name: string): string {
   let start = 0;
   let end = name.length;
   while (start < end && !/[A-Za-z]/.test(name[start]!)) start++;

@@ -27,13 +27,6 @@ export async function closeAnalytics(): Promise<void> {
   }
 }
 
-/** Dropped-record counts per analytics URI (for the runtime's metrics). */
-export function analyticsDropped(): number {
-  let n = 0;
-  for (const u of uploaders.values()) n += u.dropped;
-  return n;
-}
-
 function header(req: PluginRequest, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v.join(', ') : v;

@@ -50,7 +50,7 @@ export function attachCounterService(cluster: Cluster, store: MemoryStore = new 
   };
 }
 
-export class StoreUnavailableError extends Error {
+class StoreUnavailableError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StoreUnavailableError';
