@@ -1,6 +1,6 @@
 // ESLint (flat config): only the rules the type checker does not cover and the project asks for —
-// import cycles, floating promises, exports nothing imports. Formatting is prettier's; types are
-// tsc's (`pnpm lint` runs all three).
+// import cycles, floating promises, build-time-only imports. Formatting is prettier's, types are
+// tsc's, unused exports, files and dependencies knip's (`pnpm lint` runs them all).
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
