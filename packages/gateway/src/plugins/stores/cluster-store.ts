@@ -207,6 +207,10 @@ export class ClusterStore implements CounterStore {
     channel.on('message', this.onMessage);
   }
 
+  hitLocal(id: string, windowMs: number, weight: number): WindowCount | undefined {
+    return this.leased.has(id) ? this.local.hitSync(id, windowMs, weight) : undefined;
+  }
+
   hit(id: string, windowMs: number, weight: number): Promise<WindowCount> {
     if (this.leased.has(id)) return Promise.resolve(this.local.hitSync(id, windowMs, weight));
     return this.call({ op: 'hit', id, windowMs, weight }) as Promise<WindowCount>;

@@ -19,6 +19,9 @@ export interface SpikeSlot {
 export interface CounterStore {
   /** Add `weight` hits to `id`'s window of `windowMs`; the window starts at its first hit. */
   hit(id: string, windowMs: number, weight: number): Promise<WindowCount>;
+  /** The same as `hit` when this process holds the state (answered at once), else undefined and
+   *  nothing counted: the caller then uses `hit`. */
+  hitLocal(id: string, windowMs: number, weight: number): WindowCount | undefined;
   /**
    * Spike arrest (reference §4.12): slots are `intervalMs` apart. A request takes the next free
    * slot: now when the last one was at least `intervalMs` ago, else a later one if at most

@@ -81,6 +81,10 @@ export class MemoryStore implements CounterStore {
     s.freed.splice(i, 0, slot);
   }
 
+  hitLocal(id: string, windowMs: number, weight: number): WindowCount {
+    return this.hitSync(id, windowMs, weight);
+  }
+
   hit(id: string, windowMs: number, weight: number): Promise<WindowCount> {
     return Promise.resolve(this.hitSync(id, windowMs, weight));
   }

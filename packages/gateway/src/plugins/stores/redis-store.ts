@@ -104,6 +104,10 @@ export class RedisStore implements CounterStore {
     });
   }
 
+  hitLocal(): undefined {
+    return undefined;
+  }
+
   async hit(id: string, windowMs: number, weight: number): Promise<WindowCount> {
     const cmd = (this.redis as unknown as Record<string, (...a: unknown[]) => Promise<number[]>>).ghHit!;
     const [count, ttl] = await cmd.call(this.redis, `${this.prefix}q:${id}`, weight, Math.ceil(windowMs));
