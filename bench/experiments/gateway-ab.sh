@@ -6,7 +6,7 @@
 # why same-window). Needs `pnpm build` in both checkouts (an earlier commit: `git archive REV | tar -x
 # -C DIR`, then `pnpm install --offline --frozen-lockfile && pnpm build` there).
 #   bash bench/experiments/gateway-ab.sh DIR_A DIR_B [ROUNDS] [bare|oauth-quota]
-# Environment: SECS (seconds per round, default 5).
+# Environment: SECS (seconds per round, default 5), PROCS (workers per gateway, default 1).
 set -u
 A=$1
 B=$2
@@ -38,7 +38,7 @@ CONF
    "credentials":[{"key":"$key","secret":"bench-secret-0123456789abcdef"}]}]}
 CONF
   (cd "$d" && exec taskset -c 1 node "$1/packages/gateway/dist/cli/main.js" start -o bench -e bench -c "$d" \
-    --standalone "$d/standalone.yaml" -p 1 > "$d/out.log" 2>&1) &
+    --standalone "$d/standalone.yaml" -p "${PROCS:-1}" > "$d/out.log" 2>&1) &
   echo $!
 }
 pa=$(start "$A" a 19102)

@@ -71,8 +71,9 @@ async function runWorkers(
   env: Record<string, string>[],
 ): Promise<{ results: WorkerResult[]; requests: number }> {
   let requests = 0;
-  const count = (_w: unknown, m: { type?: string }): void => {
-    if (m?.type === 'gatehouse:counter:request') requests++;
+  const count = (_w: unknown, m: { type?: string; items?: Array<{ type?: string }> }): void => {
+    if (m?.type === 'gatehouse:counter:batch')
+      requests += (m.items ?? []).filter((i) => i.type === 'gatehouse:counter:request').length;
   };
   cluster.on('message', count);
   const detach = attachCounterService(cluster);

@@ -5,8 +5,10 @@
 // another worker uses the identifier, the master recalls the lease, takes the state back and
 // answers everyone itself; it leases again only after the identifier has been quiet elsewhere for
 // CONTENTION_MS. At any moment exactly one place counts an identifier, so "exactly `allow`
-// across N workers" holds. Messages carry distinct `type`s so they never mix with the runtime's
-// own. The runtime's master calls `attachCounterService(cluster)` once.
+// across N workers" holds. Each side sends what one event-loop turn produced as one message (a
+// batch, in order), so a contended identifier costs one IPC write per turn, not per request.
+// Messages carry distinct `type`s so they never mix with the runtime's own. The runtime's master
+// calls `attachCounterService(cluster)` once.
 import type { Cluster, Worker } from 'node:cluster';
 import type { CounterStore, SpikeSlot, WindowCount } from './counter-store.js';
 import { MemoryStore, type CounterState } from './memory-store.js';
@@ -17,6 +19,10 @@ const COUNTER_REPLY = 'gatehouse:counter:reply';
 const COUNTER_RECALL = 'gatehouse:counter:recall';
 /** Worker → master: the state of a lease, recalled or given back at close (null: not held). */
 const COUNTER_RETURN = 'gatehouse:counter:return';
+/** Either way: the messages of one event-loop turn, in order. */
+const COUNTER_BATCH = 'gatehouse:counter:batch';
+/** Bound on the items of one batch a receiver accepts. */
+const MAX_BATCH = 100_000;
 
 /** After a recall, the identifier is answered by the master for at least this long. */
 const CONTENTION_MS = 1000;
@@ -59,6 +65,36 @@ interface Return {
   readonly state: CounterState | null;
 }
 
+interface Batch<T> {
+  readonly type: typeof COUNTER_BATCH;
+  readonly items: readonly T[];
+}
+
+function batchItems(m: unknown): readonly unknown[] | undefined {
+  if (m === null || typeof m !== 'object' || (m as Partial<Batch<unknown>>).type !== COUNTER_BATCH) return;
+  const items = (m as Partial<Batch<unknown>>).items;
+  return Array.isArray(items) && items.length <= MAX_BATCH ? items : undefined;
+}
+
+/** Messages queued during one event-loop turn and sent together once it ends (setImmediate). */
+class Outbox<T> {
+  private items: T[] = [];
+
+  constructor(private readonly send: (batch: Batch<T>, items: readonly T[]) => void) {}
+
+  push(item: T): void {
+    if (this.items.length === 0) setImmediate(this.flush);
+    this.items.push(item);
+  }
+
+  readonly flush = (): void => {
+    const items = this.items;
+    if (items.length === 0) return;
+    this.items = [];
+    this.send({ type: COUNTER_BATCH, items }, items);
+  };
+}
+
 const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
 function isRequest(m: unknown): m is Request {
@@ -98,8 +134,17 @@ export function attachCounterService(cluster: Cluster, store: MemoryStore = new 
   const leases = new Map<string, Lease>();
   const contendedUntil = new Map<string, number>();
 
+  const outboxes = new Map<Worker, Outbox<Reply | Recall>>();
   const send = (worker: Worker, m: Reply | Recall): void => {
-    if (worker.isConnected()) worker.send(m);
+    let out = outboxes.get(worker);
+    if (!out)
+      outboxes.set(
+        worker,
+        (out = new Outbox((batch) => {
+          if (worker.isConnected()) worker.send(batch);
+        })),
+      );
+    out.push(m);
   };
 
   const mayLease = (id: string, now: number): boolean => {
@@ -145,11 +190,16 @@ export function attachCounterService(cluster: Cluster, store: MemoryStore = new 
   };
 
   const onMessage = (worker: Worker, message: unknown): void => {
-    if (isRequest(message)) return handle(worker, message);
-    if (isReturn(message) && leases.get(message.id)?.owner === worker) settle(message.id, message.state);
+    const items = batchItems(message);
+    if (!items) return;
+    for (const m of items) {
+      if (isRequest(m)) handle(worker, m);
+      else if (isReturn(m) && leases.get(m.id)?.owner === worker) settle(m.id, m.state);
+    }
   };
   // A worker gone with leases: its counts since the grant are lost, the state at the grant stays.
   const onExit = (worker: Worker): void => {
+    outboxes.delete(worker);
     for (const [id, lease] of leases) if (lease.owner === worker) settle(id, null);
   };
   cluster.on('message', onMessage);
@@ -179,7 +229,18 @@ export class ClusterStore implements CounterStore {
     number,
     { op: Op; resolve(v: Result): void; reject(e: Error): void; timer: NodeJS.Timeout }
   >();
+  private readonly outbox = new Outbox<Request | Return>((batch, items) => {
+    if (this.channel.connected === false) return this.failSent(items, 'no IPC channel to the master');
+    this.channel.send!(batch, undefined, undefined, (err) => {
+      if (err) this.failSent(items, `counter request not sent: ${err.message}`);
+    });
+  });
   private readonly onMessage = (m: unknown): void => {
+    const items = batchItems(m);
+    if (items) for (const item of items) this.receive(item);
+  };
+
+  private receive(m: unknown): void {
     if (m === null || typeof m !== 'object') return;
     const type = (m as { type?: unknown }).type;
     if (type === COUNTER_RECALL) return this.giveBack((m as Recall).id);
@@ -196,7 +257,7 @@ export class ClusterStore implements CounterStore {
     if (reply.local && this.leased.has(p.op.id)) return p.resolve(apply(this.local, p.op));
     if (reply.local) return p.reject(new StoreUnavailableError('lease lost'));
     p.resolve(reply.result ?? null);
-  };
+  }
 
   constructor(
     private readonly channel: NodeJS.Process = process,
@@ -229,6 +290,7 @@ export class ClusterStore implements CounterStore {
   /** Gives every lease back to the master (a draining worker's counts stay counted). */
   close(): Promise<void> {
     for (const id of [...this.leased]) this.giveBack(id);
+    this.outbox.flush();
     this.channel.off('message', this.onMessage);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
@@ -240,8 +302,19 @@ export class ClusterStore implements CounterStore {
 
   private giveBack(id: string): void {
     const state = this.leased.delete(id) ? this.local.exportState(id) : null;
-    if (this.channel.connected !== false)
-      this.channel.send!({ type: COUNTER_RETURN, id, state } satisfies Return);
+    this.outbox.push({ type: COUNTER_RETURN, id, state });
+  }
+
+  /** The requests of a batch that could not be sent fail now instead of at their timeout. */
+  private failSent(items: readonly (Request | Return)[], why: string): void {
+    for (const item of items) {
+      if (item.type !== COUNTER_REQUEST) continue;
+      const p = this.pending.get(item.seq);
+      if (!p) continue;
+      this.pending.delete(item.seq);
+      clearTimeout(p.timer);
+      p.reject(new StoreUnavailableError(why));
+    }
   }
 
   private call(op: Op): Promise<Result> {
@@ -254,17 +327,7 @@ export class ClusterStore implements CounterStore {
         reject(new StoreUnavailableError('counter service did not answer'));
       }, this.timeoutMs);
       this.pending.set(seq, { op, resolve, reject, timer });
-      this.channel.send!(
-        { type: COUNTER_REQUEST, seq, body: op, lease: true } satisfies Request,
-        undefined,
-        undefined,
-        (err) => {
-          if (!err) return;
-          clearTimeout(timer);
-          this.pending.delete(seq);
-          reject(new StoreUnavailableError(`counter request not sent: ${err.message}`));
-        },
-      );
+      this.outbox.push({ type: COUNTER_REQUEST, seq, body: op, lease: true });
     });
   }
 }
