@@ -136,7 +136,7 @@ export async function prepareSystem(
     return { ...base, status: 'failed', reason: (err as Error).message };
   }
   try {
-    const smoke = await smokeRequest(sys.scheme, sys.port, scenario.load.path);
+    const smoke = await smokeRequest(sys.scheme, sys.port, scenario.load.path, loadHeaders(scenario.load));
     if (smoke.status !== 200) throw new Error(`smoke request ${scenario.load.path} answered ${smoke.status}`);
     if (scenario.smokeBody !== undefined && smoke.body !== scenario.smokeBody)
       throw new Error(
@@ -182,4 +182,15 @@ export async function finishSystem(scenario: Scenario, p: PreparedSystem): Promi
   } finally {
     await p.sys.stop();
   }
+}
+
+/** The load's request headers (`Name: value` lines), for the smoke request. */
+function loadHeaders(load: LoadSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (load.kind !== 'wrk') return out;
+  for (const h of load.headers ?? []) {
+    const i = h.indexOf(':');
+    if (i > 0) out[h.slice(0, i).trim()] = h.slice(i + 1).trim();
+  }
+  return out;
 }

@@ -7,11 +7,12 @@ export function smokeRequest(
   scheme: 'http' | 'https',
   port: number,
   path: string,
+  headers: Readonly<Record<string, string>> = {},
 ): Promise<{ status: number; bytes: number; body: string }> {
   return new Promise((resolve, reject) => {
     const lib = scheme === 'https' ? https : http;
     const req = lib.get(
-      { host: '127.0.0.1', port, path, rejectUnauthorized: false, agent: false, timeout: 10000 },
+      { host: '127.0.0.1', port, path, headers, rejectUnauthorized: false, agent: false, timeout: 10000 },
       (res) => {
         let bytes = 0;
         const head: Buffer[] = [];

@@ -1,6 +1,7 @@
 // The scenario table. Add a scenario by appending an entry; the runner, reports and chart pick it up.
 import { fileURLToPath } from 'node:url';
 import { SMALL_BODY } from '../env/origin.js';
+import { GATEWAY_BENCH_KEY, startGateway } from '../peers/gateway.js';
 import { IOT_TWO_LAYERS } from '../peers/iot-two-layers.js';
 import type { Scenario } from './types.js';
 
@@ -122,15 +123,35 @@ export const SCENARIOS: readonly Scenario[] = [
     gatehouseConfig: (config) => withPlugins(config, ['bench-data-a', 'bench-data-b', 'bench-data-c']),
   },
   {
-    // To enable: give it `start: { gatehouse: …, microgateway-core: … }` (a set-up module like
-    // peers/iot-two-layers.ts) and remove `pending`.
+    name: 'gateway-bare',
+    title: 'gateway (edgemicro config, standalone, one worker), no plugins, small responses, 50 connections',
+    spec: {},
+    load: { kind: 'wrk', path: '/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx', 'microgateway-core'],
+    start: { gatehouse: startGateway('bare') },
+    smokeBody: SMALL_BODY,
+    note:
+      '`gatehouse` here is packages/gateway: `edgemicro start --standalone … -p 1` (master + one worker, ' +
+      'both pinned to the proxy core, CPU summed over both) with an empty `plugins.sequence`, one proxy ' +
+      'at base path `/` and the header options of the microgateway-core peer (also no plugins). Compare ' +
+      'its ratio to nginx with the `small` scenario’s (the engine alone).',
+  },
+  {
     name: 'gateway-oauth-quota',
     title: 'gateway: oauth (API key, verified-token cache) + quota on every request',
     spec: {},
-    load: { kind: 'wrk', path: '/', connections: 50, headers: ['x-api-key: bench-key'] },
+    load: { kind: 'wrk', path: '/', connections: 50, headers: [`x-api-key: ${GATEWAY_BENCH_KEY}`] },
     primary: 'reqPerCpuSecond',
     systems: ['gatehouse', 'nginx', 'microgateway-core'],
-    pending: 'needs packages/gateway (edgemicro config adapter, oauth and quota plugins)',
+    start: { gatehouse: startGateway('oauth-quota') },
+    smokeBody: SMALL_BODY,
+    note:
+      '`gatehouse` here is packages/gateway as in gateway-bare with `plugins.sequence: [oauth, quota]`: ' +
+      'every request carries an app’s API key (verified once against the standalone file, then cached) ' +
+      'and is counted against its product’s quota (10^9 per minute, never trips; X-RateLimit-* headers ' +
+      'sent). microgateway-core runs with no plugins at all (issue 25 compares against its bare rate; ' +
+      'with its own oauth + quota it calls verifyApiKey on every request).',
   },
   {
     name: 'iot-v2-two-layers',

@@ -3,8 +3,7 @@
 // refuses a built-in name it cannot run.
 import type { NativePlugin } from '@gatehouse/core';
 import { accesscontrol } from './accesscontrol/index.js';
-import { accumulateRequest } from './accumulate-request/index.js';
-import { accumulateResponse } from './accumulate-response/index.js';
+import { accumulate } from './accumulate/index.js';
 import { analytics } from './analytics/index.js';
 import { apikeys } from './apikeys/index.js';
 import { bauth } from './bauth/index.js';
@@ -44,8 +43,8 @@ const FACTORIES: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['spikearrest', (ctx, sh) => spikearrest(ctx, sh.store)],
   ['cors', (ctx) => cors(ctx)],
   ['healthcheck', (ctx) => healthcheck(ctx)],
-  ['accumulate-request', (ctx) => accumulateRequest(ctx)],
-  ['accumulate-response', (ctx) => accumulateResponse(ctx)],
+  ['accumulate-request', (ctx) => accumulate(ctx, 'request')],
+  ['accumulate-response', (ctx) => accumulate(ctx, 'response')],
   ['header-uppercase', () => headerUppercase()],
   ['transform-uppercase', () => transformUppercase()],
   ['accesscontrol', (ctx) => accesscontrol(ctx)],

@@ -1,6 +1,7 @@
 // quota and spikearrest through the real engine: exactly `allow` requests per window, the
 // X-RateLimit-* headers, 403/429 bodies, store down failing closed or open, spike arrest smoothing.
 import { test, before, after } from 'node:test';
+import http from 'node:http';
 import assert from 'node:assert/strict';
 import type { EdgeProduct } from '../../src/control-plane/types.js';
 import { closeCounterStores } from '../../src/plugins/registry.js';
@@ -131,6 +132,42 @@ test('spikearrest: allow 1 per second → back-to-back requests get 503 SpikeArr
   assert.equal((await request(p, '/shop/a')).status, 200);
 });
 
+test('spikearrest bufferSize: excess requests wait for their slot, beyond the buffer 503', async () => {
+  await closeCounterStores(); // a fresh in-process store: no slots left from the tests above
+  const p = await gateway({ spikearrest: { timeUnit: 'second', allow: 5, bufferSize: 2 } }, ['spikearrest']);
+  const started = Date.now();
+  const replies = await Promise.all(
+    Array.from({ length: 5 }, () => request(p, '/shop/a').then((r) => ({ ...r, at: Date.now() - started }))),
+  );
+  const ok = replies.filter((r) => r.status === 200).sort((a, b) => a.at - b.at);
+  const refused = replies.filter((r) => r.status === 503);
+  assert.equal(ok.length, 3, 'one at once and two from the buffer');
+  assert.equal(refused.length, 2);
+  for (const r of refused) assert.equal(r.body, '{"message":"SpikeArrest engaged","status":503}');
+  // Slots are 200 ms apart: the buffered ones were held, not refused or let through early.
+  assert.ok(ok[1]!.at >= 190 && ok[2]!.at >= 390, `answered at ${ok.map((r) => r.at).join(', ')} ms`);
+});
+
+test('spikearrest bufferSize: a waiting request whose client goes away leaves the queue', async () => {
+  await closeCounterStores();
+  const p = await gateway({ spikearrest: { timeUnit: 'second', allow: 2, bufferSize: 1 } }, ['spikearrest']);
+  assert.equal((await request(p, '/shop/a')).status, 200);
+  const reached = upstream.seen.length;
+  // The next one waits for its slot (500 ms): its client gives up after 100 ms.
+  const gone = http.request({ host: '127.0.0.1', port: p, path: '/shop/a', agent: false });
+  gone.on('error', () => undefined);
+  gone.end();
+  await new Promise((r) => setTimeout(r, 100));
+  gone.destroy();
+  await new Promise((r) => setTimeout(r, 50));
+  // Its slot is free again, so this one is buffered (not refused: the buffer holds one) and served.
+  const next = await request(p, '/shop/a');
+  assert.equal(next.status, 200);
+  // The one that left never reached the backend.
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(upstream.seen.length, reached + 1);
+});
+
 test('spikearrest: a bad section is a config error naming the key', async () => {
   await assert.rejects(
     gateway({ spikearrest: { timeUnit: 'hour', allow: 1 } }, ['spikearrest']),
@@ -139,6 +176,10 @@ test('spikearrest: a bad section is a config error naming the key', async () => 
   await assert.rejects(
     gateway({ spikearrest: { timeUnit: 'second', allow: 0 } }, ['spikearrest']),
     /spikearrest\.allow/,
+  );
+  await assert.rejects(
+    gateway({ spikearrest: { timeUnit: 'second', allow: 1, bufferSize: 1.5 } }, ['spikearrest']),
+    /spikearrest\.bufferSize/,
   );
 });
 

@@ -102,14 +102,22 @@ export function createAuthPlugin(
         req.api_product = product;
       };
 
-      const exchangeApiKey = async (ctx: HookContext, apiKey: string): Promise<void> => {
-        if (!keyCache) return fail(ctx, 'invalid_request', 'API Key Verification URL not configured');
+      const judge = (ctx: HookContext, verdict: ApiKeyVerdict, nowMs?: number): void => {
+        if (!verdict.ok) {
+          if (o.useUpstream && kind === 'oauth')
+            return authError(ctx, 'upstream_error', verdict.statusText, verdict.status);
+          return fail(ctx, 'access_denied', verdict.statusText);
+        }
+        admit(ctx, verdict.token, true, nowMs);
+      };
+
+      const verifyApiKey = async (ctx: HookContext, keys: CachingVerifier, apiKey: string): Promise<void> => {
         let verdict: ApiKeyVerdict;
         let nowMs: number | undefined;
         try {
-          verdict = await keyCache.verify(apiKey);
+          verdict = await keys.verify(apiKey);
         } catch (err) {
-          const stale = o.failOpen ? keyCache.stale(apiKey, o.failOpenGraceMs) : undefined;
+          const stale = o.failOpen ? keys.stale(apiKey, o.failOpenGraceMs) : undefined;
           if (!stale) {
             const message = err instanceof Error ? err.message : String(err);
             if (err instanceof VerifyApiKeyError && message === 'empty response received')
@@ -121,12 +129,14 @@ export function createAuthPlugin(
           nowMs = stale.expiresAt - 1;
           ctx.req['oauth-failed-open'] = true;
         }
-        if (!verdict.ok) {
-          if (o.useUpstream && kind === 'oauth')
-            return authError(ctx, 'upstream_error', verdict.statusText, verdict.status);
-          return fail(ctx, 'access_denied', verdict.statusText);
-        }
-        admit(ctx, verdict.token, true, nowMs);
+        judge(ctx, verdict, nowMs);
+      };
+
+      /** A cached key is judged synchronously: the hook returns no promise (no microtask). */
+      const exchangeApiKey = (ctx: HookContext, apiKey: string): void | Promise<void> => {
+        if (!keyCache) return fail(ctx, 'invalid_request', 'API Key Verification URL not configured');
+        const hit = keyCache.cached(apiKey);
+        return hit ? judge(ctx, hit) : verifyApiKey(ctx, keyCache, apiKey);
       };
 
       const bearer = (ctx: HookContext, value: string): void => {

@@ -5,12 +5,12 @@
 // limit: 403 `{"message":"exceeded quota","status":403}` (429 with
 // `quotas.isHTTPStatusTooManyRequestEnabled`). Store down: `quotas.failOpen` admits and marks
 // `req['quota-failed-open']`; otherwise 500 (fail closed).
-import { definePlugin, type NativePlugin } from '@gatehouse/core';
+import { definePlugin, type HookContext, type NativePlugin } from '@gatehouse/core';
 import type { QuotaTimeUnit } from '../../control-plane/types.js';
 import type { GatewayPluginContext } from '../context.js';
 import { compileExcludeUrls } from '../resource-match/exclude-urls.js';
 import { bool, sectionOf, strings, type Section } from '../shared/options.js';
-import type { CounterStore } from '../stores/counter-store.js';
+import type { CounterStore, WindowCount } from '../stores/counter-store.js';
 
 const UNIT_MS: Record<QuotaTimeUnit, number> = {
   minute: 60_000,
@@ -22,6 +22,8 @@ const UNIT_MS: Record<QuotaTimeUnit, number> = {
 
 interface ProductQuota {
   readonly allow: number;
+  /** X-RateLimit-Limit, made once. */
+  readonly limit: string;
   readonly windowMs: number;
   readonly proxies: ReadonlySet<string>;
 }
@@ -42,13 +44,49 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
         if (p.quota && p.quota.allow > 0 && p.quota.interval > 0)
           byProduct.set(p.name, {
             allow: p.quota.allow,
+            limit: String(p.quota.allow),
             windowMs: p.quota.interval * UNIT_MS[p.quota.timeUnit],
             proxies: new Set(p.proxies),
           });
       const counters = store();
       const prefix = `${gctx.org}.${gctx.env}.`;
+      const storeDown = JSON.stringify({ message: 'quota store unavailable', status: 500 });
+
+      /** Headers for one counted product; true when it is over its quota (answered). */
+      const judge = (ctx: HookContext, q: ProductQuota, w: WindowCount): boolean => {
+        const res = ctx.res;
+        res.setHeader('x-ratelimit-limit', q.limit);
+        res.setHeader('x-ratelimit-remaining', String(q.allow - w.count));
+        res.setHeader('x-ratelimit-reset', String(Math.max(0, Math.ceil(w.resetInMs / 1000))));
+        if (w.count <= q.allow) return false;
+        ctx.respond(status, exceeded);
+        return true;
+      };
+
+      /** The products from `from` on, through the store's asynchronous answer. */
+      const countAsync = async (ctx: HookContext, list: readonly unknown[], from: number, app: string) => {
+        const proxy = ctx.res.proxy.name;
+        for (let i = from; i < list.length; i++) {
+          const name = list[i];
+          const q = typeof name === 'string' ? byProduct.get(name) : undefined;
+          if (!q || !q.proxies.has(proxy)) continue;
+          let w: WindowCount;
+          try {
+            w = await counters.hit(`${prefix}${app}.${name as string}`, q.windowMs, 1);
+          } catch {
+            if (failOpen) {
+              ctx.req['quota-failed-open'] = true;
+              continue;
+            }
+            return ctx.respond(500, storeDown);
+          }
+          if (judge(ctx, q, w)) return;
+        }
+      };
+
       return {
-        async onRequest(ctx) {
+        // Synchronous while the counts are in this process (no promise, no microtask).
+        onRequest(ctx) {
           const req = ctx.req;
           if (excluded(req)) return;
           const token = req.token as { api_product_list?: unknown; application_name?: unknown } | undefined;
@@ -57,25 +95,13 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
           const app = typeof token!.application_name === 'string' ? token!.application_name : '';
           const proxy = ctx.res.proxy.name;
           // Products in series: the first exceeded one answers.
-          for (const name of list) {
-            if (typeof name !== 'string') continue;
-            const q = byProduct.get(name);
+          for (let i = 0; i < list.length; i++) {
+            const name: unknown = list[i];
+            const q = typeof name === 'string' ? byProduct.get(name) : undefined;
             if (!q || !q.proxies.has(proxy)) continue;
-            let count: number;
-            let resetInMs: number;
-            try {
-              ({ count, resetInMs } = await counters.hit(`${prefix}${app}.${name}`, q.windowMs, 1));
-            } catch {
-              if (failOpen) {
-                req['quota-failed-open'] = true;
-                continue;
-              }
-              return ctx.respond(500, JSON.stringify({ message: 'quota store unavailable', status: 500 }));
-            }
-            ctx.res.setHeader('x-ratelimit-limit', String(q.allow));
-            ctx.res.setHeader('x-ratelimit-remaining', String(q.allow - count));
-            ctx.res.setHeader('x-ratelimit-reset', String(Math.max(0, Math.ceil(resetInMs / 1000))));
-            if (count > q.allow) return ctx.respond(status, exceeded);
+            const w = counters.hitLocal(`${prefix}${app}.${name as string}`, q.windowMs, 1);
+            if (w === undefined) return countAsync(ctx, list, i, app);
+            if (judge(ctx, q, w)) return;
           }
         },
       };
