@@ -18,7 +18,7 @@ export const GATEWAY_BENCH_KEY = 'bench-key-0123456789abcdef';
 const ORG = 'bench';
 const ENV = 'bench';
 
-export function gatewayCliPath(ctx: RunContext): string {
+function gatewayCliPath(ctx: RunContext): string {
   return join(ctx.repoRoot, 'packages/gateway/dist/cli/main.js');
 }
 
