@@ -115,6 +115,8 @@ test('start, status, reload, stop; a stale socket is cleaned up; pid file writte
     assert.equal(readFileSync(join(tmp.dir, 'edgemicro.pid'), 'utf8').trim(), String(gw.child.pid));
     const res = await fetch(`http://127.0.0.1:${port}/hello/x`);
     assert.equal(res.status, 200);
+    // headers.x-response-time is on by default (edgemicro's default.yaml).
+    assert.match(res.headers.get('x-response-time') ?? '', /^\d+$/);
     const status = await cli(['status'], tmp.dir);
     assert.equal(status.code, 0);
     assert.match(status.out, /edgemicro is running with 2 workers/);

@@ -18,6 +18,7 @@ import type {
   UpstreamTlsConfig,
 } from '@gatehouse/core';
 import type { EdgeProxy } from '../control-plane/types.js';
+import { RESPONSE_TIME_PLUGIN } from '../runtime/response-time.js';
 import { EdgemicroConfigError, type ConfigProblem } from './errors.js';
 import type { EdgemicroSettings, SslOptions } from './validate.js';
 
@@ -149,7 +150,9 @@ export function translate(
   // becomes an exact route (it wins over base paths) to the target the base path would have chosen.
   const excluded = em.plugins.excludeUrls;
   if (excluded.length && options.plugins.length) {
-    const kept = options.plugins.filter((n) => n === 'analytics' || n === 'metrics');
+    const kept = options.plugins.filter(
+      (n) => n === 'analytics' || n === 'metrics' || n === RESPONSE_TIME_PLUGIN,
+    );
     for (const url of excluded) {
       if (url.includes('*') || !url.startsWith('/')) {
         problems.push({

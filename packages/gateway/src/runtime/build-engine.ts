@@ -12,6 +12,7 @@ import {
 } from '@gatehouse/core';
 import { builtinModules } from './builtins.js';
 import { renderEdgemicroError } from './error-renderer.js';
+import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
 
 /** The name edgemicro's renderer is registered under (`errors` of every gateway server). */
@@ -32,7 +33,7 @@ export async function buildGatewayEngine(config: GatehouseConfig, baseDir: strin
   const plugins = await loadPlugins({
     sequence: data.sequence,
     ...(data.pluginDir ? { dir: data.pluginDir } : {}),
-    builtins: builtinModules(data),
+    builtins: { ...builtinModules(data), [RESPONSE_TIME_PLUGIN]: responseTimePlugin },
     config: merged,
     logger,
   });
