@@ -179,6 +179,52 @@ test('EDGEMICRO_LOCAL_PROXY: the synthetic proxy; products and keys still from E
   }
 });
 
+test('EDGEMICRO_DECORATOR: the one proxy kept by edgemicro.proxies serves "/"; otherwise a warning', async () => {
+  writeConfig(
+    tmp.dir,
+    'o',
+    'deco',
+    edgeYaml(edge).replace(
+      '  max_connections: 100\n',
+      '  max_connections: 100\n  proxies: [edgemicro_hello]\n',
+    ),
+  );
+  const start = (environment: Record<string, string>, env = 'deco', warn?: (m: string) => void) =>
+    startInProcess({
+      ...common(),
+      env,
+      mode: 'edge',
+      key: 'k-123',
+      secret: 's-456',
+      environment: { ...common().environment, ...environment },
+      ...(warn ? { warn } : {}),
+    });
+  const plain = await start({});
+  try {
+    assert.equal((await fetch(`${plain.base}/anything`)).status, 404);
+  } finally {
+    await plain.close();
+  }
+  const deco = await start({ EDGEMICRO_DECORATOR: '1' });
+  try {
+    assert.equal(deco.source.edgeData.proxies[0]!.base_path, '/');
+    const res = await fetch(`${deco.base}/anything/x?y=1`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { url: string }).url, '/anything/x?y=1');
+  } finally {
+    await deco.close();
+  }
+  // Without edgemicro.proxies edgemicro ignores the flag; we say so.
+  const warnings: string[] = [];
+  const ignored = await start({ EDGEMICRO_DECORATOR: '1' }, 'test', (m) => warnings.push(m));
+  try {
+    assert.equal((await fetch(`${ignored.base}/anything`)).status, 404);
+    assert.ok(warnings.some((w) => /EDGEMICRO_DECORATOR is set but has no effect/.test(w)));
+  } finally {
+    await ignored.close();
+  }
+});
+
 test('standalone: proxies, products and apps from a local file; bad files name key and line', async () => {
   const file = join(tmp.dir, 'standalone.yaml');
   writeFileSync(

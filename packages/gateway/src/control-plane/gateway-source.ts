@@ -21,9 +21,9 @@ import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runti
 import { readCacheFile, writeCacheFile } from './cache-file.js';
 import { fetchEdgeData, redact } from './edge-client.js';
 import { localProxy, type LocalProxyArgs } from './local-proxy.js';
-import { filterProducts, filterProxies } from './map-edge.js';
+import { decorate, filterProducts, filterProxies } from './map-edge.js';
 import { readStandaloneFile } from './standalone.js';
-import type { EdgeData, StandaloneData } from './types.js';
+import type { EdgeData, EdgeProxy, StandaloneData } from './types.js';
 
 export interface GatewaySourceOptions {
   readonly mode: GatewayMode;
@@ -197,6 +197,18 @@ export class GatewaySource {
     renameSync(tmp, this.sourcePath);
   }
 
+  /** EDGEMICRO_DECORATOR: the one kept proxy serves `/`; set where it cannot apply, it says why. */
+  private decorated(proxies: EdgeProxy[]): EdgeProxy[] {
+    const flag = (this.options.environment ?? process.env).EDGEMICRO_DECORATOR;
+    const names = this.loaded.settings.edgemicro.proxies;
+    const out = decorate(proxies, names, flag);
+    if (flag && !out.applied)
+      this.options.warn?.(
+        `EDGEMICRO_DECORATOR is set but has no effect: it needs edgemicro.proxies to keep exactly one proxy (${names ? `${proxies.length} kept` : 'edgemicro.proxies is not set'})`,
+      );
+    return out.proxies;
+  }
+
   private async loadData(atStart: boolean): Promise<EdgeData | StandaloneData> {
     const { settings } = this.loaded;
     const em = settings.edgemicro;
@@ -206,7 +218,9 @@ export class GatewaySource {
         const data = readStandaloneFile(this.options.standaloneFile!, em.max_connections);
         return {
           ...data,
-          proxies: filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          proxies: this.decorated(
+            filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          ),
         };
       }
       case 'local':
@@ -228,7 +242,9 @@ export class GatewaySource {
             maxConnections: em.max_connections,
             ...(fixed ? { proxies: fixed } : {}),
           });
-          const proxies = filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern);
+          const proxies = this.decorated(
+            filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          );
           const products = em.proxies ? filterProducts([...data.products], proxies) : data.products;
           const out = { ...data, proxies, products };
           writeCacheFile(this.cachePath, this.loaded.raw, out);

@@ -65,6 +65,20 @@ export function filterProxies(
   return out;
 }
 
+/**
+ * EDGEMICRO_DECORATOR (edgemicro's Cloud Foundry decorator / Kubernetes sidecar mode): the gateway
+ * fronts one application, so when `edgemicro.proxies` keeps exactly one proxy its base path becomes
+ * `/` whatever Edge says. Returns the proxies and whether the decorator took effect.
+ */
+export function decorate(
+  proxies: EdgeProxy[],
+  names: readonly string[] | undefined,
+  decorator: string | undefined,
+): { proxies: EdgeProxy[]; applied: boolean } {
+  if (!decorator || !names || proxies.length !== 1) return { proxies, applied: false };
+  return { proxies: [{ ...proxies[0]!, base_path: '/' }], applied: true };
+}
+
 function quotaOf(p: Obj): EdgeProduct['quota'] {
   const allow = Number(p.quota);
   const interval = Number(p.quotaInterval);
