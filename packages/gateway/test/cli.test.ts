@@ -161,6 +161,61 @@ test('start, status, reload, stop; a stale socket is cleaned up; pid file writte
   }
 });
 
+test('start -u: the config is downloaded from a URL into the config dir; an unusable URL stops the start', async () => {
+  const { default: http } = await import('node:http');
+  let served = 0;
+  const yaml = CONFIG.replace('  port: 8000', '  port: 8001');
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/configs/demo.yaml') return void res.writeHead(404).end('no');
+    served++;
+    res.writeHead(200, { 'content-type': 'text/yaml' }).end(yaml);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const configDir = join(tmp.dir, 'from-url');
+  const args = (url: string, port?: number): string[] => [
+    'start',
+    ...['-o', 'demo', '-e', 'url', '-c', configDir, '--standalone', 'standalone.yaml', '-u', url],
+    ...(port ? ['-r', String(port)] : []),
+  ];
+  try {
+    const port = await freePort();
+    const gw = runCli(args(`${base}/configs/demo.yaml`, port), tmp.dir);
+    try {
+      await gw.waitFor(/edgemicro started/);
+      assert.equal(served, 1);
+      assert.equal(readFileSync(join(configDir, 'demo-url-config.yaml'), 'utf8'), yaml);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/hello/u`)).status, 200);
+      assert.equal((await cli(['stop'], tmp.dir)).code, 0);
+      assert.equal(await gw.exited, 0);
+    } finally {
+      gw.child.kill('SIGKILL');
+    }
+    const closed = await freePort();
+    const failures: Array<[string, RegExp]> = [
+      [
+        `http://127.0.0.1:${closed}/configs/demo.yaml`,
+        /cannot download the config from http:\/\/127\.0\.0\.1:\d+\/configs\/demo\.yaml: /,
+      ],
+      [
+        `${base}/configs/missing.yaml?token=url-secret-9f`,
+        /cannot download the config from .*\/configs\/missing\.yaml: HTTP 404/,
+      ],
+      ['ftp://127.0.0.1/demo.yaml', /config URL protocol not supported: "ftp:"/],
+    ];
+    for (const [url, re] of failures) {
+      const r = await cli(args(url), tmp.dir);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, re);
+      assert.doesNotMatch(r.out, /url-secret-9f/);
+      noStack(r.out);
+    }
+  } finally {
+    server.close();
+  }
+});
+
 test('logging.dir: master and workers append JSON lines to one file; no key, secret or API key in it', async () => {
   const { startEdgeEmulator, bootstrapProxy } = await import('../../../test/emulators/edge/edge-emulator.js');
   const canaries = JSON.parse(

@@ -5,7 +5,7 @@
 //   local-proxy  source YAML + that proxy + Edge products and keys (EDGEMICRO_LOCAL_PROXY=1)
 //   standalone   source YAML + the standalone file (proxies, products, apps, keys); no Apigee at all
 // `compile()` is synchronous (the cluster supervisor calls it on reload) and uses the latest data.
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { GatehouseConfig } from '@gatehouse/core';
 import { replaceEnvTags } from '../config/env-tags.js';
@@ -183,15 +183,21 @@ export class GatewaySource {
 
   private async downloadSource(): Promise<void> {
     const url = this.options.configUrl!;
+    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+    // As edgemicro: only http(s), and a download that fails stops the start (exit 1).
+    if (protocol !== 'http:' && protocol !== 'https:')
+      throw new Error(`config URL protocol not supported: ${JSON.stringify(protocol || url.split(':')[0])}`);
     let text: string;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-      text = await res.text();
+      text = await boundedText(res, MAX_CONFIG_BYTES);
     } catch (err) {
       throw new Error(`cannot download the config from ${redact(url)}: ${(err as Error).message}`);
     }
     parseYaml(text, redact(url)); // refuse what does not parse before replacing the file
+    // As edgemicro, the config directory is made when missing.
+    mkdirSync(this.options.configDir, { recursive: true });
     const tmp = `${this.sourcePath}.${process.pid}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.sourcePath);
@@ -264,4 +270,18 @@ export class GatewaySource {
       }
     }
   }
+}
+
+/** Bound on a downloaded config file (a config is kilobytes; a wrong URL may stream forever). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+async function boundedText(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.byteLength;
+    if (size > max) throw new Error(`larger than ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
