@@ -281,6 +281,85 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
   }
 });
 
+test('logging.rotate_interval: a new numbered file each interval, shared by 2 workers, no line lost', async () => {
+  const { mkdirSync, readdirSync } = await import('node:fs');
+  const plugins = join(tmp.dir, 'log-plugins');
+  mkdirSync(join(plugins, 'seen'), { recursive: true });
+  writeFileSync(join(plugins, 'seen', 'package.json'), '{"name":"seen"}');
+  writeFileSync(
+    join(plugins, 'seen', 'index.js'),
+    "module.exports.init = (config, logger) => ({ onrequest(req, res, next) { logger.info({ seq: Number(req.headers['x-seq']) }, 'seen'); next(); } });\n",
+  );
+  const logDir = join(tmp.dir, 'rotating-logs');
+  // 0.0005 hours = 1.8 s: edgemicro's unit, through the real config key.
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'rotate',
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      `  logging: { level: info, dir: "${logDir}", rotate_interval: 0.0005 }`,
+      `  plugins: { dir: "${plugins}", sequence: [seen] }`,
+      '',
+    ].join('\n'),
+  );
+  const port = await freePort();
+  const gw = runCli(
+    ['start', '-o', 'demo', '-e', 'rotate', '-c', tmp.dir, '--standalone', 'standalone.yaml'].concat([
+      '-r',
+      String(port),
+      '-p',
+      '2',
+    ]),
+    tmp.dir,
+  );
+  try {
+    await gw.waitFor(/edgemicro started/);
+    let sent = 0;
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const batch = Array.from({ length: 4 }, () =>
+        fetch(`http://127.0.0.1:${port}/hello/r`, { headers: { 'x-seq': String(sent++) } }).then((r) => {
+          assert.equal(r.status, 200);
+          return r.arrayBuffer();
+        }),
+      );
+      await Promise.all(batch);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0);
+    const files = readdirSync(logDir);
+    const periods = files.map((f) => {
+      const m = /^edgemicro-.+-(\d+)-(\d+)-api\.log$/.exec(f);
+      assert.ok(m, `file name ${f}`);
+      assert.equal(m[1], String(gw.child.pid), 'named for the master');
+      return Number(m[2]);
+    });
+    assert.ok(Math.max(...periods) >= 2, `rotated: ${files.join(', ')}`);
+    assert.ok(periods.includes(1));
+    const seen = new Map<number, number>();
+    const pids = new Set<number>();
+    for (const f of files)
+      for (const line of readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean)) {
+        const r = JSON.parse(line) as { msg?: string; seq?: number; pid?: number };
+        if (r.msg !== 'seen') continue;
+        seen.set(r.seq!, (seen.get(r.seq!) ?? 0) + 1);
+        pids.add(r.pid!);
+      }
+    assert.equal(seen.size, sent, 'every request logged');
+    assert.ok(
+      [...seen.values()].every((n) => n === 1),
+      'each once',
+    );
+    assert.ok(pids.size >= 1);
+  } finally {
+    gw.child.kill('SIGKILL');
+  }
+});
+
 test('verify checks the control-plane URLs; token get, decode and verify against the Edge emulator', async () => {
   const { startEdgeEmulator } = await import('../../../test/emulators/edge/edge-emulator.js');
   const edge = await startEdgeEmulator({

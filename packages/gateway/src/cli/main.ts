@@ -3,8 +3,7 @@
 // init, verify, token, check, --version; the Apigee management commands say what to do instead. Bad
 // input is one line on stderr and exit 1, never a stack trace.
 import cluster from 'node:cluster';
-import { createWriteStream, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgemicroConfigError } from '../config/errors.js';
@@ -166,11 +165,16 @@ async function start(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const logging = source.settings.edgemicro.logging;
   let logDestination: NodeJS.WritableStream | undefined;
   if (!logging.to_console && logging.dir) {
-    mkdirSync(logging.dir, { recursive: true });
-    const logFile = join(logging.dir, `edgemicro-${hostname()}-${process.pid}-api.log`);
-    logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-    source.logFile = logFile;
-    console.log(`logging to ${logFile}`);
+    const { RotatingLogFile, rotateMs } = await import('../runtime/rotating-log.js');
+    source.logFiles = {
+      dir: resolve(cwd, logging.dir),
+      id: String(process.pid),
+      startedAt: Date.now(),
+      rotateMs: rotateMs(logging.rotate_interval),
+    };
+    logDestination = new RotatingLogFile(source.logFiles, (file) => console.log(`logging to ${file}`));
+    // Open the first file now, so that a directory it cannot write is said at start.
+    logDestination.write('');
   }
   const { startMaster } = await import('../cluster/master.js');
   await startMaster({

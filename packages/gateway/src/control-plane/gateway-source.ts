@@ -17,6 +17,7 @@ import { readYamlFile, parseYaml } from '../config/yaml-file.js';
 import { AVAILABLE_BUILTINS, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { withResponseTime } from '../runtime/response-time.js';
+import type { LogFileSpec } from '../runtime/rotating-log.js';
 import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runtime/runtime-data.js';
 import { readCacheFile, writeCacheFile } from './cache-file.js';
 import { fetchEdgeData, redact } from './edge-client.js';
@@ -57,8 +58,8 @@ export class GatewaySource {
   private data!: EdgeData | StandaloneData;
   private readonly builtins: readonly string[] = AVAILABLE_BUILTINS;
   private readonly uid = randomUUID();
-  /** `logging.dir` file the workers append to (the CLI names it once the config is read; absent: stdout). */
-  logFile: string | undefined;
+  /** `logging.dir` files the workers append to (the CLI sets them once the config is read; absent: stdout). */
+  logFiles: LogFileSpec | undefined;
   /** Where the data of the running config came from. */
   origin: 'edge' | 'cache' | 'local' | 'standalone' = 'local';
 
@@ -121,7 +122,7 @@ export class GatewaySource {
       edge: this.data,
       sequence,
       ...(pluginDir ? { pluginDir } : {}),
-      ...(this.logFile ? { logFile: this.logFile } : {}),
+      ...(this.logFiles ? { logFiles: this.logFiles } : {}),
     };
     return translate(settings, this.data.proxies, {
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),

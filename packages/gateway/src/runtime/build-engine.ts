@@ -1,7 +1,6 @@
 // Build the engine for a translated config, in a worker (or a test): core's engine with edgemicro's
 // error renderer registered, and the plugin pipeline of the sequence (built-ins first, then the
 // custom plugin directory, as edgemicro resolves names).
-import { createWriteStream } from 'node:fs';
 import {
   createGatehouse,
   createLogger,
@@ -13,6 +12,7 @@ import {
 import { builtinModules } from './builtins.js';
 import { renderEdgemicroError } from './error-renderer.js';
 import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
+import { RotatingLogFile } from './rotating-log.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
 
 /** The name edgemicro's renderer is registered under (`errors` of every gateway server). */
@@ -21,8 +21,8 @@ export const ERROR_RENDERER = 'edgemicro';
 /** Create (not start) the engine for a config the gateway translated. */
 export async function buildGatewayEngine(config: GatehouseConfig, baseDir: string): Promise<Gatehouse> {
   const data = runtimeDataOf(config);
-  const logger = data?.logFile
-    ? createLogger(config.log, createWriteStream(data.logFile, { flags: 'a', mode: 0o600 }))
+  const logger = data?.logFiles
+    ? createLogger(config.log, new RotatingLogFile(data.logFiles))
     : createLogger(config.log);
   const errorRenderers = { [ERROR_RENDERER]: renderEdgemicroError };
   if (!data || !data.sequence.length) return createGatehouse({ config, baseDir, logger, errorRenderers });
