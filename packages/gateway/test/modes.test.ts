@@ -9,6 +9,7 @@ import {
   startEdgeEmulator,
   type EdgeEmulator,
 } from '../../../test/emulators/edge/edge-emulator.js';
+import { request } from '../../../test/helpers/client.js';
 import { EdgemicroConfigError } from '../src/config/errors.js';
 import { startInProcess, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
 
@@ -265,7 +266,7 @@ test('standalone: proxies, products and apps from a local file; bad files name k
   );
 });
 
-test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths', async () => {
+test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths (exact and *)', async () => {
   const { mkdirSync } = await import('node:fs');
   const plugins = join(tmp.dir, 'plugins');
   mkdirSync(join(plugins, 'deny'), { recursive: true });
@@ -283,7 +284,7 @@ test('custom plugins from plugins.dir run on every proxy but the excludeUrls pat
       '  port: 8000',
       '  address: 127.0.0.1',
       '  logging: { level: none, to_console: true }',
-      `  plugins: { dir: "${plugins}", sequence: [deny], excludeUrls: "/hello/health,/hello/ping" }`,
+      `  plugins: { dir: "${plugins}", sequence: [deny], excludeUrls: "/hello/health,/hello/ping, /hello/open/*,/hello/*/status" }`,
       '',
     ].join('\n'),
   );
@@ -298,6 +299,32 @@ test('custom plugins from plugins.dir run on every proxy but the excludeUrls pat
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { url: string }).url, '/api/health?deep=1');
     assert.equal((await fetch(`${gw.base}/hello/health/sub`)).status, 403);
+    // `*` is any run of characters, `/` included (edgemicro's `.*`), on the normalised path.
+    const port = Number(new URL(gw.base).port);
+    const cases: Array<[string, number, string?]> = [
+      ['/hello/open/a/b?q=1', 200, '/api/open/a/b?q=1'],
+      ['/hello/open/', 200, '/api/open/'],
+      ['/hello/open', 403],
+      ['/hello/opening', 403],
+      ['/hello/a/b/status', 200, '/api/a/b/status'],
+      ['/hello/status', 403],
+      ['/hello/a/status/x', 403],
+      // Normalised before matching: what is excluded is what the target gets.
+      ['/hello/x/../open/z', 200, '/api/open/z'],
+      ['/hello/open/../private', 403],
+      ['/hello/open/%2e%2e/private', 403],
+      // Left encoded by the engine, read as a separator by some backends: never excluded.
+      ['/hello/open/..%2fprivate', 0],
+      ['/hello/open/..%5cprivate', 0],
+      ['/HELLO/OPEN/a', 404],
+    ];
+    for (const [path, status, url] of cases) {
+      const r = await request(port, path);
+      // 0: refused by the engine or by the plugin, never passed through unchecked.
+      if (status === 0) assert.ok(r.status === 400 || r.status === 403, `${path}: ${r.status}`);
+      else assert.equal(r.status, status, path);
+      if (url) assert.equal((JSON.parse(r.text) as { url: string }).url, url, path);
+    }
   } finally {
     await gw.close();
   }

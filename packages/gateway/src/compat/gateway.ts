@@ -24,6 +24,7 @@ import type { EdgeProxy } from '../control-plane/types.js';
 import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
+import { skipOnExcludedUrls } from '../runtime/excluded-urls.js';
 import { RESPONSE_TIME_PLUGIN, responseTimePlugin, withResponseTime } from '../runtime/response-time.js';
 import { baseLogger, Logging } from './logging.js';
 import { proxiesFromConfig } from './proxies.js';
@@ -200,7 +201,10 @@ export class Microgateway {
             this.stats,
           ),
         );
-      pipeline = createPluginPipeline({ plugins, logger });
+      pipeline = createPluginPipeline({
+        plugins: skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls),
+        logger,
+      });
     }
     // edgemicro's error bodies through core's renderer slot (contracts §1).
     const engine = createGatehouse({

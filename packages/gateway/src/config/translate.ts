@@ -18,7 +18,6 @@ import type {
   UpstreamTlsConfig,
 } from '@gatehouse/core';
 import type { EdgeProxy } from '../control-plane/types.js';
-import { RESPONSE_TIME_PLUGIN } from '../runtime/response-time.js';
 import { EdgemicroConfigError, type ConfigProblem } from './errors.js';
 import type { EdgemicroSettings, SslOptions } from './validate.js';
 
@@ -146,47 +145,14 @@ export function translate(
     });
   }
 
-  // edgemicro.plugins.excludeUrls: on these exact paths only analytics (and metrics) run. Each
-  // becomes an exact route (it wins over base paths) to the target the base path would have chosen.
-  const excluded = em.plugins.excludeUrls;
-  if (excluded.length && options.plugins.length) {
-    const kept = options.plugins.filter(
-      (n) => n === 'analytics' || n === 'metrics' || n === RESPONSE_TIME_PLUGIN,
-    );
-    for (const url of excluded) {
-      if (url.includes('*') || !url.startsWith('/')) {
-        problems.push({
-          key: 'config.edgemicro.plugins.excludeUrls',
-          message: `"${url}": only exact paths starting with "/" are supported (no wildcards)`,
-        });
-        continue;
-      }
-      let best: { route: RouteConfig; base: string } | undefined;
-      for (const r of routes) {
-        const base = (r.match as { basePath: string }).basePath;
-        const under = base === '/' || url === base || url.startsWith(`${base}/`);
-        if (under && (!best || base.length > best.base.length)) best = { route: r, base };
-      }
-      if (!best || best.route.action.type !== 'proxy') continue;
-      const up = upstreams[best.route.action.upstream]!;
-      const target = new URL(up.url);
-      const rest = url.slice(best.base === '/' ? 1 : best.base.length).replace(/^\/+/, '');
-      const path = rest ? `${target.pathname.replace(/\/+$/, '')}/${rest}` : target.pathname;
-      const { url: _url, ...upstreamOptions } = up;
-      void _url;
-      routes.push({
-        name: `${best.route.name}:excluded:${url}`,
-        match: { exact: url },
-        action: {
-          ...best.route.action,
-          upstream: `${target.origin}${path.replace(/\$/g, '$$$$')}$is_args$args`,
-          target: 'url',
-          options: upstreamOptions,
-        },
-        ...(kept.length ? { plugins: kept } : {}),
+  // edgemicro.plugins.excludeUrls is applied where the plugin chain is built (runtime/excluded-urls.ts);
+  // a pattern that can match no path is a mistake said here.
+  for (const url of em.plugins.excludeUrls)
+    if (!url.startsWith('/') && !url.startsWith('*'))
+      problems.push({
+        key: 'config.edgemicro.plugins.excludeUrls',
+        message: `"${url}": a path starting with "/" (or "*") is expected`,
       });
-    }
-  }
 
   const limits: LimitsConfig = { maxConnections: em.max_connections };
   if (em.keep_alive_timeout !== undefined) limits.keepAliveTimeoutMs = em.keep_alive_timeout;

@@ -121,6 +121,7 @@ export class GatewaySource {
       config: merged,
       edge: this.data,
       sequence,
+      excludeUrls: settings.edgemicro.plugins.excludeUrls,
       ...(pluginDir ? { pluginDir } : {}),
       ...(this.logFiles ? { logFiles: this.logFiles } : {}),
     };

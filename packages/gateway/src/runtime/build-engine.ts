@@ -11,6 +11,7 @@ import {
 } from '@gatehouse/core';
 import { builtinModules } from './builtins.js';
 import { renderEdgemicroError } from './error-renderer.js';
+import { skipOnExcludedUrls } from './excluded-urls.js';
 import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
 import { RotatingLogFile } from './rotating-log.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
@@ -37,6 +38,6 @@ export async function buildGatewayEngine(config: GatehouseConfig, baseDir: strin
     config: merged,
     logger,
   });
-  const pipeline = createPluginPipeline({ plugins, logger });
+  const pipeline = createPluginPipeline({ plugins: skipOnExcludedUrls(plugins, data.excludeUrls), logger });
   return createGatehouse({ config, baseDir, logger, errorRenderers, pipeline });
 }

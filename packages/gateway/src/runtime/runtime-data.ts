@@ -20,6 +20,8 @@ export interface GatewayRuntimeData {
   readonly edge: EdgeData | StandaloneData;
   /** Plugin names of every route, in order. */
   readonly sequence: readonly string[];
+  /** `edgemicro.plugins.excludeUrls` patterns: paths where only analytics and metrics run. */
+  readonly excludeUrls: readonly string[];
   /** Custom plugin directory (`-d`, EDGEMICRO_PLUGIN_DIR, `edgemicro.plugins.dir`). */
   readonly pluginDir?: string;
   /** `logging.dir` files every process appends its JSON lines to (absent: stdout, `to_console`). */
