@@ -5,7 +5,17 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import {
+  cli,
+  runCli,
+  startUpstream,
+  tempDir,
+  writeConfig,
+  type Upstream,
+  edgeConfigYaml,
+  writePlugin,
+} from './helpers.js';
+import { closedPort } from '../../../test/helpers/engine.js';
 
 const tmp = tempDir();
 let up: Upstream;
@@ -90,7 +100,7 @@ test('bad input is one line and a non-zero exit', async () => {
 });
 
 test('start, status, reload, stop; a stale socket is cleaned up; pid file written and removed', async () => {
-  const port = await freePort();
+  const port = await closedPort();
   writeFileSync(join(tmp.dir, 'edgemicro.sock'), ''); // left by a dead process: nothing accepts on it
   const gw = runCli(
     [
@@ -180,7 +190,7 @@ test('start -u: the config is downloaded from a URL into the config dir; an unus
     ...(port ? ['-r', String(port)] : []),
   ];
   try {
-    const port = await freePort();
+    const port = await closedPort();
     const gw = runCli(args(`${base}/configs/demo.yaml`, port), tmp.dir);
     try {
       await gw.waitFor(/edgemicro started/);
@@ -192,7 +202,7 @@ test('start -u: the config is downloaded from a URL into the config dir; an unus
     } finally {
       gw.child.kill('SIGKILL');
     }
-    const closed = await freePort();
+    const closed = await closedPort();
     const failures: Array<[string, RegExp]> = [
       [
         `http://127.0.0.1:${closed}/configs/demo.yaml`,
@@ -233,18 +243,13 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     tmp.dir,
     'demo',
     'logs',
-    [
-      'edge_config:',
-      `  bootstrap: ${edge.urls.bootstrap}`,
-      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-      'edgemicro:',
-      '  port: 8000',
-      '  address: 127.0.0.1',
-      `  logging: { level: trace, dir: "${logDir}" }`,
-      '',
-    ].join('\n'),
+    edgeConfigYaml(
+      edge.urls,
+      ['edgemicro:', '  port: 8000', '  address: 127.0.0.1', `  logging: { level: trace, dir: "${logDir}" }`],
+      ['bootstrap', 'jwt_public_key'],
+    ),
   );
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(
     ['start', '-o', 'demo', '-e', 'logs', '-c', tmp.dir, '-r', String(port), '-p', '2'],
     tmp.dir,
@@ -282,12 +287,11 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
 });
 
 test('logging.rotate_interval: a new numbered file each interval, shared by 2 workers, no line lost', async () => {
-  const { mkdirSync, readdirSync } = await import('node:fs');
+  const { readdirSync } = await import('node:fs');
   const plugins = join(tmp.dir, 'log-plugins');
-  mkdirSync(join(plugins, 'seen'), { recursive: true });
-  writeFileSync(join(plugins, 'seen', 'package.json'), '{"name":"seen"}');
-  writeFileSync(
-    join(plugins, 'seen', 'index.js'),
+  writePlugin(
+    plugins,
+    'seen',
     "module.exports.init = (config, logger) => ({ onrequest(req, res, next) { logger.info({ seq: Number(req.headers['x-seq']) }, 'seen'); next(); } });\n",
   );
   const logDir = join(tmp.dir, 'rotating-logs');
@@ -305,7 +309,7 @@ test('logging.rotate_interval: a new numbered file each interval, shared by 2 wo
       '',
     ].join('\n'),
   );
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(
     ['start', '-o', 'demo', '-e', 'rotate', '-c', tmp.dir, '--standalone', 'standalone.yaml'].concat([
       '-r',
@@ -374,16 +378,7 @@ test('verify checks the control-plane URLs; token get, decode and verify against
       tmp.dir,
       'demo',
       'verify',
-      [
-        'edge_config:',
-        `  bootstrap: ${edge.urls.bootstrap}`,
-        `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-        `  products: ${edge.urls.products}`,
-        'edgemicro:',
-        '  port: 8000',
-        '  logging: { to_console: true }',
-        '',
-      ].join('\n'),
+      edgeConfigYaml(edge.urls, ['edgemicro:', '  port: 8000', '  logging: { to_console: true }']),
     );
     const args = ['-o', 'demo', '-e', 'verify', '-c', tmp.dir];
     const ok = await cli(['verify', ...args], tmp.dir, { EDGEMICRO_KEY: 'vk', EDGEMICRO_SECRET: 'vs' });

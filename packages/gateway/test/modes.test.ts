@@ -11,30 +11,36 @@ import {
 } from '../../../test/emulators/edge/edge-emulator.js';
 import { request } from '../../../test/helpers/client.js';
 import { EdgemicroConfigError } from '../src/config/errors.js';
-import { startInProcess, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import {
+  startInProcess,
+  startUpstream,
+  tempDir,
+  writeConfig,
+  type Upstream,
+  edgeConfigYaml,
+  writePlugin,
+} from './helpers.js';
 
 let edge: EdgeEmulator;
 let up: Upstream;
 const tmp = tempDir();
 
 function edgeYaml(e: EdgeEmulator): string {
-  return [
-    'edge_config:',
-    `  bootstrap: ${e.urls.bootstrap}`,
-    `  jwt_public_key: ${e.urls.jwt_public_key}`,
-    `  products: ${e.urls.products}`,
-    `  jwk_public_keys: ${e.urls.jwk_public_keys}`,
-    'edgemicro:',
-    '  port: 8000',
-    '  address: 127.0.0.1',
-    '  max_connections: 100',
-    '  logging: { level: none, to_console: true }',
-    '  plugins: { sequence: [] }',
-    'oauth:',
-    '  allowNoAuthorization: false',
-    '  verify_api_key_url: <E>VERIFY_URL</E>',
-    '',
-  ].join('\n');
+  return edgeConfigYaml(
+    e.urls,
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      '  max_connections: 100',
+      '  logging: { level: none, to_console: true }',
+      '  plugins: { sequence: [] }',
+      'oauth:',
+      '  allowNoAuthorization: false',
+      '  verify_api_key_url: <E>VERIFY_URL</E>',
+    ],
+    ['bootstrap', 'jwt_public_key', 'products', 'jwk_public_keys'],
+  );
 }
 
 before(async () => {
@@ -267,12 +273,10 @@ test('standalone: proxies, products and apps from a local file; bad files name k
 });
 
 test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths (exact and *)', async () => {
-  const { mkdirSync } = await import('node:fs');
   const plugins = join(tmp.dir, 'plugins');
-  mkdirSync(join(plugins, 'deny'), { recursive: true });
-  writeFileSync(join(plugins, 'deny', 'package.json'), '{"name":"deny"}');
-  writeFileSync(
-    join(plugins, 'deny', 'index.js'),
+  writePlugin(
+    plugins,
+    'deny',
     "module.exports.init = () => ({ onrequest(req, res, next) { res.statusCode = 403; res.end('denied'); next(true); } });\n",
   );
   writeConfig(
