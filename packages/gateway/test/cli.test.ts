@@ -42,6 +42,19 @@ after(async () => {
 });
 
 const noStack = (out: string): void => assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
+/** `edgemicro start` of org demo, env `env`, on the standalone file, with `extra` options. */
+const startArgs = (env: string, ...extra: string[]): string[] => [
+  'start',
+  '-o',
+  'demo',
+  '-e',
+  env,
+  '-c',
+  tmp.dir,
+  '--standalone',
+  'standalone.yaml',
+  ...extra,
+];
 
 test('check: a good file prints the resolved proxies; a bad one names file, key and line', async () => {
   const good = await cli(
@@ -102,24 +115,7 @@ test('bad input is one line and a non-zero exit', async () => {
 test('start, status, reload, stop; a stale socket is cleaned up; pid file written and removed', async () => {
   const port = await closedPort();
   writeFileSync(join(tmp.dir, 'edgemicro.sock'), ''); // left by a dead process: nothing accepts on it
-  const gw = runCli(
-    [
-      'start',
-      '-o',
-      'demo',
-      '-e',
-      'test',
-      '-c',
-      tmp.dir,
-      '--standalone',
-      'standalone.yaml',
-      '-r',
-      String(port),
-      '-p',
-      '2',
-    ],
-    tmp.dir,
-  );
+  const gw = runCli(startArgs('test', '-r', String(port), '-p', '2'), tmp.dir);
   try {
     await gw.waitFor(/edgemicro started: 2 worker/);
     assert.equal(readFileSync(join(tmp.dir, 'edgemicro.pid'), 'utf8').trim(), String(gw.child.pid));
@@ -132,22 +128,7 @@ test('start, status, reload, stop; a stale socket is cleaned up; pid file writte
     assert.match(status.out, /edgemicro is running with 2 workers/);
     const pidsBefore = [...status.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
     assert.equal(pidsBefore.length, 2);
-    const second = await cli(
-      [
-        'start',
-        '-o',
-        'demo',
-        '-e',
-        'test',
-        '-c',
-        tmp.dir,
-        '--standalone',
-        'standalone.yaml',
-        '-r',
-        String(port),
-      ],
-      tmp.dir,
-    );
+    const second = await cli(startArgs('test', '-r', String(port)), tmp.dir);
     assert.equal(second.code, 1);
     assert.match(second.out, /already running/);
     const reload = await cli(['reload'], tmp.dir);
@@ -310,15 +291,7 @@ test('logging.rotate_interval: a new numbered file each interval, shared by 2 wo
     ].join('\n'),
   );
   const port = await closedPort();
-  const gw = runCli(
-    ['start', '-o', 'demo', '-e', 'rotate', '-c', tmp.dir, '--standalone', 'standalone.yaml'].concat([
-      '-r',
-      String(port),
-      '-p',
-      '2',
-    ]),
-    tmp.dir,
-  );
+  const gw = runCli(startArgs('rotate', '-r', String(port), '-p', '2'), tmp.dir);
   try {
     await gw.waitFor(/edgemicro started/);
     let sent = 0;
