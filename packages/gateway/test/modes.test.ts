@@ -232,6 +232,49 @@ test('EDGEMICRO_DECORATOR: the one proxy kept by edgemicro.proxies serves "/"; o
   }
 });
 
+test('wildcard base paths: the glob on the normalised path, target path + what follows it, 404 elsewhere', async () => {
+  const file = join(tmp.dir, 'standalone-wild.yaml');
+  writeFileSync(
+    file,
+    [
+      'proxies:',
+      `  - { name: orders, base_path: "/api/*/orders", url: "${up.url}o" }`,
+      `  - { name: deep, base_path: "/deep/**/v2", url: "${up.url}" }`,
+      `  - { name: plain, base_path: /plain, url: "${up.url}p" }`,
+      '',
+    ].join('\n'),
+  );
+  const gw = await startInProcess({ ...common(), mode: 'standalone', standaloneFile: file });
+  try {
+    const port = Number(new URL(gw.base).port);
+    const cases: Array<[string, number, string?]> = [
+      ['/api/t1/orders', 200, '/o'],
+      ['/api/t1/orders/', 200, '/o/'],
+      ['/api/t1/orders/42?x=1', 200, '/o/42?x=1'],
+      ['/api/t1/orders42', 404],
+      ['/api/t1/x/orders', 404],
+      ['/api/orders', 404],
+      ['/api/.hidden/orders', 404],
+      // Normalised once by the engine: the glob sees, and the target gets, the same path.
+      ['/api/t1/../t2/orders/7', 200, '/o/7'],
+      ['/api/t1/x/../orders/8', 200, '/o/8'],
+      ['/api/t1/%6frders/9', 200, '/o/9'],
+      ['/deep/v2/a', 200, '/a'],
+      ['/deep/x/y/v2/a', 200, '/a'],
+      ['/deep/x/y/a', 404],
+      ['/plain/q', 200, '/p/q'],
+    ];
+    for (const [path, status, url] of cases) {
+      const r = await request(port, path);
+      assert.equal(r.status, status, path);
+      if (status === 404) assert.equal(r.text, '{"message":"no match found","status":404}', path);
+      if (url) assert.equal((JSON.parse(r.text) as { url: string }).url, url, path);
+    }
+  } finally {
+    await gw.close();
+  }
+});
+
 test('standalone: proxies, products and apps from a local file; bad files name key and line', async () => {
   const file = join(tmp.dir, 'standalone.yaml');
   writeFileSync(

@@ -25,6 +25,7 @@ import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/valid
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
 import { skipOnExcludedUrls } from '../runtime/excluded-urls.js';
+import { wildcardGates } from '../runtime/wildcard-base-path.js';
 import { RESPONSE_TIME_PLUGIN, responseTimePlugin, withResponseTime } from '../runtime/response-time.js';
 import { baseLogger, Logging } from './logging.js';
 import { proxiesFromConfig } from './proxies.js';
@@ -188,7 +189,8 @@ export class Microgateway {
     });
     const logger = baseLogger();
     let pipeline: ReturnType<typeof createPluginPipeline> | undefined;
-    if (chain.length) {
+    const gates = await wildcardGates(proxies, (n) => createPluginLogger(logger, n), this.stats);
+    if (chain.length || gates.length) {
       const handlers = new Map(this.added.map((p) => [p.name, p.handlers]));
       const plugins: LoadedPlugin[] = [];
       for (const name of chain)
@@ -202,7 +204,7 @@ export class Microgateway {
           ),
         );
       pipeline = createPluginPipeline({
-        plugins: skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls),
+        plugins: [...gates, ...skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls)],
         logger,
       });
     }

@@ -4,7 +4,9 @@
 import {
   createGatehouse,
   createLogger,
+  createPluginLogger,
   createPluginPipeline,
+  createPluginStats,
   loadPlugins,
   type Gatehouse,
   type GatehouseConfig,
@@ -14,6 +16,7 @@ import { renderEdgemicroError } from './error-renderer.js';
 import { skipOnExcludedUrls } from './excluded-urls.js';
 import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
 import { RotatingLogFile } from './rotating-log.js';
+import { isWildcard, wildcardGates } from './wildcard-base-path.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
 
 /** The name edgemicro's renderer is registered under (`errors` of every gateway server). */
@@ -26,18 +29,28 @@ export async function buildGatewayEngine(config: GatehouseConfig, baseDir: strin
     ? createLogger(config.log, new RotatingLogFile(data.logFiles))
     : createLogger(config.log);
   const errorRenderers = { [ERROR_RENDERER]: renderEdgemicroError };
-  if (!data || !data.sequence.length) return createGatehouse({ config, baseDir, logger, errorRenderers });
+  const wildcards = data?.edge.proxies.some((p) => isWildcard(p.base_path)) ?? false;
+  if (!data || (!data.sequence.length && !wildcards))
+    return createGatehouse({ config, baseDir, logger, errorRenderers });
   const merged: Record<string, unknown> = { ...data.config };
   delete merged[RUNTIME_KEY];
   if (data.key !== undefined && data.secret !== undefined)
     merged.keys = { key: data.key, secret: data.secret };
-  const plugins = await loadPlugins({
-    sequence: data.sequence,
-    ...(data.pluginDir ? { dir: data.pluginDir } : {}),
-    builtins: { ...builtinModules(data), [RESPONSE_TIME_PLUGIN]: responseTimePlugin },
-    config: merged,
+  const stats = createPluginStats();
+  const plugins = data.sequence.length
+    ? await loadPlugins({
+        sequence: data.sequence,
+        ...(data.pluginDir ? { dir: data.pluginDir } : {}),
+        builtins: { ...builtinModules(data), [RESPONSE_TIME_PLUGIN]: responseTimePlugin },
+        config: merged,
+        logger,
+        stats,
+      })
+    : [];
+  const gates = await wildcardGates(data.edge.proxies, (n) => createPluginLogger(logger, n), stats);
+  const pipeline = createPluginPipeline({
+    plugins: [...gates, ...skipOnExcludedUrls(plugins, data.excludeUrls)],
     logger,
   });
-  const pipeline = createPluginPipeline({ plugins: skipOnExcludedUrls(plugins, data.excludeUrls), logger });
   return createGatehouse({ config, baseDir, logger, errorRenderers, pipeline });
 }
