@@ -6,6 +6,7 @@ import { validateConfig } from '@gatehouse/core';
 import { replaceEnvTags } from '../src/config/env-tags.js';
 import { EdgemicroConfigError } from '../src/config/errors.js';
 import { translate } from '../src/config/translate.js';
+import { filterProxies } from '../src/control-plane/map-edge.js';
 import { validateEdgemicroConfig } from '../src/config/validate.js';
 import { keyLine, parseYaml } from '../src/config/yaml-file.js';
 import { renderEdgemicroError } from '../src/runtime/error-renderer.js';
@@ -224,4 +225,15 @@ test('edgemicro error bodies (§4.9), byte-exact', () => {
     renderEdgemicroError({ code: 'plugin_error', status: 500, message: 'x', cause: 'str' }).body,
     '"str"',
   );
+});
+
+test('edge_config.proxyPattern: "*" is any run, anchored; every other character is itself', () => {
+  const all = ['edgemicro_hello', 'edgemicro_h.llo', 'edgemicroXhello', 'x_edgemicro_a', 'edgemicro_'].map(
+    (n) => proxy(n, `/${n}`, 'http://h/'),
+  );
+  const names = (pattern: string): string[] => filterProxies(all, undefined, pattern).map((p) => p.name);
+  assert.deepEqual(names('edgemicro_*'), ['edgemicro_hello', 'edgemicro_h.llo', 'edgemicro_']);
+  assert.deepEqual(names('edgemicro_h.llo'), ['edgemicro_h.llo']);
+  assert.deepEqual(names('*hello'), ['edgemicro_hello', 'edgemicroXhello']);
+  assert.deepEqual(names('*_*_*'), ['x_edgemicro_a']);
 });

@@ -4,6 +4,7 @@
 // the normalised path the engine routed on (the path the target gets), never on the raw URL, with a
 // wildcard matcher compiled at config time: no regular expression is built from configuration text.
 import type { EdgemicroHandler, EdgemicroHandlers, LoadedPlugin, PluginRequest } from '@gatehouse/core';
+import { compileWildcard } from '../config/wildcard.js';
 
 /** Plugins that still run on excluded paths (edgemicro's default plugins, and our header plugin). */
 const ALWAYS = new Set(['analytics', 'metrics', 'gatehouse:x-response-time']);
@@ -14,37 +15,12 @@ const AMBIGUOUS = /\\|%(?:2[eE]|2[fF]|5[cC])/;
 
 export type PathTest = (path: string) => boolean;
 
-/** The literal pieces between `*`s; each piece is compared as text. */
-function compilePattern(pattern: string): PathTest {
-  const pieces = pattern.split('?')[0]!.trim().split('*');
-  if (pieces.length === 1) {
-    const exact = pieces[0]!;
-    return (path) => path === exact;
-  }
-  const first = pieces[0]!;
-  const last = pieces[pieces.length - 1]!;
-  const middle = pieces.slice(1, -1).filter((p) => p !== '');
-  const min = first.length + last.length;
-  return (path) => {
-    if (path.length < min || !path.startsWith(first) || !path.endsWith(last)) return false;
-    // Leftmost placement of each middle piece is optimal when `*` matches any run (linear time).
-    let pos = first.length;
-    const end = path.length - last.length;
-    for (const piece of middle) {
-      const at = path.indexOf(piece, pos);
-      if (at === -1 || at + piece.length > end) return false;
-      pos = at + piece.length;
-    }
-    return true;
-  };
-}
-
 /** A test of normalised paths against the patterns (false for none). */
 export function compileExcludedUrls(patterns: readonly string[]): PathTest | undefined {
   const tests = patterns
-    .map((p) => p.trim())
+    .map((p) => p.split('?')[0]!.trim())
     .filter(Boolean)
-    .map(compilePattern);
+    .map((p) => compileWildcard(p));
   if (!tests.length) return undefined;
   return (path) => !AMBIGUOUS.test(path) && tests.some((t) => t(path));
 }

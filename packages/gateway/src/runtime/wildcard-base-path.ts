@@ -8,10 +8,11 @@
 // segments are stripped here). A path the glob does not cover gets edgemicro's 404.
 import type { EngineError, LoadedPlugin, NativePlugin, PluginLogger, PluginStats } from '@gatehouse/core';
 import { definePlugin, initPlugin } from '@gatehouse/core';
+import { compileWildcard } from '../config/wildcard.js';
 import type { EdgeProxy } from '../control-plane/types.js';
 import { renderEdgemicroError } from './error-renderer.js';
 
-type Segment = { readonly any: true } | { readonly any: false; readonly pieces: readonly string[] };
+type Segment = { readonly any: true } | { readonly any: false; readonly test: (seg: string) => boolean };
 
 export interface WildcardBasePath {
   /** The segments before the first wildcard (`/` when the first segment has one). */
@@ -31,31 +32,19 @@ export function parseWildcardBasePath(basePath: string): WildcardBasePath | stri
     return 'only "*" and "**" are supported in a wildcard base path (no ?, [], {}, or extglobs)';
   const segs = basePath.split('/').filter((s) => s !== '');
   const first = segs.findIndex((s) => s.includes('*'));
-  const rest: Segment[] = segs.slice(first).map((s) => {
-    if (s === '**') return { any: true };
-    if (s.includes('**')) return { any: false, pieces: s.split(/\*+/) };
-    return { any: false, pieces: s.split('*') };
-  });
+  const rest: Segment[] = segs
+    .slice(first)
+    .map((s) => (s === '**' ? { any: true } : { any: false, test: segmentTest(s) }));
   return { literal: `/${segs.slice(0, first).join('/')}`, rest };
 }
 
-/** A segment against `*`-pieces: `*` is any run (a lone `*` at least one character), and, as in
+/** One segment's pattern: `*` is any run of characters (a lone `*` at least one), and, as in
  *  minimatch, a wildcard never matches a leading dot. */
-function segmentMatches(pieces: readonly string[], seg: string): boolean {
-  if (pieces.length === 1) return seg === pieces[0];
-  if (seg.startsWith('.') && !pieces[0]!.startsWith('.')) return false;
-  if (pieces.length === 2 && pieces[0] === '' && pieces[1] === '') return seg.length > 0;
-  const first = pieces[0]!;
-  const last = pieces[pieces.length - 1]!;
-  if (seg.length < first.length + last.length || !seg.startsWith(first) || !seg.endsWith(last)) return false;
-  let pos = first.length;
-  const end = seg.length - last.length;
-  for (let i = 1; i < pieces.length - 1; i++) {
-    const at = seg.indexOf(pieces[i]!, pos);
-    if (at === -1 || at + pieces[i]!.length > end) return false;
-    pos = at + pieces[i]!.length;
-  }
-  return true;
+function segmentTest(pattern: string): (seg: string) => boolean {
+  if (!pattern.includes('*')) return (seg) => seg === pattern;
+  const wildcard = compileWildcard(pattern.replace(/\*+/g, '*'));
+  const dotOk = pattern.startsWith('.');
+  return (seg) => seg.length > 0 && (dotOk || !seg.startsWith('.')) && wildcard(seg);
 }
 
 /** How many of `segs` the pattern covers as a prefix (the fewest that match), or -1. Linear in
@@ -74,7 +63,7 @@ export function matchedSegments(rest: readonly Segment[], segs: readonly string[
         for (let j = k; j < n && !segs[j]!.startsWith('.'); j++) next[j + 1] = 1;
       }
     } else {
-      for (let k = 0; k < n; k++) if (cur[k] && segmentMatches(part.pieces, segs[k]!)) next[k + 1] = 1;
+      for (let k = 0; k < n; k++) if (cur[k] && part.test(segs[k]!)) next[k + 1] = 1;
     }
     cur = next;
   }
