@@ -273,6 +273,48 @@ test('wildcard base paths: the glob on the normalised path, target path + what f
   } finally {
     await gw.close();
   }
+  // Product resources are relative to the proxy's own (wildcard) base path, as in edgemicro.
+  writeConfig(
+    tmp.dir,
+    'o',
+    'wildauth',
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      '  logging: { level: none, to_console: true }',
+      '  plugins: { sequence: [oauth] }',
+      'oauth: { allowNoAuthorization: false }',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    file,
+    [
+      'proxies:',
+      `  - { name: orders, base_path: "/api/*/orders", url: "${up.url}o" }`,
+      'products:',
+      '  - { name: P, apiResources: ["/x/**"], proxies: [orders] }',
+      'apps:',
+      '  - { name: app, developer_email: d@example.com, products: [P], credentials: [{ key: wild-key-1, secret: s }] }',
+      '',
+    ].join('\n'),
+  );
+  const auth = await startInProcess({
+    ...common(),
+    env: 'wildauth',
+    mode: 'standalone',
+    standaloneFile: file,
+  });
+  try {
+    const port = Number(new URL(auth.base).port);
+    const key = { headers: { 'x-api-key': 'wild-key-1' } };
+    assert.equal((await request(port, '/api/t1/orders/x/1', key)).status, 200);
+    assert.equal((await request(port, '/api/t1/orders/y', key)).status, 403);
+    assert.equal((await request(port, '/api/t1/orders/x/1')).status, 401);
+  } finally {
+    await auth.close();
+  }
 });
 
 test('standalone: proxies, products and apps from a local file; bad files name key and line', async () => {

@@ -87,6 +87,9 @@ export function wildcardGate(proxy: EdgeProxy, parsed: WildcardBasePath): Native
         const segs = ctx.req.routedPath.split('/').filter(Boolean);
         const covered = matchedSegments(parsed.rest, segs.slice(literalSegs));
         if (covered < 0) return ctx.respond(NOT_FOUND.status, NOT_FOUND.body, NOT_FOUND.headers);
+        // Plugins see the proxy's own base path, as edgemicro's do (product resources are relative to it).
+        if (ctx.res.proxy.base_path !== proxy.base_path)
+          ctx.res.proxy = { ...ctx.res.proxy, base_path: proxy.base_path };
         if (covered === 0) return;
         // The engine's target: upstream path + the (still encoded) remainder after the literal part.
         const t = ctx.req.targetPath;
