@@ -2,7 +2,7 @@
 // directory): check on good and bad files, bad input as one line, the management commands, and a
 // start/status/reload/stop round trip that cleans up a stale socket first.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
@@ -226,7 +226,12 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     'logs',
     edgeConfigYaml(
       edge.urls,
-      ['edgemicro:', '  port: 8000', '  address: 127.0.0.1', `  logging: { level: trace, dir: "${logDir}" }`],
+      [
+        'edgemicro:',
+        '  port: 8000',
+        '  address: 127.0.0.1',
+        `  logging: { level: trace, dir: "${logDir}", disableStrictLogFile: true }`,
+      ],
       ['bootstrap', 'jwt_public_key'],
     ),
   );
@@ -250,6 +255,7 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exited, 0);
     const text = readFileSync(file, 'utf8');
+    assert.equal(statSync(file).mode & 0o777, 0o755, 'disableStrictLogFile: 0755, as edgemicro');
     const records = text
       .trim()
       .split('\n')
@@ -317,6 +323,7 @@ test('logging.rotate_interval: a new numbered file each interval, shared by 2 wo
     });
     assert.ok(Math.max(...periods) >= 2, `rotated: ${files.join(', ')}`);
     assert.ok(periods.includes(1));
+    for (const f of files) assert.equal(statSync(join(logDir, f)).mode & 0o777, 0o600);
     const seen = new Map<number, number>();
     const pids = new Set<number>();
     for (const f of files)

@@ -171,6 +171,7 @@ async function start(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
       id: String(process.pid),
       startedAt: Date.now(),
       rotateMs: rotateMs(logging.rotate_interval),
+      mode: logging.disableStrictLogFile ? 0o755 : 0o600,
     };
     logDestination = new RotatingLogFile(source.logFiles, (file) => console.log(`logging to ${file}`));
     // Open the first file now, so that a directory it cannot write is said at start.

@@ -18,6 +18,8 @@ export interface LogFileSpec {
   readonly startedAt: number;
   /** `logging.rotate_interval` in ms. */
   readonly rotateMs: number;
+  /** File mode: 0o600, or 0o755 with `logging.disableStrictLogFile` (as edgemicro). */
+  readonly mode: number;
 }
 
 const HOUR_MS = 3_600_000;
@@ -86,7 +88,7 @@ export class RotatingLogFile extends Writable {
     this.period = period;
     const path = logFilePath(this.spec, period);
     try {
-      this.fd = openSync(path, 'a', 0o600);
+      this.fd = openSync(path, 'a', this.spec.mode);
       this.warned = false;
       this.onOpen?.(path);
     } catch (err) {
