@@ -2,10 +2,13 @@
 // with the framing honoured) or cut ('aborted'/error after the head), so a truncated body never
 // looks complete.
 import http from 'node:http';
+import https from 'node:https';
 
 export interface ClientOutcome {
   /** Status of the response head, or undefined when the connection failed before any head. */
   status: number | undefined;
+  /** The reason phrase of the status line. */
+  statusMessage: string;
   headers: http.IncomingHttpHeaders;
   rawHeaders: string[];
   /** The body as latin1 (one character per byte), and as UTF-8 text. */
@@ -26,10 +29,12 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Default false: a new connection per request. */
   agent?: http.Agent | false;
+  /** For an `https:` URL: the trust and client-certificate options of node:https. */
+  tls?: Pick<https.RequestOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'>;
 }
 
-/** One HTTP/1.1 request to `url`, or to 127.0.0.1:`port` for `path`. Never rejects: a failure is
- *  in `error`, and a cut response has `complete: false`. */
+/** One HTTP/1.1 request to `url` (http: or https:), or to 127.0.0.1:`port` for `path`. Never
+ *  rejects: a failure is in `error`, and a cut response has `complete: false`. */
 export function request(url: string, opts?: RequestOptions): Promise<ClientOutcome>;
 export function request(port: number, path: string, opts?: RequestOptions): Promise<ClientOutcome>;
 export function request(
@@ -38,17 +43,25 @@ export function request(
   maybeOpts: RequestOptions = {},
 ): Promise<ClientOutcome> {
   const url = typeof target === 'string' ? new URL(target) : undefined;
-  const port = url ? Number(url.port || 80) : (target as number);
+  const secure = url?.protocol === 'https:';
+  const port = url ? Number(url.port || (secure ? 443 : 80)) : (target as number);
   const path = url ? url.pathname + url.search : (pathOrOpts as string);
   const opts = (url ? pathOrOpts : maybeOpts) as RequestOptions | undefined;
-  return send(url?.hostname ?? '127.0.0.1', port, path, opts ?? {});
+  return send(url?.hostname ?? '127.0.0.1', port, path, opts ?? {}, secure);
 }
 
-function send(host: string, port: number, path: string, opts: RequestOptions): Promise<ClientOutcome> {
+function send(
+  host: string,
+  port: number,
+  path: string,
+  opts: RequestOptions,
+  secure = false,
+): Promise<ClientOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const out: ClientOutcome = {
       status: undefined,
+      statusMessage: '',
       headers: {},
       rawHeaders: [],
       body: '',
@@ -69,7 +82,7 @@ function send(host: string, port: number, path: string, opts: RequestOptions): P
       req.destroy();
       done('client_timeout');
     }, opts.timeoutMs ?? 10_000);
-    const req = http.request(
+    const req = (secure ? https : http).request(
       {
         host,
         port,
@@ -77,9 +90,11 @@ function send(host: string, port: number, path: string, opts: RequestOptions): P
         method: opts.method ?? 'GET',
         headers: opts.headers,
         agent: opts.agent ?? false,
+        ...(secure ? opts.tls : {}),
       },
       (res) => {
         out.status = res.statusCode;
+        out.statusMessage = res.statusMessage ?? '';
         out.headers = res.headers;
         out.rawHeaders = res.rawHeaders;
         const chunks: Buffer[] = [];

@@ -2,10 +2,20 @@
 // directory): check on good and bad files, bad input as one line, the management commands, and a
 // start/status/reload/stop round trip that cleans up a stale socket first.
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { cli, freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import {
+  cli,
+  runCli,
+  startUpstream,
+  tempDir,
+  writeConfig,
+  type Upstream,
+  edgeConfigYaml,
+  writePlugin,
+} from './helpers.js';
+import { closedPort } from '../../../test/helpers/engine.js';
 
 const tmp = tempDir();
 let up: Upstream;
@@ -32,6 +42,19 @@ after(async () => {
 });
 
 const noStack = (out: string): void => assert.doesNotMatch(out, /\n\s+at /, 'no stack trace');
+/** `edgemicro start` of org demo, env `env`, on the standalone file, with `extra` options. */
+const startArgs = (env: string, ...extra: string[]): string[] => [
+  'start',
+  '-o',
+  'demo',
+  '-e',
+  env,
+  '-c',
+  tmp.dir,
+  '--standalone',
+  'standalone.yaml',
+  ...extra,
+];
 
 test('check: a good file prints the resolved proxies; a bad one names file, key and line', async () => {
   const good = await cli(
@@ -90,52 +113,22 @@ test('bad input is one line and a non-zero exit', async () => {
 });
 
 test('start, status, reload, stop; a stale socket is cleaned up; pid file written and removed', async () => {
-  const port = await freePort();
+  const port = await closedPort();
   writeFileSync(join(tmp.dir, 'edgemicro.sock'), ''); // left by a dead process: nothing accepts on it
-  const gw = runCli(
-    [
-      'start',
-      '-o',
-      'demo',
-      '-e',
-      'test',
-      '-c',
-      tmp.dir,
-      '--standalone',
-      'standalone.yaml',
-      '-r',
-      String(port),
-      '-p',
-      '2',
-    ],
-    tmp.dir,
-  );
+  const gw = runCli(startArgs('test', '-r', String(port), '-p', '2'), tmp.dir);
   try {
     await gw.waitFor(/edgemicro started: 2 worker/);
     assert.equal(readFileSync(join(tmp.dir, 'edgemicro.pid'), 'utf8').trim(), String(gw.child.pid));
     const res = await fetch(`http://127.0.0.1:${port}/hello/x`);
     assert.equal(res.status, 200);
+    // headers.x-response-time is on by default (edgemicro's default.yaml).
+    assert.match(res.headers.get('x-response-time') ?? '', /^\d+$/);
     const status = await cli(['status'], tmp.dir);
     assert.equal(status.code, 0);
     assert.match(status.out, /edgemicro is running with 2 workers/);
     const pidsBefore = [...status.out.matchAll(/worker pid (\d+)/g)].map((m) => m[1]);
     assert.equal(pidsBefore.length, 2);
-    const second = await cli(
-      [
-        'start',
-        '-o',
-        'demo',
-        '-e',
-        'test',
-        '-c',
-        tmp.dir,
-        '--standalone',
-        'standalone.yaml',
-        '-r',
-        String(port),
-      ],
-      tmp.dir,
-    );
+    const second = await cli(startArgs('test', '-r', String(port)), tmp.dir);
     assert.equal(second.code, 1);
     assert.match(second.out, /already running/);
     const reload = await cli(['reload'], tmp.dir);
@@ -159,6 +152,61 @@ test('start, status, reload, stop; a stale socket is cleaned up; pid file writte
   }
 });
 
+test('start -u: the config is downloaded from a URL into the config dir; an unusable URL stops the start', async () => {
+  const { default: http } = await import('node:http');
+  let served = 0;
+  const yaml = CONFIG.replace('  port: 8000', '  port: 8001');
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/configs/demo.yaml') return void res.writeHead(404).end('no');
+    served++;
+    res.writeHead(200, { 'content-type': 'text/yaml' }).end(yaml);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const configDir = join(tmp.dir, 'from-url');
+  const args = (url: string, port?: number): string[] => [
+    'start',
+    ...['-o', 'demo', '-e', 'url', '-c', configDir, '--standalone', 'standalone.yaml', '-u', url],
+    ...(port ? ['-r', String(port)] : []),
+  ];
+  try {
+    const port = await closedPort();
+    const gw = runCli(args(`${base}/configs/demo.yaml`, port), tmp.dir);
+    try {
+      await gw.waitFor(/edgemicro started/);
+      assert.equal(served, 1);
+      assert.equal(readFileSync(join(configDir, 'demo-url-config.yaml'), 'utf8'), yaml);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/hello/u`)).status, 200);
+      assert.equal((await cli(['stop'], tmp.dir)).code, 0);
+      assert.equal(await gw.exited, 0);
+    } finally {
+      gw.child.kill('SIGKILL');
+    }
+    const closed = await closedPort();
+    const failures: Array<[string, RegExp]> = [
+      [
+        `http://127.0.0.1:${closed}/configs/demo.yaml`,
+        /cannot download the config from http:\/\/127\.0\.0\.1:\d+\/configs\/demo\.yaml: /,
+      ],
+      [
+        `${base}/configs/missing.yaml?token=url-secret-9f`,
+        /cannot download the config from .*\/configs\/missing\.yaml: HTTP 404/,
+      ],
+      ['ftp://127.0.0.1/demo.yaml', /config URL protocol not supported: "ftp:"/],
+    ];
+    for (const [url, re] of failures) {
+      const r = await cli(args(url), tmp.dir);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, re);
+      assert.doesNotMatch(r.out, /url-secret-9f/);
+      noStack(r.out);
+    }
+  } finally {
+    server.close();
+  }
+});
+
 test('logging.dir: master and workers append JSON lines to one file; no key, secret or API key in it', async () => {
   const { startEdgeEmulator, bootstrapProxy } = await import('../../../test/emulators/edge/edge-emulator.js');
   const canaries = JSON.parse(
@@ -176,18 +224,18 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     tmp.dir,
     'demo',
     'logs',
-    [
-      'edge_config:',
-      `  bootstrap: ${edge.urls.bootstrap}`,
-      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-      'edgemicro:',
-      '  port: 8000',
-      '  address: 127.0.0.1',
-      `  logging: { level: trace, dir: "${logDir}" }`,
-      '',
-    ].join('\n'),
+    edgeConfigYaml(
+      edge.urls,
+      [
+        'edgemicro:',
+        '  port: 8000',
+        '  address: 127.0.0.1',
+        `  logging: { level: trace, dir: "${logDir}", disableStrictLogFile: true }`,
+      ],
+      ['bootstrap', 'jwt_public_key'],
+    ),
   );
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(
     ['start', '-o', 'demo', '-e', 'logs', '-c', tmp.dir, '-r', String(port), '-p', '2'],
     tmp.dir,
@@ -207,6 +255,7 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
     gw.child.kill('SIGTERM');
     assert.equal(await gw.exited, 0);
     const text = readFileSync(file, 'utf8');
+    assert.equal(statSync(file).mode & 0o777, 0o755, 'disableStrictLogFile: 0755, as edgemicro');
     const records = text
       .trim()
       .split('\n')
@@ -224,6 +273,77 @@ test('logging.dir: master and workers append JSON lines to one file; no key, sec
   }
 });
 
+test('logging.rotate_interval: a new numbered file each interval, shared by 2 workers, no line lost', async () => {
+  const { readdirSync } = await import('node:fs');
+  const plugins = join(tmp.dir, 'log-plugins');
+  writePlugin(
+    plugins,
+    'seen',
+    "module.exports.init = (config, logger) => ({ onrequest(req, res, next) { logger.info({ seq: Number(req.headers['x-seq']) }, 'seen'); next(); } });\n",
+  );
+  const logDir = join(tmp.dir, 'rotating-logs');
+  // 0.0005 hours = 1.8 s: edgemicro's unit, through the real config key.
+  writeConfig(
+    tmp.dir,
+    'demo',
+    'rotate',
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      `  logging: { level: info, dir: "${logDir}", rotate_interval: 0.0005 }`,
+      `  plugins: { dir: "${plugins}", sequence: [seen] }`,
+      '',
+    ].join('\n'),
+  );
+  const port = await closedPort();
+  const gw = runCli(startArgs('rotate', '-r', String(port), '-p', '2'), tmp.dir);
+  try {
+    await gw.waitFor(/edgemicro started/);
+    let sent = 0;
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      const batch = Array.from({ length: 4 }, () =>
+        fetch(`http://127.0.0.1:${port}/hello/r`, { headers: { 'x-seq': String(sent++) } }).then((r) => {
+          assert.equal(r.status, 200);
+          return r.arrayBuffer();
+        }),
+      );
+      await Promise.all(batch);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    gw.child.kill('SIGTERM');
+    assert.equal(await gw.exited, 0);
+    const files = readdirSync(logDir);
+    const periods = files.map((f) => {
+      const m = /^edgemicro-.+-(\d+)-(\d+)-api\.log$/.exec(f);
+      assert.ok(m, `file name ${f}`);
+      assert.equal(m[1], String(gw.child.pid), 'named for the master');
+      return Number(m[2]);
+    });
+    assert.ok(Math.max(...periods) >= 2, `rotated: ${files.join(', ')}`);
+    assert.ok(periods.includes(1));
+    for (const f of files) assert.equal(statSync(join(logDir, f)).mode & 0o777, 0o600);
+    const seen = new Map<number, number>();
+    const pids = new Set<number>();
+    for (const f of files)
+      for (const line of readFileSync(join(logDir, f), 'utf8').split('\n').filter(Boolean)) {
+        const r = JSON.parse(line) as { msg?: string; seq?: number; pid?: number };
+        if (r.msg !== 'seen') continue;
+        seen.set(r.seq!, (seen.get(r.seq!) ?? 0) + 1);
+        pids.add(r.pid!);
+      }
+    assert.equal(seen.size, sent, 'every request logged');
+    assert.ok(
+      [...seen.values()].every((n) => n === 1),
+      'each once',
+    );
+    assert.ok(pids.size >= 1);
+  } finally {
+    gw.child.kill('SIGKILL');
+  }
+});
+
 test('verify checks the control-plane URLs; token get, decode and verify against the Edge emulator', async () => {
   const { startEdgeEmulator } = await import('../../../test/emulators/edge/edge-emulator.js');
   const edge = await startEdgeEmulator({
@@ -238,16 +358,7 @@ test('verify checks the control-plane URLs; token get, decode and verify against
       tmp.dir,
       'demo',
       'verify',
-      [
-        'edge_config:',
-        `  bootstrap: ${edge.urls.bootstrap}`,
-        `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-        `  products: ${edge.urls.products}`,
-        'edgemicro:',
-        '  port: 8000',
-        '  logging: { to_console: true }',
-        '',
-      ].join('\n'),
+      edgeConfigYaml(edge.urls, ['edgemicro:', '  port: 8000', '  logging: { to_console: true }']),
     );
     const args = ['-o', 'demo', '-e', 'verify', '-c', tmp.dir];
     const ok = await cli(['verify', ...args], tmp.dir, { EDGEMICRO_KEY: 'vk', EDGEMICRO_SECRET: 'vs' });

@@ -6,6 +6,7 @@ import { validateConfig } from '@gatehouse/core';
 import { replaceEnvTags } from '../src/config/env-tags.js';
 import { EdgemicroConfigError } from '../src/config/errors.js';
 import { translate } from '../src/config/translate.js';
+import { filterProxies } from '../src/control-plane/map-edge.js';
 import { validateEdgemicroConfig } from '../src/config/validate.js';
 import { keyLine, parseYaml } from '../src/config/yaml-file.js';
 import { renderEdgemicroError } from '../src/runtime/error-renderer.js';
@@ -143,17 +144,44 @@ test('translation: base-path routes, timeouts (request_timeout in seconds, proxy
   assert.deepEqual(config.servers[0]!.listen, [{ address: '0.0.0.0', port: 8000 }]);
 });
 
-test('translation refuses two proxies on one base path and a wildcard base path, naming them', () => {
+test('translation refuses two proxies on one base path, and wildcard base paths it cannot route as edgemicro does, naming them', () => {
   const s = load('edgemicro:\n  port: 8000\n  logging: { to_console: true }\n');
   assert.throws(
     () =>
       translate(
         s,
-        [proxy('a', '/x', 'http://h/'), proxy('b', '/x/', 'http://h/'), proxy('c', '/y/*', 'http://h/')],
+        [
+          proxy('a', '/x', 'http://h/'),
+          proxy('b', '/x/', 'http://h/'),
+          proxy('c', '/x/*/z', 'http://h/'),
+          proxy('d', '/y/{a,b}/*', 'http://h/'),
+          proxy('e', '/w/*', 'http://h/'),
+          proxy('f', '/w/**/v', 'http://h/'),
+        ],
         { baseDir: '/', plugins: [] },
       ),
-    /proxy "b": base path "\/x\/" is already used by proxy "a"[\s\S]*proxy "c": wildcard base paths are not supported/,
+    (err: Error) => {
+      assert.match(err.message, /proxy "b": base path "\/x\/" is already used by proxy "a"/);
+      assert.match(
+        err.message,
+        /proxy "c": wildcard base path "\/x\/\*\/z" overlaps the base path "\/x" of proxy "a"/,
+      );
+      assert.match(
+        err.message,
+        /proxy "d": base path "\/y\/\{a,b\}\/\*": only "\*" and "\*\*" are supported/,
+      );
+      assert.match(
+        err.message,
+        /proxy "f": wildcard base path "\/w\/\*\*\/v" starts like a base path of proxy "e"/,
+      );
+      return true;
+    },
   );
+  // A wildcard base path alone: routed on its literal part, the glob checked by a gate plugin first.
+  const ok = translate(s, [proxy('g', '/api/*/orders', 'http://h/o')], { baseDir: '/', plugins: [] });
+  const route = ok.servers[0]!.routes[0]!;
+  assert.deepEqual(route.match, { basePath: '/api' });
+  assert.deepEqual(route.plugins, ['gatehouse:base-path:g']);
 });
 
 test('edgemicro error bodies (§4.9), byte-exact', () => {
@@ -197,4 +225,15 @@ test('edgemicro error bodies (§4.9), byte-exact', () => {
     renderEdgemicroError({ code: 'plugin_error', status: 500, message: 'x', cause: 'str' }).body,
     '"str"',
   );
+});
+
+test('edge_config.proxyPattern: "*" is any run, anchored; every other character is itself', () => {
+  const all = ['edgemicro_hello', 'edgemicro_h.llo', 'edgemicroXhello', 'x_edgemicro_a', 'edgemicro_'].map(
+    (n) => proxy(n, `/${n}`, 'http://h/'),
+  );
+  const names = (pattern: string): string[] => filterProxies(all, undefined, pattern).map((p) => p.name);
+  assert.deepEqual(names('edgemicro_*'), ['edgemicro_hello', 'edgemicro_h.llo', 'edgemicro_']);
+  assert.deepEqual(names('edgemicro_h.llo'), ['edgemicro_h.llo']);
+  assert.deepEqual(names('*hello'), ['edgemicro_hello', 'edgemicroXhello']);
+  assert.deepEqual(names('*_*_*'), ['x_edgemicro_a']);
 });

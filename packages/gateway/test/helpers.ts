@@ -1,18 +1,16 @@
-// Test helpers for the gateway: config directories in temp dirs, an upstream that echoes what it
-// received, the gateway in-process (source + engine, as a worker builds it) and the CLI as a process.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// What only the gateway's tests need (the rest is in /test/helpers): config directories and files,
+// custom plugin directories, an upstream naming itself in its echo, the gateway in-process (source +
+// engine, as a worker builds it) and the `edgemicro` CLI as a process.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Gatehouse } from '@gatehouse/core';
+import { runToExit, spawnWatched, type WatchedProcess } from '../../../test/helpers/cli.js';
+import { startEchoUpstream } from '../../../test/helpers/engine.js';
 import { GatewaySource, type GatewaySourceOptions } from '../src/control-plane/gateway-source.js';
 import { buildGatewayEngine } from '../src/runtime/build-engine.js';
 
 export const MAIN = resolve(import.meta.dirname, '../src/cli/main.ts');
-const TSX = import.meta.resolve('tsx');
 
 export function tempDir(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'gh-gateway-'));
@@ -32,35 +30,23 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-/** Answers 200 with JSON {name, url, headers}. */
+/** The suite's echo upstream answering 200 with JSON {name, url, headers}: which target a request
+ *  reached, and what it received. */
 export async function startUpstream(name: string): Promise<Upstream> {
-  const up = {
-    requests: 0,
-    server: http.createServer((req, res) => {
-      up.requests++;
-      req.resume();
-      req.on('end', () => {
-        const body = JSON.stringify({ name, url: req.url, headers: req.headers });
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-        res.end(body);
-      });
-    }),
-  };
-  up.server.keepAliveTimeout = 30_000;
-  up.server.listen(0, '127.0.0.1');
-  await once(up.server, 'listening');
-  const port = (up.server.address() as AddressInfo).port;
+  const echo = await startEchoUpstream((req, res) => {
+    const body = JSON.stringify({ name, url: req.url, headers: req.headers });
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    return true;
+  });
+  echo.server.keepAliveTimeout = 30_000;
   return {
-    port,
-    url: `http://127.0.0.1:${port}/`,
+    port: echo.port,
+    url: `${echo.url}/`,
     get requests() {
-      return up.requests;
+      return echo.requests.length;
     },
-    close: () =>
-      new Promise<void>((r) => {
-        up.server.closeAllConnections();
-        up.server.close(() => r());
-      }),
+    close: echo.close,
   };
 }
 
@@ -80,76 +66,35 @@ export async function startInProcess(options: Omit<GatewaySourceOptions, 'port'>
   return { source, engine, base: `http://127.0.0.1:${port}`, close: () => engine.close(200) };
 }
 
-export interface CliProcess {
-  child: ChildProcess;
-  output(): string;
-  waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
-  exited: Promise<number | null>;
-}
-
-/** Run `edgemicro <args>` from source in `cwd`. */
-export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', TSX, MAIN, ...args], {
-    cwd,
-    env: { ...process.env, EDGEMICRO_KEY: '', EDGEMICRO_SECRET: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  const waiters: Array<() => void> = [];
-  const onData = (c: Buffer): void => {
-    out += c.toString();
-    for (const w of waiters.splice(0)) w();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return {
-    child,
-    output: () => out,
-    exited,
-    waitFor(re, timeoutMs = 30_000) {
-      return new Promise((resolvePromise, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`timed out waiting for ${re} in:\n${out}`)),
-          timeoutMs,
-        );
-        const check = (): void => {
-          const m = re.exec(out);
-          if (m) {
-            clearTimeout(timer);
-            return resolvePromise(m[0]);
-          }
-          waiters.push(check);
-        };
-        void exited.then(() => {
-          if (!re.test(out)) {
-            clearTimeout(timer);
-            reject(new Error(`exited before ${re}:\n${out}`));
-          }
-        });
-        check();
-      });
-    },
-  };
+/** Run `edgemicro <args>` from source in `cwd` (key and secret from the environment blanked). */
+export function runCli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): WatchedProcess {
+  return spawnWatched(MAIN, args, { cwd, env: { EDGEMICRO_KEY: '', EDGEMICRO_SECRET: '', ...env } });
 }
 
 /** Run a CLI command to completion; resolves its exit code and output. */
-export async function cli(
+export function cli(
   args: string[],
   cwd: string,
   env: NodeJS.ProcessEnv = {},
 ): Promise<{ code: number | null; out: string }> {
-  const p = runCli(args, cwd, env);
-  const code = await p.exited;
-  return { code, out: p.output() };
+  return runToExit(MAIN, args, { cwd, env: { EDGEMICRO_KEY: '', EDGEMICRO_SECRET: '', ...env } });
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released). */
-export async function freePort(): Promise<number> {
-  const s = http.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
+/** An edgemicro custom plugin directory entry: `<dir>/<name>/{package.json,index.js}`. */
+export function writePlugin(dir: string, name: string, indexJs: string): void {
+  mkdirSync(join(dir, name), { recursive: true });
+  writeFileSync(join(dir, name, 'package.json'), JSON.stringify({ name }));
+  writeFileSync(join(dir, name, 'index.js'), indexJs);
+}
+
+const EDGE_KEYS = ['bootstrap', 'jwt_public_key', 'products', 'jwk_public_keys'] as const;
+
+/** A config file: `edge_config` with the Edge emulator's URLs for `keys` (default bootstrap,
+ *  jwt_public_key and products), then `lines`. */
+export function edgeConfigYaml(
+  urls: Readonly<Record<(typeof EDGE_KEYS)[number], string>>,
+  lines: readonly string[],
+  keys: ReadonlyArray<(typeof EDGE_KEYS)[number]> = ['bootstrap', 'jwt_public_key', 'products'],
+): string {
+  return ['edge_config:', ...keys.map((k) => `  ${k}: ${urls[k]}`), ...lines, ''].join('\n');
 }

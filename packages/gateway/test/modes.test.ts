@@ -9,31 +9,38 @@ import {
   startEdgeEmulator,
   type EdgeEmulator,
 } from '../../../test/emulators/edge/edge-emulator.js';
+import { request } from '../../../test/helpers/client.js';
 import { EdgemicroConfigError } from '../src/config/errors.js';
-import { startInProcess, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import {
+  startInProcess,
+  startUpstream,
+  tempDir,
+  writeConfig,
+  type Upstream,
+  edgeConfigYaml,
+  writePlugin,
+} from './helpers.js';
 
 let edge: EdgeEmulator;
 let up: Upstream;
 const tmp = tempDir();
 
 function edgeYaml(e: EdgeEmulator): string {
-  return [
-    'edge_config:',
-    `  bootstrap: ${e.urls.bootstrap}`,
-    `  jwt_public_key: ${e.urls.jwt_public_key}`,
-    `  products: ${e.urls.products}`,
-    `  jwk_public_keys: ${e.urls.jwk_public_keys}`,
-    'edgemicro:',
-    '  port: 8000',
-    '  address: 127.0.0.1',
-    '  max_connections: 100',
-    '  logging: { level: none, to_console: true }',
-    '  plugins: { sequence: [] }',
-    'oauth:',
-    '  allowNoAuthorization: false',
-    '  verify_api_key_url: <E>VERIFY_URL</E>',
-    '',
-  ].join('\n');
+  return edgeConfigYaml(
+    e.urls,
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      '  max_connections: 100',
+      '  logging: { level: none, to_console: true }',
+      '  plugins: { sequence: [] }',
+      'oauth:',
+      '  allowNoAuthorization: false',
+      '  verify_api_key_url: <E>VERIFY_URL</E>',
+    ],
+    ['bootstrap', 'jwt_public_key', 'products', 'jwk_public_keys'],
+  );
 }
 
 before(async () => {
@@ -179,6 +186,137 @@ test('EDGEMICRO_LOCAL_PROXY: the synthetic proxy; products and keys still from E
   }
 });
 
+test('EDGEMICRO_DECORATOR: the one proxy kept by edgemicro.proxies serves "/"; otherwise a warning', async () => {
+  writeConfig(
+    tmp.dir,
+    'o',
+    'deco',
+    edgeYaml(edge).replace(
+      '  max_connections: 100\n',
+      '  max_connections: 100\n  proxies: [edgemicro_hello]\n',
+    ),
+  );
+  const start = (environment: Record<string, string>, env = 'deco', warn?: (m: string) => void) =>
+    startInProcess({
+      ...common(),
+      env,
+      mode: 'edge',
+      key: 'k-123',
+      secret: 's-456',
+      environment: { ...common().environment, ...environment },
+      ...(warn ? { warn } : {}),
+    });
+  const plain = await start({});
+  try {
+    assert.equal((await fetch(`${plain.base}/anything`)).status, 404);
+  } finally {
+    await plain.close();
+  }
+  const deco = await start({ EDGEMICRO_DECORATOR: '1' });
+  try {
+    assert.equal(deco.source.edgeData.proxies[0]!.base_path, '/');
+    const res = await fetch(`${deco.base}/anything/x?y=1`);
+    assert.equal(res.status, 200);
+    assert.equal(((await res.json()) as { url: string }).url, '/anything/x?y=1');
+  } finally {
+    await deco.close();
+  }
+  // Without edgemicro.proxies edgemicro ignores the flag; we say so.
+  const warnings: string[] = [];
+  const ignored = await start({ EDGEMICRO_DECORATOR: '1' }, 'test', (m) => warnings.push(m));
+  try {
+    assert.equal((await fetch(`${ignored.base}/anything`)).status, 404);
+    assert.ok(warnings.some((w) => /EDGEMICRO_DECORATOR is set but has no effect/.test(w)));
+  } finally {
+    await ignored.close();
+  }
+});
+
+test('wildcard base paths: the glob on the normalised path, target path + what follows it, 404 elsewhere', async () => {
+  const file = join(tmp.dir, 'standalone-wild.yaml');
+  writeFileSync(
+    file,
+    [
+      'proxies:',
+      `  - { name: orders, base_path: "/api/*/orders", url: "${up.url}o" }`,
+      `  - { name: deep, base_path: "/deep/**/v2", url: "${up.url}" }`,
+      `  - { name: plain, base_path: /plain, url: "${up.url}p" }`,
+      '',
+    ].join('\n'),
+  );
+  const gw = await startInProcess({ ...common(), mode: 'standalone', standaloneFile: file });
+  try {
+    const port = Number(new URL(gw.base).port);
+    const cases: Array<[string, number, string?]> = [
+      ['/api/t1/orders', 200, '/o'],
+      ['/api/t1/orders/', 200, '/o/'],
+      ['/api/t1/orders/42?x=1', 200, '/o/42?x=1'],
+      ['/api/t1/orders42', 404],
+      ['/api/t1/x/orders', 404],
+      ['/api/orders', 404],
+      ['/api/.hidden/orders', 404],
+      // Normalised once by the engine: the glob sees, and the target gets, the same path.
+      ['/api/t1/../t2/orders/7', 200, '/o/7'],
+      ['/api/t1/x/../orders/8', 200, '/o/8'],
+      ['/api/t1/%6frders/9', 200, '/o/9'],
+      ['/deep/v2/a', 200, '/a'],
+      ['/deep/x/y/v2/a', 200, '/a'],
+      ['/deep/x/y/a', 404],
+      ['/plain/q', 200, '/p/q'],
+    ];
+    for (const [path, status, url] of cases) {
+      const r = await request(port, path);
+      assert.equal(r.status, status, path);
+      if (status === 404) assert.equal(r.text, '{"message":"no match found","status":404}', path);
+      if (url) assert.equal((JSON.parse(r.text) as { url: string }).url, url, path);
+    }
+  } finally {
+    await gw.close();
+  }
+  // Product resources are relative to the proxy's own (wildcard) base path, as in edgemicro.
+  writeConfig(
+    tmp.dir,
+    'o',
+    'wildauth',
+    [
+      'edgemicro:',
+      '  port: 8000',
+      '  address: 127.0.0.1',
+      '  logging: { level: none, to_console: true }',
+      '  plugins: { sequence: [oauth] }',
+      'oauth: { allowNoAuthorization: false }',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    file,
+    [
+      'proxies:',
+      `  - { name: orders, base_path: "/api/*/orders", url: "${up.url}o" }`,
+      'products:',
+      '  - { name: P, apiResources: ["/x/**"], proxies: [orders] }',
+      'apps:',
+      '  - { name: app, developer_email: d@example.com, products: [P], credentials: [{ key: wild-key-1, secret: s }] }',
+      '',
+    ].join('\n'),
+  );
+  const auth = await startInProcess({
+    ...common(),
+    env: 'wildauth',
+    mode: 'standalone',
+    standaloneFile: file,
+  });
+  try {
+    const port = Number(new URL(auth.base).port);
+    const key = { headers: { 'x-api-key': 'wild-key-1' } };
+    assert.equal((await request(port, '/api/t1/orders/x/1', key)).status, 200);
+    assert.equal((await request(port, '/api/t1/orders/y', key)).status, 403);
+    assert.equal((await request(port, '/api/t1/orders/x/1')).status, 401);
+  } finally {
+    await auth.close();
+  }
+});
+
 test('standalone: proxies, products and apps from a local file; bad files name key and line', async () => {
   const file = join(tmp.dir, 'standalone.yaml');
   writeFileSync(
@@ -219,13 +357,11 @@ test('standalone: proxies, products and apps from a local file; bad files name k
   );
 });
 
-test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths', async () => {
-  const { mkdirSync } = await import('node:fs');
+test('custom plugins from plugins.dir run on every proxy but the excludeUrls paths (exact and *)', async () => {
   const plugins = join(tmp.dir, 'plugins');
-  mkdirSync(join(plugins, 'deny'), { recursive: true });
-  writeFileSync(join(plugins, 'deny', 'package.json'), '{"name":"deny"}');
-  writeFileSync(
-    join(plugins, 'deny', 'index.js'),
+  writePlugin(
+    plugins,
+    'deny',
     "module.exports.init = () => ({ onrequest(req, res, next) { res.statusCode = 403; res.end('denied'); next(true); } });\n",
   );
   writeConfig(
@@ -237,7 +373,7 @@ test('custom plugins from plugins.dir run on every proxy but the excludeUrls pat
       '  port: 8000',
       '  address: 127.0.0.1',
       '  logging: { level: none, to_console: true }',
-      `  plugins: { dir: "${plugins}", sequence: [deny], excludeUrls: "/hello/health,/hello/ping" }`,
+      `  plugins: { dir: "${plugins}", sequence: [deny], excludeUrls: "/hello/health,/hello/ping, /hello/open/*,/hello/*/status" }`,
       '',
     ].join('\n'),
   );
@@ -252,6 +388,32 @@ test('custom plugins from plugins.dir run on every proxy but the excludeUrls pat
     assert.equal(health.status, 200);
     assert.equal(((await health.json()) as { url: string }).url, '/api/health?deep=1');
     assert.equal((await fetch(`${gw.base}/hello/health/sub`)).status, 403);
+    // `*` is any run of characters, `/` included (edgemicro's `.*`), on the normalised path.
+    const port = Number(new URL(gw.base).port);
+    const cases: Array<[string, number, string?]> = [
+      ['/hello/open/a/b?q=1', 200, '/api/open/a/b?q=1'],
+      ['/hello/open/', 200, '/api/open/'],
+      ['/hello/open', 403],
+      ['/hello/opening', 403],
+      ['/hello/a/b/status', 200, '/api/a/b/status'],
+      ['/hello/status', 403],
+      ['/hello/a/status/x', 403],
+      // Normalised before matching: what is excluded is what the target gets.
+      ['/hello/x/../open/z', 200, '/api/open/z'],
+      ['/hello/open/../private', 403],
+      ['/hello/open/%2e%2e/private', 403],
+      // Left encoded by the engine, read as a separator by some backends: never excluded.
+      ['/hello/open/..%2fprivate', 0],
+      ['/hello/open/..%5cprivate', 0],
+      ['/HELLO/OPEN/a', 404],
+    ];
+    for (const [path, status, url] of cases) {
+      const r = await request(port, path);
+      // 0: refused by the engine or by the plugin, never passed through unchecked.
+      if (status === 0) assert.ok(r.status === 400 || r.status === 403, `${path}: ${r.status}`);
+      else assert.equal(r.status, status, path);
+      if (url) assert.equal((JSON.parse(r.text) as { url: string }).url, url, path);
+    }
   } finally {
     await gw.close();
   }

@@ -10,7 +10,16 @@ import {
   startEdgeEmulator,
   type EdgeEmulator,
 } from '../../../test/emulators/edge/edge-emulator.js';
-import { cli, freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import {
+  cli,
+  runCli,
+  startUpstream,
+  tempDir,
+  writeConfig,
+  type Upstream,
+  edgeConfigYaml,
+} from './helpers.js';
+import { closedPort } from '../../../test/helpers/engine.js';
 
 const tmp = tempDir();
 let up: Upstream;
@@ -69,21 +78,16 @@ test('a poll that finds a changed proxy list serves the new proxy, with no faile
     dir,
     'o',
     'test',
-    [
-      'edge_config:',
-      `  bootstrap: ${edge.urls.bootstrap}`,
-      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-      `  products: ${edge.urls.products}`,
+    edgeConfigYaml(edge.urls, [
       'edgemicro:',
       '  port: 8000',
       '  address: 127.0.0.1',
       '  config_change_poll_interval: 1',
       '  logging: { level: info, to_console: true }',
       '  plugins: { sequence: [] }',
-      '',
-    ].join('\n'),
+    ]),
   );
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(['start', '-o', 'o', '-e', 'test', '-c', dir, '-r', String(port), '-p', '1'], dir, {
     EDGEMICRO_KEY: 'k',
     EDGEMICRO_SECRET: 's',
@@ -135,7 +139,7 @@ test('three workers: a rolling reload under load loses no request; SIGTERM drain
     join(dir, 'standalone.yaml'),
     `proxies:\n  - { name: edgemicro_hello, base_path: /hello, url: "${up.url}" }\n`,
   );
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(
     ['start', '-o', 'demo', '-e', 'test', '-c', dir, '--standalone', 'standalone.yaml', '-r', String(port)],
     dir,

@@ -10,7 +10,8 @@ import {
   startEdgeEmulator,
   type EdgeEmulator,
 } from '../../../test/emulators/edge/edge-emulator.js';
-import { freePort, runCli, startUpstream, tempDir, writeConfig, type Upstream } from './helpers.js';
+import { runCli, startUpstream, tempDir, writeConfig, type Upstream, edgeConfigYaml } from './helpers.js';
+import { closedPort } from '../../../test/helpers/engine.js';
 
 const KEY = 'seed-edge-key-51c0a7e2';
 const SECRET = 'seed-edge-secret-9b3d4f16';
@@ -48,11 +49,7 @@ before(async () => {
     tmp.dir,
     edge.org,
     'test',
-    [
-      'edge_config:',
-      `  bootstrap: ${edge.urls.bootstrap}`,
-      `  jwt_public_key: ${edge.urls.jwt_public_key}`,
-      `  products: ${edge.urls.products}`,
+    edgeConfigYaml(edge.urls, [
       'edgemicro:',
       '  port: 8000',
       '  address: 127.0.0.1',
@@ -65,8 +62,7 @@ before(async () => {
       '  allowNoAuthorization: false',
       '  allowInvalidAuthorization: false',
       `  verify_api_key_url: ${edge.urls.verify_api_key}`,
-      '',
-    ].join('\n'),
+    ]),
   );
 });
 after(async () => {
@@ -76,7 +72,7 @@ after(async () => {
 });
 
 test('seed walkthrough through edgemicro start against the Edge emulator', async () => {
-  const port = await freePort();
+  const port = await closedPort();
   const gw = runCli(
     ['start', '-o', edge.org, '-e', 'test', '-c', tmp.dir, '-r', String(port), '-p', '2'],
     tmp.dir,

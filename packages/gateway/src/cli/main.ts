@@ -3,13 +3,13 @@
 // init, verify, token, check, --version; the Apigee management commands say what to do instead. Bad
 // input is one line on stderr and exit 1, never a stack trace.
 import cluster from 'node:cluster';
-import { createWriteStream, copyFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgemicroConfigError } from '../config/errors.js';
 import { configDir, sourceConfigPath } from '../config/locations.js';
 import { GatewaySource, type GatewaySourceOptions } from '../control-plane/gateway-source.js';
+import { RESPONSE_TIME_PLUGIN } from '../runtime/response-time.js';
 import type { GatewayMode } from '../runtime/runtime-data.js';
 import { parseArgs, START_OPTIONS, UsageError } from './args.js';
 
@@ -165,11 +165,17 @@ async function start(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const logging = source.settings.edgemicro.logging;
   let logDestination: NodeJS.WritableStream | undefined;
   if (!logging.to_console && logging.dir) {
-    mkdirSync(logging.dir, { recursive: true });
-    const logFile = join(logging.dir, `edgemicro-${hostname()}-${process.pid}-api.log`);
-    logDestination = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
-    source.logFile = logFile;
-    console.log(`logging to ${logFile}`);
+    const { RotatingLogFile, rotateMs } = await import('../runtime/rotating-log.js');
+    source.logFiles = {
+      dir: resolve(cwd, logging.dir),
+      id: String(process.pid),
+      startedAt: Date.now(),
+      rotateMs: rotateMs(logging.rotate_interval),
+      mode: logging.disableStrictLogFile ? 0o755 : 0o600,
+    };
+    logDestination = new RotatingLogFile(source.logFiles, (file) => console.log(`logging to ${file}`));
+    // Open the first file now, so that a directory it cannot write is said at start.
+    logDestination.write('');
   }
   const { startMaster } = await import('../cluster/master.js');
   await startMaster({
@@ -211,7 +217,7 @@ async function check(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const p of source.edgeData.proxies)
     console.log(`  ${p.name} (rev ${p.revision}) ${p.base_path} -> ${p.url}`);
   if (source.edgeData.proxies.length === 0) console.log('  (no proxies: every request gets 404)');
-  const seq = server.routes[0]?.plugins ?? [];
+  const seq = (server.routes[0]?.plugins ?? []).filter((n) => n !== RESPONSE_TIME_PLUGIN);
   console.log(`  plugins: ${seq.length ? seq.join(', ') : '(none)'}`);
   console.log(`${source.sourcePath}: configuration is valid`);
   return 0;

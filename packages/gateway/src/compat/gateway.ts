@@ -24,9 +24,11 @@ import type { EdgeProxy } from '../control-plane/types.js';
 import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/validate.js';
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
+import { skipOnExcludedUrls } from '../runtime/excluded-urls.js';
+import { wildcardGates } from '../runtime/wildcard-base-path.js';
+import { RESPONSE_TIME_PLUGIN, responseTimePlugin, withResponseTime } from '../runtime/response-time.js';
 import { baseLogger, Logging } from './logging.js';
 import { proxiesFromConfig } from './proxies.js';
-import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
 
 /** The merged edgemicro config object, as microgateway-core takes it. */
 export interface MicrogatewayConfig {
@@ -176,7 +178,7 @@ export class Microgateway {
     }
     if (!settings || problems.length) throw new EdgemicroConfigError(problems);
     settings = withProxyBypassFromEnv(settings);
-    const chain = [...(settings.headers['x-response-time'] ? [RESPONSE_TIME_PLUGIN] : []), ...added];
+    const chain = withResponseTime(settings.headers, added);
     const native = translate(settings, proxies, {
       baseDir: process.cwd(),
       plugins: chain,
@@ -187,23 +189,24 @@ export class Microgateway {
     });
     const logger = baseLogger();
     let pipeline: ReturnType<typeof createPluginPipeline> | undefined;
-    if (chain.length) {
+    const gates = await wildcardGates(proxies, (n) => createPluginLogger(logger, n), this.stats);
+    if (chain.length || gates.length) {
+      const handlers = new Map(this.added.map((p) => [p.name, p.handlers]));
       const plugins: LoadedPlugin[] = [];
-      if (settings.headers['x-response-time'])
+      for (const name of chain)
         plugins.push(
           await initPlugin(
-            RESPONSE_TIME_PLUGIN,
-            responseTimePlugin,
+            name,
+            name === RESPONSE_TIME_PLUGIN ? responseTimePlugin : () => handlers.get(name)!,
             {},
-            createPluginLogger(logger, RESPONSE_TIME_PLUGIN),
+            createPluginLogger(logger, name),
             this.stats,
           ),
         );
-      for (const p of this.added)
-        plugins.push(
-          await initPlugin(p.name, () => p.handlers, {}, createPluginLogger(logger, p.name), this.stats),
-        );
-      pipeline = createPluginPipeline({ plugins, logger });
+      pipeline = createPluginPipeline({
+        plugins: [...gates, ...skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls)],
+        logger,
+      });
     }
     // edgemicro's error bodies through core's renderer slot (contracts §1).
     const engine = createGatehouse({

@@ -20,6 +20,7 @@ import type {
 import type { EdgeProxy } from '../control-plane/types.js';
 import { EdgemicroConfigError, type ConfigProblem } from './errors.js';
 import type { EdgemicroSettings, SslOptions } from './validate.js';
+import { gateName, isWildcard, parseWildcardBasePath } from '../runtime/wildcard-base-path.js';
 
 export interface TranslateOptions {
   /** Port from `-r` / PORT, overriding `edgemicro.port`. */
@@ -91,21 +92,48 @@ export function translate(
     setHeaders.push({ name: 'x-request-id', value: '$emg_request_id' });
   }
 
+  const literalBases = proxies
+    .filter((p) => !isWildcard(p.base_path))
+    .map((p) => ({ name: p.name, base: normalBase(p.base_path) }));
   for (const p of proxies) {
     const where = `proxy "${p.name}"`;
-    if (p.base_path.includes('*')) {
-      problems.push({
-        key: `proxies.${p.name}.base_path`,
-        message: `${where}: wildcard base paths are not supported`,
-      });
-      continue;
+    let gate: string | undefined;
+    let base = normalBase(p.base_path);
+    if (isWildcard(p.base_path)) {
+      // Core routes on the literal part; the gate checks the glob. Where another proxy's base path
+      // lies on either side of that literal part the two would have to be compared by edgemicro's
+      // longest-string rule at request time, which this does not do: refused by name.
+      const parsed = parseWildcardBasePath(p.base_path);
+      const overlap =
+        typeof parsed === 'string'
+          ? undefined
+          : literalBases.find(
+              (o) =>
+                o.base === '/' ||
+                parsed.literal === '/' ||
+                under(o.base, parsed.literal) ||
+                under(parsed.literal, o.base),
+            );
+      if (typeof parsed === 'string' || overlap) {
+        problems.push({
+          key: `proxies.${p.name}.base_path`,
+          message:
+            typeof parsed === 'string'
+              ? `${where}: base path "${p.base_path}": ${parsed}`
+              : `${where}: wildcard base path "${p.base_path}" overlaps the base path "${overlap!.base}" of proxy "${overlap!.name}"; not supported`,
+        });
+        continue;
+      }
+      base = parsed.literal;
+      gate = gateName(p.name);
     }
-    const base = p.base_path.length > 1 ? p.base_path.replace(/\/+$/, '') : p.base_path;
     const other = seen.get(base);
     if (other !== undefined) {
       problems.push({
         key: `proxies.${p.name}.base_path`,
-        message: `${where}: base path "${p.base_path}" is already used by proxy "${other}"`,
+        message: gate
+          ? `${where}: wildcard base path "${p.base_path}" starts like a base path of proxy "${other}" ("${base}"); not supported`
+          : `${where}: base path "${p.base_path}" is already used by proxy "${other}"`,
       });
       continue;
     }
@@ -141,49 +169,20 @@ export function translate(
         host: headersOn.host ? 'upstream' : 'preserve',
         setHeaders,
       },
-      ...(options.plugins.length ? { plugins: [...options.plugins] } : {}),
+      ...(gate || options.plugins.length
+        ? { plugins: gate ? [gate, ...options.plugins] : [...options.plugins] }
+        : {}),
     });
   }
 
-  // edgemicro.plugins.excludeUrls: on these exact paths only analytics (and metrics) run. Each
-  // becomes an exact route (it wins over base paths) to the target the base path would have chosen.
-  const excluded = em.plugins.excludeUrls;
-  if (excluded.length && options.plugins.length) {
-    const kept = options.plugins.filter((n) => n === 'analytics' || n === 'metrics');
-    for (const url of excluded) {
-      if (url.includes('*') || !url.startsWith('/')) {
-        problems.push({
-          key: 'config.edgemicro.plugins.excludeUrls',
-          message: `"${url}": only exact paths starting with "/" are supported (no wildcards)`,
-        });
-        continue;
-      }
-      let best: { route: RouteConfig; base: string } | undefined;
-      for (const r of routes) {
-        const base = (r.match as { basePath: string }).basePath;
-        const under = base === '/' || url === base || url.startsWith(`${base}/`);
-        if (under && (!best || base.length > best.base.length)) best = { route: r, base };
-      }
-      if (!best || best.route.action.type !== 'proxy') continue;
-      const up = upstreams[best.route.action.upstream]!;
-      const target = new URL(up.url);
-      const rest = url.slice(best.base === '/' ? 1 : best.base.length).replace(/^\/+/, '');
-      const path = rest ? `${target.pathname.replace(/\/+$/, '')}/${rest}` : target.pathname;
-      const { url: _url, ...upstreamOptions } = up;
-      void _url;
-      routes.push({
-        name: `${best.route.name}:excluded:${url}`,
-        match: { exact: url },
-        action: {
-          ...best.route.action,
-          upstream: `${target.origin}${path.replace(/\$/g, '$$$$')}$is_args$args`,
-          target: 'url',
-          options: upstreamOptions,
-        },
-        ...(kept.length ? { plugins: kept } : {}),
+  // edgemicro.plugins.excludeUrls is applied where the plugin chain is built (runtime/excluded-urls.ts);
+  // a pattern that can match no path is a mistake said here.
+  for (const url of em.plugins.excludeUrls)
+    if (!url.startsWith('/') && !url.startsWith('*'))
+      problems.push({
+        key: 'config.edgemicro.plugins.excludeUrls',
+        message: `"${url}": a path starting with "/" (or "*") is expected`,
       });
-    }
-  }
 
   const limits: LimitsConfig = { maxConnections: em.max_connections };
   if (em.keep_alive_timeout !== undefined) limits.keepAliveTimeoutMs = em.keep_alive_timeout;
@@ -262,7 +261,7 @@ export function translate(
         }
       : 'env';
   }
-  if (options.plugins.length || options.pluginConfig)
+  if (options.plugins.length || options.pluginConfig || routes.some((r) => r.plugins?.length))
     config.plugins = {
       dir: options.pluginDir ?? resolve(options.baseDir, 'plugins'),
       config: options.pluginConfig ?? {},
@@ -270,6 +269,16 @@ export function translate(
     };
   if (problems.length) throw new EdgemicroConfigError(problems);
   return config;
+}
+
+/** `/v1/` → `/v1`; `/` stays. */
+function normalBase(basePath: string): string {
+  return basePath.length > 1 ? basePath.replace(/\/+$/, '') : basePath;
+}
+
+/** `path` is `base` or below it, on a segment boundary. */
+function under(path: string, base: string): boolean {
+  return path === base || path.startsWith(`${base}/`);
 }
 
 const LOG_LEVELS = {

@@ -39,7 +39,14 @@ export interface EdgemicroSettings {
     headers_timeout?: number;
     request_timeout?: number;
     maxHttpHeaderSize?: number;
-    logging: { level: LogLevel; dir?: string; to_console: boolean; rotate_interval: number };
+    logging: {
+      level: LogLevel;
+      dir?: string;
+      to_console: boolean;
+      rotate_interval: number;
+      /** Log files 0755 instead of 0600 (edgemicro's switch for shippers running as another user). */
+      disableStrictLogFile: boolean;
+    };
     plugins: { dir?: string; sequence: string[]; excludeUrls: string[] };
     ssl?: SslOptions;
     proxy?: { enabled: boolean; url?: string; tunnel?: boolean; bypass?: string };
@@ -418,6 +425,11 @@ export function validateEdgemicroConfig(
         ...(logDir !== undefined ? { dir: logDir } : {}),
         to_console: toConsole,
         rotate_interval: rotate,
+        disableStrictLogFile: bool(
+          lg.disableStrictLogFile,
+          ['edgemicro', 'logging', 'disableStrictLogFile'],
+          false,
+        ),
       },
       plugins: { ...(typeof pl.dir === 'string' ? { dir: pl.dir } : {}), sequence, excludeUrls },
       ...(em.ssl !== undefined && em.ssl !== null ? { ssl: ssl(em.ssl, ['edgemicro', 'ssl']) } : {}),

@@ -5,7 +5,7 @@
 //   local-proxy  source YAML + that proxy + Edge products and keys (EDGEMICRO_LOCAL_PROXY=1)
 //   standalone   source YAML + the standalone file (proxies, products, apps, keys); no Apigee at all
 // `compile()` is synchronous (the cluster supervisor calls it on reload) and uses the latest data.
-import { existsSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { GatehouseConfig } from '@gatehouse/core';
 import { replaceEnvTags } from '../config/env-tags.js';
@@ -16,13 +16,15 @@ import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/valid
 import { readYamlFile, parseYaml } from '../config/yaml-file.js';
 import { AVAILABLE_BUILTINS, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
+import { withResponseTime } from '../runtime/response-time.js';
+import type { LogFileSpec } from '../runtime/rotating-log.js';
 import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runtime/runtime-data.js';
 import { readCacheFile, writeCacheFile } from './cache-file.js';
 import { fetchEdgeData, redact } from './edge-client.js';
 import { localProxy, type LocalProxyArgs } from './local-proxy.js';
-import { filterProducts, filterProxies } from './map-edge.js';
+import { decorate, filterProducts, filterProxies } from './map-edge.js';
 import { readStandaloneFile } from './standalone.js';
-import type { EdgeData, StandaloneData } from './types.js';
+import type { EdgeData, EdgeProxy, StandaloneData } from './types.js';
 
 export interface GatewaySourceOptions {
   readonly mode: GatewayMode;
@@ -56,8 +58,8 @@ export class GatewaySource {
   private data!: EdgeData | StandaloneData;
   private readonly builtins: readonly string[] = AVAILABLE_BUILTINS;
   private readonly uid = randomUUID();
-  /** `logging.dir` file the workers append to (the CLI names it once the config is read; absent: stdout). */
-  logFile: string | undefined;
+  /** `logging.dir` files the workers append to (the CLI sets them once the config is read; absent: stdout). */
+  logFiles: LogFileSpec | undefined;
   /** Where the data of the running config came from. */
   origin: 'edge' | 'cache' | 'local' | 'standalone' = 'local';
 
@@ -105,7 +107,7 @@ export class GatewaySource {
   /** The native config for the current data (synchronous: the supervisor calls it on reload). */
   compile(): GatehouseConfig {
     const { settings, merged } = this.loaded;
-    const sequence = this.sequence(settings);
+    const sequence = withResponseTime(settings.headers, this.sequence(settings));
     const pluginDir =
       this.options.pluginDir ??
       this.options.environment?.EDGEMICRO_PLUGIN_DIR ??
@@ -119,8 +121,9 @@ export class GatewaySource {
       config: merged,
       edge: this.data,
       sequence,
+      excludeUrls: settings.edgemicro.plugins.excludeUrls,
       ...(pluginDir ? { pluginDir } : {}),
-      ...(this.logFile ? { logFile: this.logFile } : {}),
+      ...(this.logFiles ? { logFiles: this.logFiles } : {}),
     };
     return translate(settings, this.data.proxies, {
       ...(this.options.port !== undefined ? { port: this.options.port } : {}),
@@ -182,18 +185,36 @@ export class GatewaySource {
 
   private async downloadSource(): Promise<void> {
     const url = this.options.configUrl!;
+    const protocol = URL.canParse(url) ? new URL(url).protocol : '';
+    // As edgemicro: only http(s), and a download that fails stops the start (exit 1).
+    if (protocol !== 'http:' && protocol !== 'https:')
+      throw new Error(`config URL protocol not supported: ${JSON.stringify(protocol || url.split(':')[0])}`);
     let text: string;
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
       if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
-      text = await res.text();
+      text = await boundedText(res, MAX_CONFIG_BYTES);
     } catch (err) {
       throw new Error(`cannot download the config from ${redact(url)}: ${(err as Error).message}`);
     }
     parseYaml(text, redact(url)); // refuse what does not parse before replacing the file
+    // As edgemicro, the config directory is made when missing.
+    mkdirSync(this.options.configDir, { recursive: true });
     const tmp = `${this.sourcePath}.${process.pid}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.sourcePath);
+  }
+
+  /** EDGEMICRO_DECORATOR: the one kept proxy serves `/`; set where it cannot apply, it says why. */
+  private decorated(proxies: EdgeProxy[]): EdgeProxy[] {
+    const flag = (this.options.environment ?? process.env).EDGEMICRO_DECORATOR;
+    const names = this.loaded.settings.edgemicro.proxies;
+    const out = decorate(proxies, names, flag);
+    if (flag && !out.applied)
+      this.options.warn?.(
+        `EDGEMICRO_DECORATOR is set but has no effect: it needs edgemicro.proxies to keep exactly one proxy (${names ? `${proxies.length} kept` : 'edgemicro.proxies is not set'})`,
+      );
+    return out.proxies;
   }
 
   private async loadData(atStart: boolean): Promise<EdgeData | StandaloneData> {
@@ -205,7 +226,9 @@ export class GatewaySource {
         const data = readStandaloneFile(this.options.standaloneFile!, em.max_connections);
         return {
           ...data,
-          proxies: filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          proxies: this.decorated(
+            filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          ),
         };
       }
       case 'local':
@@ -227,7 +250,9 @@ export class GatewaySource {
             maxConnections: em.max_connections,
             ...(fixed ? { proxies: fixed } : {}),
           });
-          const proxies = filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern);
+          const proxies = this.decorated(
+            filterProxies([...data.proxies], em.proxies, settings.edgeConfig.proxyPattern),
+          );
           const products = em.proxies ? filterProducts([...data.products], proxies) : data.products;
           const out = { ...data, proxies, products };
           writeCacheFile(this.cachePath, this.loaded.raw, out);
@@ -247,4 +272,18 @@ export class GatewaySource {
       }
     }
   }
+}
+
+/** Bound on a downloaded config file (a config is kilobytes; a wrong URL may stream forever). */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
+async function boundedText(res: Response, max: number): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of res.body ?? []) {
+    size += chunk.byteLength;
+    if (size > max) throw new Error(`larger than ${max} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }

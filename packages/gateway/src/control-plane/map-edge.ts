@@ -1,6 +1,7 @@
 // Edge's JSON (reference §4.2–§4.4) into the control-plane data shapes, as edgemicro maps it:
 // proxies without a base path or URL (or with URL "null") are dropped, quota fields "null" ignored,
 // `edgemicro.proxies` and `edge_config.proxyPattern` filter the list.
+import { compileWildcard } from '../config/wildcard.js';
 import type { EdgeProduct, EdgeProxy, JsonWebKeyRecord, QuotaTimeUnit } from './types.js';
 
 type Obj = Record<string, unknown>;
@@ -45,7 +46,8 @@ export function mapBootstrap(body: unknown, defaultMaxConnections: number): Edge
   return out;
 }
 
-/** Keep only the proxies named in `edgemicro.proxies` and matching `edge_config.proxyPattern`. */
+/** Keep only the proxies named in `edgemicro.proxies` and matching `edge_config.proxyPattern`
+ *  (`*` any run of characters, anchored, as edgemicro's `.*`). */
 export function filterProxies(
   proxies: EdgeProxy[],
   names?: readonly string[],
@@ -54,15 +56,24 @@ export function filterProxies(
   let out = proxies;
   if (names) out = out.filter((p) => names.includes(p.name));
   if (pattern) {
-    const re = new RegExp(
-      `^${pattern
-        .split('*')
-        .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-        .join('.*')}$`,
-    );
-    out = out.filter((p) => re.test(p.name));
+    const matches = compileWildcard(pattern);
+    out = out.filter((p) => matches(p.name));
   }
   return out;
+}
+
+/**
+ * EDGEMICRO_DECORATOR (edgemicro's Cloud Foundry decorator / Kubernetes sidecar mode): the gateway
+ * fronts one application, so when `edgemicro.proxies` keeps exactly one proxy its base path becomes
+ * `/` whatever Edge says. Returns the proxies and whether the decorator took effect.
+ */
+export function decorate(
+  proxies: EdgeProxy[],
+  names: readonly string[] | undefined,
+  decorator: string | undefined,
+): { proxies: EdgeProxy[]; applied: boolean } {
+  if (!decorator || !names || proxies.length !== 1) return { proxies, applied: false };
+  return { proxies: [{ ...proxies[0]!, base_path: '/' }], applied: true };
 }
 
 function quotaOf(p: Obj): EdgeProduct['quota'] {

@@ -4,6 +4,7 @@
 // out again before any plugin sees the config.
 import type { GatehouseConfig } from '@gatehouse/core';
 import type { EdgeData, StandaloneData } from '../control-plane/types.js';
+import type { LogFileSpec } from './rotating-log.js';
 
 export type GatewayMode = 'edge' | 'local' | 'local-proxy' | 'standalone';
 
@@ -19,10 +20,12 @@ export interface GatewayRuntimeData {
   readonly edge: EdgeData | StandaloneData;
   /** Plugin names of every route, in order. */
   readonly sequence: readonly string[];
+  /** `edgemicro.plugins.excludeUrls` patterns: paths where only analytics and metrics run. */
+  readonly excludeUrls: readonly string[];
   /** Custom plugin directory (`-d`, EDGEMICRO_PLUGIN_DIR, `edgemicro.plugins.dir`). */
   readonly pluginDir?: string;
-  /** `logging.dir` file every process appends its JSON lines to (absent: stdout, `to_console`). */
-  readonly logFile?: string;
+  /** `logging.dir` files every process appends its JSON lines to (absent: stdout, `to_console`). */
+  readonly logFiles?: LogFileSpec;
 }
 
 export const RUNTIME_KEY = 'gatehouse:gateway';

@@ -1,11 +1,12 @@
 // Shared parts of the microgateway-core compatibility tests: a loopback echo target shaped like
-// microgateway-core's own test target (hello_rest), a free port for `edgemicro.port`, the gateway
-// started through the compat API (callbacks wrapped in promises) and a plain HTTP(S) client.
+// microgateway-core's own test target (hello_rest), the gateway started through the compat API
+// (callbacks wrapped in promises) and the request shape its tests read.
 import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
-import net, { type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
+import { request as clientRequest } from '../../../../test/helpers/client.js';
 import { teeDestination, teeLevel } from '../../../../test/helpers/log-tee.js';
 import microgatewayEsm, {
   type Microgateway,
@@ -23,13 +24,8 @@ const LOG_LEVEL = teeLevel('error');
 for (const f of [microgateway, microgatewayCjs])
   f.Logging.init(undefined, { destination: teeDestination('silent') });
 
-export async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+/** A free port for `edgemicro.port`. */
+export { closedPort as freePort } from '../../../../test/helpers/engine.js';
 
 export interface Target {
   port: number;
@@ -135,27 +131,22 @@ export interface Reply {
   body: string;
 }
 
-export function request(url: string, options: https.RequestOptions & { body?: string } = {}): Promise<Reply> {
-  const { body, ...rest } = options;
-  const mod = url.startsWith('https:') ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = mod.request(url, { agent: false, ...rest }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          statusMessage: res.statusMessage ?? '',
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }),
-      );
-      res.on('error', reject);
-    });
-    req.setTimeout(15_000, () => req.destroy(new Error('client timeout')));
-    req.on('error', reject);
-    req.end(body);
+/** The suite's client (/test/helpers/client.ts), rejecting when no response head came, as
+ *  postman-request's callback gets an error. */
+export async function request(
+  url: string,
+  options: Pick<https.RequestOptions, 'ca' | 'method' | 'headers'> & { body?: string } = {},
+): Promise<Reply> {
+  const { ca, method, headers, body } = options;
+  const r = await clientRequest(url, {
+    ...(method ? { method } : {}),
+    ...(headers ? { headers: headers as http.OutgoingHttpHeaders } : {}),
+    ...(body !== undefined ? { body } : {}),
+    ...(ca ? { tls: { ca } } : {}),
+    timeoutMs: 15_000,
   });
+  if (r.status === undefined) throw new Error(`request failed: ${r.error}`);
+  return { status: r.status, statusMessage: r.statusMessage, headers: r.headers, body: r.text };
 }
 
 /** JSON request like postman-request's `json: body`. */
