@@ -348,4 +348,7 @@ export interface EgressProxyConfig {
   https?: string;
   /** NO_PROXY rules: `host`, `.suffix`, `host:port`, `*`. */
   noProxy?: string[];
+  /** Reach http:// targets through a CONNECT tunnel too, instead of absolute-form requests
+   *  (edgemicro `proxy.tunnel`). Default false. */
+  tunnel?: boolean;
 }

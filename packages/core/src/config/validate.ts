@@ -258,8 +258,9 @@ function checkConfig(
     for (const [k, v] of Object.entries(cfg.hosts as Obj)) c.string(v, `hosts.${k}`);
   }
   if (cfg.egressProxy !== undefined && cfg.egressProxy !== 'env') {
-    if (c.object(cfg.egressProxy, 'egressProxy', ['http', 'https', 'noProxy'])) {
+    if (c.object(cfg.egressProxy, 'egressProxy', ['http', 'https', 'noProxy', 'tunnel'])) {
       c.string(cfg.egressProxy.http, 'egressProxy.http', true);
+      c.bool(cfg.egressProxy.tunnel, 'egressProxy.tunnel');
       c.string(cfg.egressProxy.https, 'egressProxy.https', true);
       if (cfg.egressProxy.noProxy !== undefined && c.array(cfg.egressProxy.noProxy, 'egressProxy.noProxy'))
         (cfg.egressProxy.noProxy as unknown[]).forEach((v, i) => c.string(v, `egressProxy.noProxy[${i}]`));
