@@ -35,6 +35,8 @@ export const DEFAULT_LIMITS: ResolvedLimits = {
   maxBodySize: 0,
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
+  clientBodyTimeoutMs: 60_000,
+  sendTimeoutMs: 60_000,
   keepAliveTimeoutMs: 5_000,
   keepAliveHeader: true,
   upgradeIdleTimeoutMs: 3_600_000,

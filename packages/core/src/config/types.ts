@@ -291,6 +291,15 @@ export interface LimitsConfig {
   headersTimeoutMs?: number;
   /** Time to receive the whole request (head + body). Default 300000; 0 = off. */
   requestTimeoutMs?: number;
+  /** Longest time between two successive reads of a request body, not a total (nginx
+   *  `client_body_timeout`); time when the engine itself stopped reading does not count. On expiry:
+   *  408 and the connection closed when no response has begun, else the connection is cut; an
+   *  upstream exchange under way is aborted. HTTP/1.1 only. Default 60000; 0 = off. */
+  clientBodyTimeoutMs?: number;
+  /** Longest time between two successive writes of a response to a client that does not take them,
+   *  not a total (nginx `send_timeout`). On expiry the connection is closed, the upstream exchange
+   *  aborted, and the access log records `send_timeout`. HTTP/1.1 only. Default 60000; 0 = off. */
+  sendTimeoutMs?: number;
   /** Idle time of a kept-alive client connection between requests. Default 5000. */
   keepAliveTimeoutMs?: number;
   /** Send `Keep-Alive: timeout=<keepAliveTimeoutMs in s>` on kept-alive HTTP/1.1 responses. Default true

@@ -282,6 +282,8 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
     'maxBodySize',
     'headersTimeoutMs',
     'requestTimeoutMs',
+    'clientBodyTimeoutMs',
+    'sendTimeoutMs',
     'keepAliveTimeoutMs',
     'keepAliveHeader',
     'upgradeIdleTimeoutMs',
@@ -295,7 +297,14 @@ function checkLimits(c: Checker, v: unknown, p: string): void {
   c.int(v.maxConnections, `${p}.maxConnections`, 1, 10_000_000);
   c.int(v.maxHeaderSize, `${p}.maxHeaderSize`, 1024, 1024 * 1024);
   c.int(v.maxBodySize, `${p}.maxBodySize`, 0, MAX_SIZE);
-  for (const k of ['headersTimeoutMs', 'requestTimeoutMs', 'keepAliveTimeoutMs', 'upgradeIdleTimeoutMs'])
+  for (const k of [
+    'headersTimeoutMs',
+    'requestTimeoutMs',
+    'clientBodyTimeoutMs',
+    'sendTimeoutMs',
+    'keepAliveTimeoutMs',
+    'upgradeIdleTimeoutMs',
+  ])
     c.int(v[k], `${p}.${k}`, 0, MAX_MS);
   c.int(v.maxRequestsPerConnection, `${p}.maxRequestsPerConnection`, 0, MAX_MS);
   c.bool(v.keepAliveHeader, `${p}.keepAliveHeader`);
