@@ -320,8 +320,10 @@ export interface LimitsConfig {
    *  `ProxyAction.requestBuffering`): this many bytes in memory, the rest in a temporary file
    *  (unlinked at once, in `os.tmpdir()`). Default 16384 (nginx `client_body_buffer_size`). */
   bodyBufferMemory?: number;
-  /** Largest body buffered: one declared larger is streamed instead, a chunked one growing past it
-   *  is refused (413). Default 1073741824 (1 GiB). */
+  /** Largest body buffered: one declared larger is streamed instead (with its Content-Length). A
+   *  chunked body is spooled up to the route's or server's `maxBodySize` when one is set (nginx
+   *  spools up to `client_max_body_size`), else up to this bound, past which it is refused (413).
+   *  Default 1073741824 (1 GiB). */
   bodyBufferMaxSize?: number;
 }
 

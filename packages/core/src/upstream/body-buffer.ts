@@ -19,8 +19,16 @@ import type { UpstreamRequest } from './dispatcher.js';
 export interface BufferSettings {
   /** Bytes kept in memory before the body moves to a temporary file. */
   memory: number;
-  /** Largest body buffered: a body declared larger is streamed; a chunked one growing past it is refused (413). */
+  /** Largest body buffered where no max body size applies: a body declared larger is streamed; a
+   *  chunked one growing past it is refused (413). */
   maxSize: number;
+}
+
+/** A body stream that enforces the request's max body size itself (nginx `client_max_body_size`):
+ *  its body is spooled up to that size, as nginx does, whatever `maxSize` says. */
+export interface SizeLimitedBody {
+  /** Bytes; 0: none. */
+  readonly limit: number;
 }
 
 /** The buffering bounds of a server's limits. */
@@ -43,7 +51,7 @@ export function sendBuffered(
   const source = req.body as NodeJS.ReadableStream;
   // Too large to keep: streamed as it comes (the operator's body limit still applies).
   if (!buffersBody(req, settings)) return send(req);
-  new BodyBuffer(source, res, settings, (err, body, length) => {
+  new BodyBuffer(source, res, settings.memory, spoolBound(source, settings), (err, body, length) => {
     if (err) return fail(err);
     if (Buffer.isBuffer(body))
       req.body = body; // the connection writes its length
@@ -55,7 +63,21 @@ export function sendBuffered(
   });
 }
 
-/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`). */
+/**
+ * How far a body of unknown length is spooled. nginx spools up to `client_max_body_size`: where the
+ * body stream enforces such a limit (a chunked body under a route's or server's max body size), the
+ * limit is the bound, so a chunked upload nginx would take is never refused for its size alone (say
+ * 5 GiB under `client_max_body_size 1000G`). Where no max body size applies (0, unlimited), nginx
+ * would fill the disk: the bound is `maxSize` (1 GiB by default), past which the body is refused
+ * with 413; raise `limits.bodyBufferMaxSize`, or set a max body size, to take larger ones.
+ */
+function spoolBound(source: NodeJS.ReadableStream, settings: BufferSettings): number {
+  const limit = (source as Partial<SizeLimitedBody>).limit;
+  return typeof limit === 'number' && limit > 0 ? limit : settings.maxSize;
+}
+
+/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`:
+ *  such a body is streamed with its own Content-Length, so the upstream still gets the length). */
 export function buffersBody(req: UpstreamRequest, settings: BufferSettings): boolean {
   return declaredLength(req.headers) <= settings.maxSize;
 }
@@ -80,7 +102,10 @@ class BodyBuffer {
   constructor(
     private readonly source: NodeJS.ReadableStream,
     private readonly res: EventEmitter,
-    private readonly settings: BufferSettings,
+    /** Bytes kept in memory before the body moves to a temporary file. */
+    private readonly memory: number,
+    /** Largest body spooled; past it: 413. */
+    private readonly maxSize: number,
     private readonly done: Done,
   ) {
     source.on('data', this.onData);
@@ -94,12 +119,12 @@ class BodyBuffer {
   private readonly onData = (chunk: Buffer | string): void => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.size += buf.length;
-    if (this.size > this.settings.maxSize)
+    if (this.size > this.maxSize)
       return this.finish(
-        new ProxyError('payload_too_large', `body over the ${this.settings.maxSize}-byte buffering bound`),
+        new ProxyError('payload_too_large', `body over the ${this.maxSize}-byte buffering bound`),
       );
     this.chunks.push(buf);
-    if (this.fd === -1 && !this.opening && this.size > this.settings.memory) this.openFile();
+    if (this.fd === -1 && !this.opening && this.size > this.memory) this.openFile();
     else if (this.fd !== -1) this.flush();
   };
 
