@@ -15,6 +15,7 @@ import {
   startRawUpstream,
   startUpstream,
 } from '../../../test/helpers/engine.js';
+import { nginxAvailable, startNginx } from '../../../test/helpers/nginx-oracle.js';
 
 const TIMEOUT = 1000;
 /** The other request clocks out of the way: only the timeouts under test can fire. */
@@ -278,4 +279,33 @@ test('a client reading slowly but steadily (each pause under the send timeout) g
   assert.ok(r.bytes() >= size, `read ${r.bytes()} of ${size}`);
   assert.ok(took > 1.5 * TIMEOUT, `the response took ${took} ms in all: longer than the timeout`);
   assert.deepEqual(b.upstreamAborted, [false]);
+});
+
+test('differential, nginx 1.22 as the oracle: a stalled body closes the connection after the timeout, nothing upstream', async (t) => {
+  if (!nginxAvailable()) return t.skip('nginx is not on PATH');
+  const up = await startUpstream();
+  const nginx = await startNginx(
+    `client_body_timeout 1s; location / { proxy_pass http://127.0.0.1:${up.port}; }`,
+  );
+  const e = await startEngine({
+    limits: { ...QUIET, clientBodyTimeoutMs: TIMEOUT },
+    servers: [{ routes: [{ match: { prefix: '/' }, action: { type: 'proxy', upstream: up.url } }] }],
+  });
+  t.after(async () => {
+    await e.close();
+    await nginx.close();
+    await up.close();
+  });
+  const stall = (port: number): Promise<Stalled> =>
+    sendThenStall(port, 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n', ['abc'], 0);
+  const [theirs, ours] = await Promise.all([stall(nginx.port), stall(e.port)]);
+  // Both close once the body has stalled for the timeout, not before, and send nothing upstream.
+  assert.ok(theirs.closedAfterLast >= TIMEOUT - 20, `nginx closed after ${theirs.closedAfterLast} ms`);
+  assert.ok(ours.closedAfterLast >= TIMEOUT - 20, `we closed after ${ours.closedAfterLast} ms`);
+  assert.ok(theirs.closedAfterLast < 10 * TIMEOUT && ours.closedAfterLast < 10 * TIMEOUT);
+  assert.equal(up.seen.length, 0, 'neither sent the incomplete body upstream');
+  // The one difference, kept on purpose: nginx closes without an answer (its access log says 408);
+  // we answer 408 with Connection: close first, as for the engine's other request timeouts.
+  assert.equal(theirs.answer, '');
+  assert.match(ours.answer, /^HTTP\/1\.1 408 [^]*\r\nconnection: close\r\n/i);
 });
