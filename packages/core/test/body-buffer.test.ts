@@ -152,7 +152,7 @@ test('a client that leaves mid-upload: the temporary file is closed, nothing rea
   assert.equal((await request(`${s.gh.url}/after`)).status, 200);
 });
 
-test('bodyBufferMaxSize: a chunked body growing past it is refused (413); a declared larger one is streamed', async (t) => {
+test('bodyBufferMaxSize, no max body size: a chunked body growing past it is refused (413); a declared larger one is streamed', async (t) => {
   const s = await setup({ bodyBufferMemory: 1024, bodyBufferMaxSize: 4096 });
   t.after(() => s.close());
   const chunk = 'a'.repeat(3000);
@@ -166,6 +166,24 @@ test('bodyBufferMaxSize: a chunked body growing past it is refused (413); a decl
   assert.equal(streamed.status, 200);
   assert.equal(streamed.headers['x-len'], '6000');
   assert.equal(s.up.seen.filter((x) => x.url === '/c').length, 0);
+});
+
+test('a chunked body past bodyBufferMaxSize is spooled up to the max body size (nginx), refused past it', async (t) => {
+  const s = await setup({ bodyBufferMemory: 1024, bodyBufferMaxSize: 4096, maxBodySize: 20_000 });
+  t.after(() => s.close());
+  const chunk = 'a'.repeat(3000);
+  const chunked = (n: number): string =>
+    `POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${`bb8\r\n${chunk}\r\n`.repeat(n)}0\r\n\r\n`;
+  const spooled = await rawText(s.gh.port, chunked(3));
+  assert.match(spooled, /^HTTP\/1\.1 200/);
+  assert.match(spooled, /x-len: 9000/i);
+  const seen = s.up.seen.find((x) => x.url === '/c')!;
+  assert.equal(seen.headers['content-length'], '9000', 'sent with Content-Length');
+  assert.equal(seen.headers['transfer-encoding'], undefined);
+  const refused = await rawText(s.gh.port, chunked(7));
+  assert.match(refused, /^HTTP\/1\.1 413/);
+  assert.equal(s.up.seen.length, 1, 'the body over the max body size never reached the upstream');
+  assert.ok(await until(() => openBufferFiles() === 0), 'the temporary files are closed');
 });
 
 test('requestBuffering: false streams the body as it arrives (chunked stays chunked)', async (t) => {

@@ -1,8 +1,9 @@
 // Egress proxy: NO_PROXY rules, a CONNECT tunnel for https targets (with the target's TLS settings inside
-// the tunnel), absolute-form requests for http targets, against a tiny proxy on 127.0.0.1.
+// the tunnel), absolute-form requests for http targets (or a tunnel when asked), against a tiny proxy on 127.0.0.1.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
@@ -71,6 +72,8 @@ test('resolveEgressProxy from env: lower case first, scheme added, NO_PROXY hono
   assert.equal(cfg.proxyFor(new URL('http://a/')), undefined, 'no http proxy configured');
   assert.equal(cfg.proxyFor(new URL('https://skip.me/')), undefined);
   assert.equal(cfg.proxyFor(new URL('https://other/')), 'http://p:1');
+  assert.equal(cfg.tunnel, false, 'http targets use absolute form unless asked');
+  assert.equal(resolveEgressProxy({ http: 'http://p:1', tunnel: true })!.tunnel, true);
 });
 
 /** A minimal forward proxy: CONNECT tunnels, and absolute-form requests answered by the proxy itself. */
@@ -131,5 +134,30 @@ test('http target: absolute-form request to the proxy, no CONNECT', async () => 
     await dispatcher.close();
   } finally {
     proxy.close();
+  }
+});
+
+test('http target with tunnel: a CONNECT to host:port, then an origin-form request inside it', async () => {
+  const seen: string[] = [];
+  const origin = http.createServer((req, res) => {
+    seen.push(req.url ?? '');
+    res.end('from origin');
+  });
+  origin.listen(0, '127.0.0.1');
+  await once(origin, 'listening');
+  const port = (origin.address() as AddressInfo).port;
+  const proxy = await startProxy();
+  try {
+    const target = new URL(`http://127.0.0.1:${port}`);
+    const dispatcher = createEgressDispatcher(proxy.url, target, { tunnel: true });
+    const res = await request(`http://127.0.0.1:${port}/p?q=1`, { dispatcher });
+    assert.equal(await res.body.text(), 'from origin');
+    assert.deepEqual(proxy.connects, [`127.0.0.1:${port}`]);
+    assert.deepEqual(proxy.absolute, []);
+    assert.deepEqual(seen, ['/p?q=1']);
+    await dispatcher.close();
+  } finally {
+    proxy.close();
+    origin.close();
   }
 });

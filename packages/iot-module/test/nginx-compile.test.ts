@@ -148,13 +148,41 @@ test('top layer: routes in file order with their match kinds and actions', () =>
     assert.equal(proxy(r).options?.readTimeoutMs, 3_600_000, `${r.name}: http-level proxy_read_timeout`);
   }
   // nginx's defaults where the template is silent: keepalive_timeout 75s without a Keep-Alive field,
-  // client_header_timeout 60s.
+  // client_header_timeout, client_body_timeout and send_timeout 60s, no bound on a whole request.
   assert.deepEqual(server.limits, {
     maxBodySize: 1024 * 1024,
     keepAliveTimeoutMs: 75_000,
     keepAliveHeader: false,
     headersTimeoutMs: 60_000,
+    clientBodyTimeoutMs: 60_000,
+    sendTimeoutMs: 60_000,
+    requestTimeoutMs: 0,
   });
+});
+
+test('client_body_timeout and send_timeout: honoured at http and server level, server wins', () => {
+  const { config, notices } = compileHttp(`
+    client_body_timeout 7s;
+    send_timeout 9s;
+    server { listen 8080; location / { proxy_pass http://up; } }
+    server {
+      listen 8081;
+      client_body_timeout 2s;
+      send_timeout 500ms;
+      location / { send_timeout 1s; proxy_pass http://up; }
+    }
+  `);
+  const [a, b] = config.servers;
+  assert.equal(a!.limits?.clientBodyTimeoutMs, 7000);
+  assert.equal(a!.limits?.sendTimeoutMs, 9000);
+  assert.equal(b!.limits?.clientBodyTimeoutMs, 2000);
+  assert.equal(b!.limits?.sendTimeoutMs, 500);
+  assert.ok(
+    notices.some((n) => n.includes('"send_timeout" in a location is ignored')),
+    notices.join('\n'),
+  );
+  assert.ok(!notices.some((n) => n.includes('"client_body_timeout" is accepted')));
+  validateConfig(config); // the engine accepts what we produce
 });
 
 test('edgeHub locations: auth_request, token header, client cert, no upstream verification', () => {

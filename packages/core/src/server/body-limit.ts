@@ -3,11 +3,13 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { ProxyError } from '../errors/codes.js';
 import { withErrorPath } from '../util/error-path.js';
+import type { SizeLimitedBody } from '../upstream/body-buffer.js';
 
-export class BodyLimit extends Transform {
+export class BodyLimit extends Transform implements SizeLimitedBody {
   private seen = 0;
   constructor(
-    private readonly limit: number,
+    /** The effective max body size it enforces (read by request-body buffering). */
+    readonly limit: number,
     /** Answer the client (413) if it can still be answered. */
     private readonly exceeded: () => void,
   ) {

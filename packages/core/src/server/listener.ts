@@ -150,6 +150,8 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
       maxHeaderSize: l.maxHeaderSize,
       headersTimeoutMs: l.headersTimeoutMs,
       requestTimeoutMs: l.requestTimeoutMs,
+      clientBodyTimeoutMs: l.clientBodyTimeoutMs,
+      sendTimeoutMs: l.sendTimeoutMs,
       keepAliveTimeoutMs: l.keepAliveTimeoutMs,
       keepAliveHeader: l.keepAliveHeader,
       maxRequestsPerConnection: l.maxRequestsPerConnection,
@@ -165,6 +167,10 @@ function ownHttp1(o: ListenerOptions, tls: boolean): H1Acceptor {
         if (ctx instanceof RequestContext && (ctx.route || ctx.server)) return errorRendererOf(ctx);
         const snap = o.deps.snapshot();
         return defaultServer(o.serversFor(snap))?.errors ?? snap.errors;
+      },
+      connectionError: (res, code) => {
+        const ctx = res.closeHandler;
+        if (ctx instanceof RequestContext) ctx.error ||= code;
       },
     },
   );

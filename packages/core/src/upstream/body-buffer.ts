@@ -8,7 +8,7 @@
 // same): the open descriptor is all that keeps it, so no path — abort, error, crash — leaves a file
 // behind; the descriptor is closed when the body has been read or the client's response closes.
 import type { EventEmitter } from 'node:events';
-import { close, createReadStream, open, unlink, write, type ReadStream } from 'node:fs';
+import { close, createReadStream, open, unlink, writev, type ReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,8 +19,16 @@ import type { UpstreamRequest } from './dispatcher.js';
 export interface BufferSettings {
   /** Bytes kept in memory before the body moves to a temporary file. */
   memory: number;
-  /** Largest body buffered: a body declared larger is streamed; a chunked one growing past it is refused (413). */
+  /** Largest body buffered where no max body size applies: a body declared larger is streamed; a
+   *  chunked one growing past it is refused (413). */
   maxSize: number;
+}
+
+/** A body stream that enforces the request's max body size itself (nginx `client_max_body_size`):
+ *  its body is spooled up to that size, as nginx does, whatever `maxSize` says. */
+export interface SizeLimitedBody {
+  /** Bytes; 0: none. */
+  readonly limit: number;
 }
 
 /** The buffering bounds of a server's limits. */
@@ -43,7 +51,7 @@ export function sendBuffered(
   const source = req.body as NodeJS.ReadableStream;
   // Too large to keep: streamed as it comes (the operator's body limit still applies).
   if (!buffersBody(req, settings)) return send(req);
-  new BodyBuffer(source, res, settings, (err, body, length) => {
+  new BodyBuffer(source, res, settings.memory, spoolBound(source, settings), (err, body, length) => {
     if (err) return fail(err);
     if (Buffer.isBuffer(body))
       req.body = body; // the connection writes its length
@@ -55,7 +63,21 @@ export function sendBuffered(
   });
 }
 
-/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`). */
+/**
+ * How far a body of unknown length is spooled. nginx spools up to `client_max_body_size`: where the
+ * body stream enforces such a limit (a chunked body under a route's or server's max body size), the
+ * limit is the bound, so a chunked upload nginx would take is never refused for its size alone (say
+ * 5 GiB under `client_max_body_size 1000G`). Where no max body size applies (0, unlimited), nginx
+ * would fill the disk: the bound is `maxSize` (1 GiB by default), past which the body is refused
+ * with 413; raise `limits.bodyBufferMaxSize`, or set a max body size, to take larger ones.
+ */
+function spoolBound(source: NodeJS.ReadableStream, settings: BufferSettings): number {
+  const limit = (source as Partial<SizeLimitedBody>).limit;
+  return typeof limit === 'number' && limit > 0 ? limit : settings.maxSize;
+}
+
+/** Whether `sendBuffered` buffers this request's body (not when it declares more than `maxSize`:
+ *  such a body is streamed with its own Content-Length, so the upstream still gets the length). */
 export function buffersBody(req: UpstreamRequest, settings: BufferSettings): boolean {
   return declaredLength(req.headers) <= settings.maxSize;
 }
@@ -64,10 +86,20 @@ type Done = (err: Error | null, body?: Buffer | ReadStream, length?: number) => 
 
 let sequence = 0;
 const ignore = (): void => undefined;
+/** Bytes read ahead while a write to the temporary file is under way, before reading pauses: the
+ *  socket keeps being read while the disk writes, and what arrived meanwhile goes in one writev. */
+const AHEAD = 1024 * 1024;
+/** Pieces held before reading pauses: a body in tiny chunks holds few objects and one writev's worth. */
+const AHEAD_PIECES = 1024;
+/** Chunk size of the read back from the file: a few large socket writes upstream, not many small. */
+const READ_BACK = 512 * 1024;
 
 class BodyBuffer {
   private chunks: Buffer[] = [];
+  /** Bytes in `chunks`. */
+  private held = 0;
   private size = 0;
+  private paused = false;
   /** The temporary file once the body outgrew memory (-1: none yet). */
   private fd = -1;
   private opening = false;
@@ -80,7 +112,10 @@ class BodyBuffer {
   constructor(
     private readonly source: NodeJS.ReadableStream,
     private readonly res: EventEmitter,
-    private readonly settings: BufferSettings,
+    /** Bytes kept in memory before the body moves to a temporary file. */
+    private readonly memory: number,
+    /** Largest body spooled; past it: 413. */
+    private readonly maxSize: number,
     private readonly done: Done,
   ) {
     source.on('data', this.onData);
@@ -94,19 +129,33 @@ class BodyBuffer {
   private readonly onData = (chunk: Buffer | string): void => {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     this.size += buf.length;
-    if (this.size > this.settings.maxSize)
+    if (this.size > this.maxSize)
       return this.finish(
-        new ProxyError('payload_too_large', `body over the ${this.settings.maxSize}-byte buffering bound`),
+        new ProxyError('payload_too_large', `body over the ${this.maxSize}-byte buffering bound`),
       );
     this.chunks.push(buf);
-    if (this.fd === -1 && !this.opening && this.size > this.settings.memory) this.openFile();
+    this.held += buf.length;
+    if (this.fd === -1 && !this.opening && this.size > this.memory) this.openFile();
     else if (this.fd !== -1) this.flush();
+    // Memory stays at about the look-ahead plus one read while the file or a write is awaited.
+    if ((this.opening || this.writing) && (this.held > AHEAD || this.chunks.length >= AHEAD_PIECES))
+      this.pause();
   };
+
+  private pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.source.pause();
+  }
+
+  private resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.source.resume();
+  }
 
   private openFile(): void {
     this.opening = true;
-    // Reading waits for the file: memory stays at about the bound plus one read.
-    this.source.pause();
     const path = join(
       tmpdir(),
       `gatehouse-body-${process.pid}-${++sequence}-${randomBytes(6).toString('hex')}`,
@@ -121,23 +170,27 @@ class BodyBuffer {
     });
   }
 
-  /** Write what is held to the file, one write at a time, reading on once it is written. */
+  /** Write what is held to the file, one write at a time; reading goes on meanwhile (up to `AHEAD`). */
   private flush(): void {
     if (this.writing || this.finished || this.fd === -1) return;
     if (this.chunks.length === 0) {
       if (this.ended) this.complete();
-      else this.source.resume();
+      else this.resume();
       return;
     }
-    const data = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const data = this.chunks;
+    const length = this.held;
     this.chunks = [];
+    this.held = 0;
     this.writing = true;
-    this.source.pause();
-    write(this.fd, data, 0, data.length, this.written, (err) => {
+    writev(this.fd, data, this.written, (err, bytes) => {
       this.writing = false;
       if (this.finished) return this.closeFile(); // ended while the write was under way
       if (err) return this.finish(err);
-      this.written += data.length;
+      // A short write (disk full on some file systems) is an error, not a hole in the body.
+      if (bytes !== length) return this.finish(new Error('short write to the body buffer file'));
+      this.written += length;
+      if (this.held <= AHEAD && this.chunks.length < AHEAD_PIECES) this.resume();
       this.flush();
     });
   }
@@ -156,7 +209,9 @@ class BodyBuffer {
       return this.finish(null, body);
     }
     // The file is read from its start; the stream closes the descriptor when it ends or is destroyed.
-    const file = withErrorPath(createReadStream('', { fd: this.fd, start: 0, autoClose: true }));
+    const file = withErrorPath(
+      createReadStream('', { fd: this.fd, start: 0, autoClose: true, highWaterMark: READ_BACK }),
+    );
     this.fd = -1;
     // Not read to its end (the upstream failed, the client left while the request waited): closed
     // with the client's response.

@@ -1,6 +1,6 @@
 // Egress through an HTTP proxy for upstream requests: which proxy (if any) a target uses, from config or from
 // HTTP_PROXY/HTTPS_PROXY/NO_PROXY, and the undici dispatcher that goes through it (CONNECT tunnel for https
-// targets, absolute-form requests for http targets).
+// targets, absolute-form requests for http targets unless tunnelling is asked for).
 import { createRequire } from 'node:module';
 import { BlockList, isIP } from 'node:net';
 import type { Dispatcher, ProxyAgent as ProxyAgentType } from 'undici';
@@ -17,6 +17,8 @@ export interface EgressProxy {
   readonly http?: string;
   /** Proxy URL for https:// targets. */
   readonly https?: string;
+  /** http:// targets go through a CONNECT tunnel as well. */
+  readonly tunnel: boolean;
   /** The proxy URL to use for `url`, or undefined to connect directly. */
   proxyFor(url: URL): string | undefined;
 }
@@ -123,6 +125,7 @@ export function resolveEgressProxy(
   let http: string | undefined;
   let https: string | undefined;
   let noProxy: string[];
+  let tunnel = false;
   if (cfg === 'env') {
     http = env.REQUEST_METHOD ? env.http_proxy?.trim() || undefined : envValue(env, 'http_proxy');
     https = envValue(env, 'https_proxy');
@@ -131,6 +134,7 @@ export function resolveEgressProxy(
     http = cfg.http;
     https = cfg.https;
     noProxy = cfg.noProxy ?? [];
+    tunnel = cfg.tunnel === true;
   }
   http = normaliseProxyUrl(http);
   https = normaliseProxyUrl(https);
@@ -139,6 +143,7 @@ export function resolveEgressProxy(
   return {
     http,
     https,
+    tunnel,
     proxyFor(url) {
       const proxy = url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
       if (!proxy) return undefined;
@@ -156,6 +161,8 @@ export interface EgressDispatcherOptions {
   keepAliveMaxTimeout?: number;
   headersTimeout?: number;
   bodyTimeout?: number;
+  /** CONNECT tunnel for an http:// target too (https:// targets are always tunnelled). */
+  tunnel?: boolean;
   pipelining?: number;
   maxHeaderSize?: number;
   connections?: number;
@@ -164,14 +171,14 @@ export interface EgressDispatcherOptions {
 /**
  * A dispatcher that sends requests for `target` through `proxyUrl`: a CONNECT tunnel for https targets
  * (the target's TLS settings applied to the tunnelled connection), absolute-form requests for http targets
- * (undici tunnels those too unless `proxyTunnel: false`).
+ * unless `tunnel` is set.
  */
 export function createEgressDispatcher(
   proxyUrl: string,
   target: URL,
   options: EgressDispatcherOptions = {},
 ): Dispatcher {
-  const { connect, proxyTls, ...pool } = options;
+  const { connect, proxyTls, tunnel, ...pool } = options;
   // The host mapping (`lookup`) is for direct connections: through a proxy, the proxy resolves the name.
   const { timeout, lookup: _lookup, ...targetTls } = connect ?? {};
   void _lookup;
@@ -180,7 +187,7 @@ export function createEgressDispatcher(
   const { ProxyAgent } = createRequire(import.meta.url)('undici') as { ProxyAgent: typeof ProxyAgentType };
   return new ProxyAgent({
     uri: url.href,
-    proxyTunnel: false,
+    proxyTunnel: tunnel === true,
     ...pool,
     ...(timeout !== undefined ? { connect: { timeout } } : {}),
     requestTls:

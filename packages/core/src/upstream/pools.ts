@@ -91,6 +91,7 @@ export class PoolRegistry {
           keepAliveMaxTimeout: Math.max(keepAliveTimeoutMs, 1000),
           headersTimeout: readTimeout,
           bodyTimeout: readTimeout,
+          tunnel: this.egress!.tunnel,
           pipelining: 1,
           maxHeaderSize: MAX_RESPONSE_HEAD,
         }),

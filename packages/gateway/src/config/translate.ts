@@ -250,6 +250,7 @@ export function translate(
       ? {
           http: em.proxy.url,
           https: em.proxy.url,
+          ...(em.proxy.tunnel ? { tunnel: true } : {}),
           ...(em.proxy.bypass
             ? {
                 noProxy: em.proxy.bypass

@@ -213,28 +213,26 @@ test('the proxy refusing connections: 502', async () => {
   }
 });
 
-test(
-  'edgemicro.proxy.tunnel true: an http target is reached through a CONNECT tunnel too',
-  { todo: "core's egress proxy tunnels only https targets; needs a forced-tunnel option" },
-  async () => {
-    const target = await startTarget();
-    const proxy = await startRelayProxy();
-    try {
-      await withEnv(NO_PROXY_ENV, () =>
-        run(
-          target,
-          { edgemicro: { proxy: { enabled: true, url: proxy.url, tunnel: true } } },
-          async (base) => {
-            const r = await request(`${base}/v1/echo/get`);
-            assert.equal(r.status, 200);
-            assert.deepEqual(proxy.connects, [`127.0.0.1:${target.port}`]);
-            assert.deepEqual(proxy.absolute, []);
-          },
-        ),
-      );
-    } finally {
-      proxy.close();
-      await target.close();
-    }
-  },
-);
+test('edgemicro.proxy.tunnel true: an http target is reached through a CONNECT tunnel too', async () => {
+  const target = await startTarget();
+  const proxy = await startRelayProxy();
+  try {
+    await withEnv(NO_PROXY_ENV, () =>
+      run(target, { edgemicro: { proxy: { enabled: true, url: proxy.url, tunnel: true } } }, async (base) => {
+        const r = await request(`${base}/v1/echo/get`);
+        assert.equal(r.status, 200);
+        assert.deepEqual(JSON.parse(r.body), { get: { get: 'gettest' } });
+        assert.deepEqual(proxy.connects, [`127.0.0.1:${target.port}`]);
+        assert.deepEqual(proxy.absolute, []);
+        // Inside the tunnel the target is spoken to directly: an origin-form request.
+        assert.deepEqual(
+          target.seen.map((s) => s.url),
+          ['/echo/get'],
+        );
+      }),
+    );
+  } finally {
+    proxy.close();
+    await target.close();
+  }
+});

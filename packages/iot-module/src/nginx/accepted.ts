@@ -34,20 +34,6 @@ export function acceptDirective(ctx: CompileContext, d: NginxDirective): void {
       if (!ctx.flag(d))
         ctx.notice('"chunked_transfer_encoding off" is ignored: chunked responses stay chunked', d);
       return;
-    case 'client_body_timeout':
-      ctx.time(d);
-      ctx.notice(
-        '"client_body_timeout" is accepted and ignored: the engine\'s request timeout bounds bodies',
-        d,
-      );
-      return;
-    case 'send_timeout':
-      ctx.time(d);
-      ctx.notice(
-        '"send_timeout" is accepted and not enforced: the engine bounds a stalled client by its request timeout',
-        d,
-      );
-      return;
     case 'worker_connections':
       ctx.integer(d);
       ctx.notice('"worker_connections" is accepted and ignored: see the engine\'s connection limits', d);
@@ -69,8 +55,6 @@ export const ACCEPTED_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_buffering',
   'proxy_pass_request_headers',
   'chunked_transfer_encoding',
-  'client_body_timeout',
-  'send_timeout',
   'worker_connections',
   'worker_processes',
   'user',

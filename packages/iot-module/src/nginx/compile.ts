@@ -21,8 +21,14 @@ import { collectSettings, mergeSettings, type Settings } from './settings.js';
 import { parseSize } from './units.js';
 import { compileStatements } from './statements.js';
 
-/** nginx 1.22's defaults: keepalive_timeout 75s (no Keep-Alive field), client_header_timeout 60s. */
-const NGINX_DEFAULT_TIMEOUTS = { keepaliveMs: 75_000, clientHeaderMs: 60_000 } as const;
+/** nginx 1.22's defaults: keepalive_timeout 75s (no Keep-Alive field), client_header_timeout,
+ *  client_body_timeout and send_timeout 60s. */
+const NGINX_DEFAULT_TIMEOUTS = {
+  keepaliveMs: 75_000,
+  clientHeaderMs: 60_000,
+  clientBodyMs: 60_000,
+  sendMs: 60_000,
+} as const;
 
 export interface CompileOptions {
   /** Directory that relative file paths (certificates, CA bundles) resolve against, like nginx's
@@ -289,6 +295,10 @@ class Compiler {
       keepAliveTimeoutMs: settings.keepaliveTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.keepaliveMs,
       keepAliveHeader: settings.keepaliveHeader ?? false,
       headersTimeoutMs: settings.headerTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.clientHeaderMs,
+      clientBodyTimeoutMs: settings.bodyTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.clientBodyMs,
+      sendTimeoutMs: settings.clientSendTimeoutMs ?? NGINX_DEFAULT_TIMEOUTS.sendMs,
+      // nginx bounds a body only between two reads (client_body_timeout), never as a whole.
+      requestTimeoutMs: 0,
     };
     return server;
   }

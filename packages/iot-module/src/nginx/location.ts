@@ -88,6 +88,8 @@ export function compileLocation(ctx: CompileContext, d: NginxDirective, scope: L
       internal = true;
     } else if (x.name === 'access_log' || x.name === 'error_log') {
       ctx.notice(`"${x.name}" in a location is ignored: logging is configured at the http level`, x);
+    } else if (x.name === 'client_body_timeout' || x.name === 'send_timeout') {
+      ctx.notice(`"${x.name}" in a location is ignored: the engine applies it per server`, x);
     } else if (ACCEPTED_DIRECTIVES.has(x.name)) {
       acceptDirective(ctx, x);
     }

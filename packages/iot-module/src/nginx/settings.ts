@@ -41,6 +41,10 @@ export interface Settings {
   keepaliveHeader?: boolean;
   /** `client_header_timeout`. */
   headerTimeoutMs?: number;
+  /** `client_body_timeout`: between two reads of a request body. */
+  bodyTimeoutMs?: number;
+  /** `send_timeout`: between two writes of a response to the client (not `proxy_send_timeout`). */
+  clientSendTimeoutMs?: number;
   sslCertificate?: NginxArg;
   sslCertificateKey?: NginxArg;
   sslClientCertificate?: NginxArg;
@@ -74,6 +78,8 @@ const SETTING_DIRECTIVES: ReadonlySet<string> = new Set([
   'proxy_cache_key',
   'keepalive_timeout',
   'client_header_timeout',
+  'client_body_timeout',
+  'send_timeout',
   'ssl_certificate',
   'ssl_certificate_key',
   'ssl_client_certificate',
@@ -189,6 +195,12 @@ export function collectSettings(ctx: CompileContext, directives: NginxDirective[
         break;
       case 'client_header_timeout':
         single(d, 'headerTimeoutMs', ctx.time(d));
+        break;
+      case 'client_body_timeout':
+        single(d, 'bodyTimeoutMs', ctx.time(d));
+        break;
+      case 'send_timeout':
+        single(d, 'clientSendTimeoutMs', ctx.time(d));
         break;
       case 'ssl_certificate':
         single(d, 'sslCertificate', a0);

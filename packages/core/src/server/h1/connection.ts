@@ -8,6 +8,7 @@ import { RequestReader, type RequestEvents } from '../../http1/request-reader.js
 import { HttpParseError } from '../../http1/syntax.js';
 import { writeAtTurnEnd, type TurnEndWriter } from '../../util/write-batch.js';
 import { H1Request, type BodySource } from './request.js';
+import { StallWatch } from './io-timeouts.js';
 import { H1Response, type ResponseOwner } from './response.js';
 
 export const enum Phase {
@@ -17,9 +18,9 @@ export const enum Phase {
   Idle,
   /** Inside a request head (header timeout). */
   Head,
-  /** Inside a request body (request timeout). */
+  /** Inside a request body (request and body-read timeouts; send timeout for an early response). */
   Body,
-  /** The request is in; its response is under way (no client timeout: the upstream's apply). */
+  /** The request is in; its response is under way (send timeout; otherwise the upstream's apply). */
   Waiting,
   /** The last response is written; reading what the client still sends until it closes (linger). */
   Closing,
@@ -56,6 +57,11 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
    *  while the engine does not read): the minimum data rate's measure (acceptor.ts). */
   rateBytes = 0;
   rateSince = -1;
+  /** Bytes received on this connection, ever: the body timeout's progress counter. */
+  received = 0;
+  /** Reads of the request body and writes of the response, watched for stalls by the sweep. */
+  readonly readStall = new StallWatch();
+  readonly sendStall = new StallWatch();
   requests = 0;
   readonly keepAliveSeconds: number;
   private readonly reader: RequestReader;
@@ -119,6 +125,7 @@ export class H1Connection implements RequestEvents, BodySource, ResponseOwner, T
     }
     if (this.phase === Phase.Idle || this.phase === Phase.Fresh) this.beginRequest();
     this.rateBytes += data.length;
+    this.received += data.length;
     this.feed(data);
   };
 
