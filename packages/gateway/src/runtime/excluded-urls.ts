@@ -13,10 +13,10 @@ const ALWAYS = new Set(['analytics', 'metrics', 'gatehouse:x-response-time']);
 // engine's one decoding of `.`, `/` or `\`) is never excluded: the plugins run (fail closed).
 const AMBIGUOUS = /\\|%(?:2[eE]|2[fF]|5[cC])/;
 
-export type PathTest = (path: string) => boolean;
+type PathTest = (path: string) => boolean;
 
 /** A test of normalised paths against the patterns (false for none). */
-export function compileExcludedUrls(patterns: readonly string[]): PathTest | undefined {
+function compileExcludedUrls(patterns: readonly string[]): PathTest | undefined {
   const tests = patterns
     .map((p) => p.split('?')[0]!.trim())
     .filter(Boolean)

@@ -29,12 +29,12 @@ export function rotateMs(rotateIntervalHours: number | undefined): number {
   return (rotateIntervalHours || 24) * HOUR_MS;
 }
 
-export function logFilePath(spec: LogFileSpec, period: number): string {
+function logFilePath(spec: LogFileSpec, period: number): string {
   return join(spec.dir, `edgemicro-${hostname()}-${spec.id}-${period}-api.log`);
 }
 
 /** The period (from 1) that `now` falls in. */
-export function periodAt(spec: LogFileSpec, now: number): number {
+function periodAt(spec: LogFileSpec, now: number): number {
   return 1 + Math.max(0, Math.floor((now - spec.startedAt) / spec.rotateMs));
 }
 

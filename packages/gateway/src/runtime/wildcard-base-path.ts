@@ -20,7 +20,7 @@ export interface WildcardBasePath {
   readonly rest: readonly Segment[];
 }
 
-export const GATE_PREFIX = 'gatehouse:base-path:';
+const GATE_PREFIX = 'gatehouse:base-path:';
 
 export const gateName = (proxyName: string): string => `${GATE_PREFIX}${proxyName}`;
 
@@ -49,7 +49,7 @@ function segmentTest(pattern: string): (seg: string) => boolean {
 
 /** How many of `segs` the pattern covers as a prefix (the fewest that match), or -1. Linear in
  *  pattern × path segments: a client controls the path. */
-export function matchedSegments(rest: readonly Segment[], segs: readonly string[]): number {
+function matchedSegments(rest: readonly Segment[], segs: readonly string[]): number {
   const n = segs.length;
   let cur = new Uint8Array(n + 1);
   cur[0] = 1;
@@ -77,7 +77,7 @@ const NOT_FOUND = renderEdgemicroError({
 } as EngineError);
 
 /** The gate of one wildcard proxy (see the file's head). */
-export function wildcardGate(proxy: EdgeProxy, parsed: WildcardBasePath): NativePlugin {
+function wildcardGate(proxy: EdgeProxy, parsed: WildcardBasePath): NativePlugin {
   const targetBase = new URL(proxy.url).pathname.replace(/\/+$/, '');
   const literalSegs = parsed.literal.split('/').filter(Boolean).length;
   return definePlugin({
