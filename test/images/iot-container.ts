@@ -11,7 +11,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { readDefaultTemplate } from '../../packages/iot-module/src/index.js';
 import { startRegistry } from '../emulators/iot/registry.js';
-import { freePort, MODULE_ID, request, startDevice } from '../iot/harness.js';
+import { freePort, MODULE_ID, NEEDS_PORT_443, request, startDevice } from '../iot/harness.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -44,6 +44,9 @@ async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutM
     await delay(250);
   }
 }
+
+/** Why the emulators cannot run here (the device's edgeHub fake binds port 443), or false. */
+export const iotContainerUnavailable: string | false = NEEDS_PORT_443;
 
 /** Runs the container, checks it, stops it; resolves with a one-line summary or throws naming the check. */
 export async function runIotContainer(image: string): Promise<string> {
