@@ -1,6 +1,4 @@
-// Three running modules layered on loopback as a nested IoT Edge hierarchy (§4, §8 of the reference):
-// top L5 (registry, blob storage), L4 and L3 below, each on its own 127.27.1X.1 and the same port 443,
-// each with its own workload API (one shared root CA), MQTT hub and edgeHub. A client of the bottom
+// Three running modules layered on loopback (layered-chain.ts). A client of the bottom
 // layer pulls an image, uploads blobs, calls edgeHub, invokes a direct method with the real SDK and
 // opens a WebSocket; an instance that does not trust its parent gets 502 naming the cause; SIGTERM
 // (close) lets a pull in flight finish.
@@ -12,9 +10,9 @@ import type { TLSSocket } from 'node:tls';
 import WebSocket from 'ws';
 import type { ModuleClient } from 'azure-iot-device';
 import type { IotModule } from '../../packages/iot-module/src/index.js';
-import { createCertificateAuthority } from '../../packages/core/src/tls/index.js';
-import { startBlobStorage, type BlobStorage } from '../emulators/iot/blob-storage.js';
-import { startRegistry, type Registry } from '../emulators/iot/registry.js';
+import type { CertificateAuthority } from '../../packages/core/src/tls/index.js';
+import type { BlobStorage } from '../emulators/iot/blob-storage.js';
+import type { Registry } from '../emulators/iot/registry.js';
 import {
   MODULE_ID,
   request,
@@ -24,6 +22,7 @@ import {
   type Device,
   NEEDS_PORT_443,
 } from './harness.js';
+import { startLayeredChain, type LayerAddresses, type LayeredChain } from './layered-chain.js';
 
 /** Size of the layer pulled through the three proxies (time-bounded here; bench/ pulls 1 GiB). */
 const BLOB_BYTES = Number(process.env.IOT_CHAIN_BLOB_MIB ?? 256) * 1024 * 1024;
@@ -70,62 +69,25 @@ function stream(url: string, ca: string, headers: Record<string, string> = {}): 
 }
 
 describe('three layered modules (L5 top, L4, L3)', { skip: NEEDS_PORT_443 }, () => {
-  const ca = createCertificateAuthority({ commonName: 'Nested edge root CA' });
-  const L = { 5: '127.27.15.1', 4: '127.27.14.1', 3: '127.27.13.1' } as const;
-  const EH = { 5: '127.27.15.2', 4: '127.27.14.2', 3: '127.27.13.2' } as const;
+  let chain: LayeredChain;
+  let ca: CertificateAuthority;
   let registry: Registry;
   let blobs: BlobStorage;
-  const devices: Device[] = [];
-  const modules: IotModule[] = [];
+  let L: LayerAddresses;
   const sdkClients: ModuleClient[] = [];
   let d3: Device;
   let l3: IotModule;
-  const base = `https://${L[3]}`;
+  let base: string;
 
   before(async () => {
-    registry = await startRegistry();
-    blobs = await startBlobStorage();
-    const common = { defaultMaxBodySize: 0 }; // nginx's 1m would refuse the uploads below (413)
-    const d5 = await startDevice({ deviceId: 'dev5', gateway: L[5], edgeHubAddress: EH[5], ca });
-    const d4 = await startDevice({ deviceId: 'dev4', gateway: L[4], edgeHubAddress: EH[4], ca });
-    d3 = await startDevice({
-      deviceId: 'dev3',
-      gateway: L[3],
-      edgeHubAddress: EH[3],
-      ca,
-      extraModules: ['caller', 'target'],
-    });
-    devices.push(d5, d4, d3);
-    modules.push(
-      await startModule(
-        d5,
-        {
-          NGINX_DEFAULT_PORT: '443',
-          DOCKER_REQUEST_ROUTE_ADDRESS: `registry:${registry.port}`,
-          BLOB_UPLOAD_ROUTE_ADDRESS: `blobstore:${blobs.port}`,
-        },
-        { ...common, hosts: { edgehub: EH[5], registry: '127.0.0.1', blobstore: '127.0.0.1' } },
-      ),
-      await startModule(
-        d4,
-        { NGINX_DEFAULT_PORT: '443', IOTEDGE_PARENTHOSTNAME: L[5] },
-        { ...common, hosts: { edgehub: EH[4] } },
-      ),
-    );
-    l3 = await startModule(
-      d3,
-      { NGINX_DEFAULT_PORT: '443', IOTEDGE_PARENTHOSTNAME: L[4] },
-      { ...common, hosts: { edgehub: EH[3] } },
-    );
-    modules.push(l3);
+    chain = await startLayeredChain();
+    ({ ca, registry, blobs, layers: L } = chain);
+    ({ device: d3, module: l3, base } = chain.bottom);
   });
 
   after(async () => {
     for (const c of sdkClients) await c.close().catch(() => undefined);
-    for (const m of modules) await m.close();
-    for (const d of devices) await d.close();
-    await registry?.close();
-    await blobs?.close();
+    await chain?.close();
   });
 
   it('pulls an image: /v2/, the manifest, a large layer byte-exact with flat memory, raw targets kept', async () => {
@@ -305,13 +267,13 @@ describe('three layered modules (L5 top, L4, L3)', { skip: NEEDS_PORT_443 }, () 
     // Its own CA: the parent's certificate (from the nested root) is untrusted.
     const gateway = '127.27.16.1';
     const lonely = await startDevice({ deviceId: 'dev6', gateway, edgeHubAddress: '127.27.16.2' });
-    devices.push(lonely);
+    chain.devices.push(lonely);
     const module = await startModule(
       lonely,
       { NGINX_DEFAULT_PORT: '443', IOTEDGE_PARENTHOSTNAME: L[4] },
       { hosts: { edgehub: '127.27.16.2' } },
     );
-    modules.push(module);
+    chain.modules.push(module);
     const res = await request(`https://${gateway}/v2/`, { ca: lonely.workload.trustBundle });
     assert.equal(res.status, 502);
     const body = JSON.parse(res.body.toString()) as { error: string; message: string; detail?: string };

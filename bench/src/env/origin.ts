@@ -1,14 +1,17 @@
 // The upstream every proxy forwards to: Debian nginx, one worker, pinned with the load generator, so
-// it is never the bottleneck. `/files/` serves the large bodies, `/chunked/` the same chunked, and
-// everything else a fixed small body.
+// it is never the bottleneck. `/files/` serves the large bodies, `/chunked/` the same chunked,
+// `/v2/bench/blobs/` the same as an image registry's blob path (the IoT layer pull), and everything
+// else a fixed small body.
 import { fileURLToPath } from 'node:url';
-import { mkdirSync, openSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeSync, closeSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, waitForPort } from '../proc/ports.js';
 import { start, isAlive, type Started } from '../proc/registry.js';
 
 export const SMALL_BODY = 'hello world\n';
 const FILES = { '1m': 1 << 20, '64m': 64 << 20 } as const;
+/** The IoT chain's image layer: sparse (zeros, no disk written), so every run can afford it. */
+export const LAYER_BLOB = { path: '/v2/bench/blobs/1g.bin', bytes: 1 << 30 } as const;
 
 export interface Origin {
   port: number;
@@ -36,6 +39,8 @@ export async function startOrigin(dir: string): Promise<Origin> {
   mkdirSync(join(root, 'files'), { recursive: true });
   writeFile(join(root, 'files', '1m.bin'), FILES['1m']);
   writeFile(join(root, 'files', '64m.bin'), FILES['64m']);
+  writeFileSync(join(root, 'files', '1g.bin'), '');
+  truncateSync(join(root, 'files', '1g.bin'), LAYER_BLOB.bytes);
   const port = await freePort();
   const conf = `user root;
 worker_processes 1;
@@ -54,6 +59,7 @@ http {
     listen 127.0.0.1:${port} backlog=4096;
     location / { return 200 "${SMALL_BODY.replace('\n', '\\n')}"; }
     location /files/ { alias ${join(root, 'files')}/; }
+    location /v2/bench/blobs/ { alias ${join(root, 'files')}/; }
     # The same files without a length: SSI makes nginx send them chunked (32 KiB chunks).
     location /chunked/ { alias ${join(root, 'files')}/; ssi on; ssi_types *; }
   }

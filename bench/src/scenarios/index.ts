@@ -1,8 +1,8 @@
 // The scenario table. Add a scenario by appending an entry; the runner, reports and chart pick it up.
 import { fileURLToPath } from 'node:url';
-import { SMALL_BODY } from '../env/origin.js';
+import { LAYER_BLOB, SMALL_BODY } from '../env/origin.js';
 import { GATEWAY_BENCH_KEY, startGateway } from '../peers/gateway.js';
-import { IOT_TWO_LAYERS } from '../peers/iot-two-layers.js';
+import { iotLayers } from '../peers/iot-layers.js';
 import type { Scenario } from './types.js';
 
 const ROUTES = 10000;
@@ -160,7 +160,7 @@ export const SCENARIOS: readonly Scenario[] = [
     load: { kind: 'wrk', path: '/v2/', connections: 50 },
     primary: 'reqPerCpuSecond',
     systems: ['gatehouse', 'nginx'],
-    start: IOT_TWO_LAYERS,
+    start: iotLayers(2),
     smokeBody: SMALL_BODY,
     note:
       'Each system is two processes of the same product: the lower layer (the load hits its `/v2/` over ' +
@@ -175,6 +175,36 @@ export const SCENARIOS: readonly Scenario[] = [
       '`resolver` pointed at a loopback DNS stand-in), `/dev/stdout` logs to a file. Template defaults ' +
       'stay: access log on, nginx opens a new upstream connection per request (no keep-alive in the ' +
       'template), Gatehouse pools upstream connections (its default).',
+  },
+  {
+    name: 'iot-v2-three-layers',
+    title:
+      'iot-module default template, /v2 path through three layers (bottom → middle → top → registry), TLS 1.2',
+    spec: { tls: 'ecdsa' },
+    load: { kind: 'wrk', path: '/v2/', connections: 50 },
+    primary: 'reqPerCpuSecond',
+    systems: ['gatehouse', 'nginx'],
+    start: iotLayers(3),
+    smokeBody: SMALL_BODY,
+    note:
+      'As iot-v2-two-layers with a middle layer: each layer below the top dials its parent ' +
+      '(`IOTEDGE_PARENTHOSTNAME=parent`, `NGINX_DEFAULT_PORT=<parent port>`), every layer with its own ' +
+      'certificate from the run’s CA. req/CPU-s, CPU % and RSS are the sums over the three layers.',
+  },
+  {
+    name: 'iot-layer-pull-1g',
+    title: 'iot-module default template: 1 GiB image layer pulled through three layers, one connection',
+    spec: { tls: 'ecdsa' },
+    load: { kind: 'wrk', path: LAYER_BLOB.path, connections: 1 },
+    primary: 'mbPerSecond',
+    systems: ['gatehouse', 'nginx'],
+    start: iotLayers(3),
+    quick: false,
+    note:
+      'The three-layer chain of iot-v2-three-layers; the registry (origin nginx) serves a 1 GiB blob at ' +
+      `\`${LAYER_BLOB.path}\` (a sparse file: zeros from the page cache). wrk pulls it over and over on one ` +
+      'connection from the bottom layer; MB/s is what the client read, peak RSS the sum of the three ' +
+      'layers’ VmHWM.',
   },
   {
     name: 'websocket',

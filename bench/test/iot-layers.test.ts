@@ -9,29 +9,58 @@ import {
   gatehouseLayerConfig,
   layerEnv,
   MODULE_ID,
+  layerName,
   nginxLayerConf,
   type LayerPorts,
-} from '../src/peers/iot-two-layers.js';
+} from '../src/peers/iot-layers.js';
 import { cpuSeconds, peakRss, processTree } from '../src/proc/stats.js';
 
-const ports: LayerPorts = { top: 9443, lower: 9444, origin: 9000 };
+const ports: LayerPorts = { layers: [9443, 9444], origin: 9000 };
+const TOP = 0;
+const LOWER = 1;
 
 test('layer environments: both dial and listen on the top port; the lower one names its parent', () => {
-  assert.deepEqual(layerEnv('top', ports), {
+  assert.deepEqual(layerEnv(TOP, ports), {
     NGINX_DEFAULT_PORT: '9443',
     IOTEDGE_MODULEID: MODULE_ID,
     DOCKER_REQUEST_ROUTE_ADDRESS: 'registry:9000',
   });
-  assert.deepEqual(layerEnv('lower', ports), {
+  assert.deepEqual(layerEnv(LOWER, ports), {
     NGINX_DEFAULT_PORT: '9443',
     IOTEDGE_MODULEID: MODULE_ID,
     IOTEDGE_PARENTHOSTNAME: 'parent',
   });
 });
 
+test('three layers: each layer below the top dials its own parent; names top, middle1, bottom', () => {
+  const three: LayerPorts = { layers: [9443, 9444, 9445], origin: 9000 };
+  assert.equal(layerEnv(1, three).NGINX_DEFAULT_PORT, '9443');
+  assert.equal(layerEnv(2, three).NGINX_DEFAULT_PORT, '9444');
+  assert.deepEqual(
+    [0, 1, 2].map((l) => layerName(l, 3)),
+    ['top', 'middle1', 'bottom'],
+  );
+  const bottom = gatehouseLayerConfig(2, three, '/conf/bottom');
+  assert.deepEqual(
+    bottom.servers.flatMap((s) => s.listen.map((l) => l.port)),
+    [9445],
+  );
+  const parent = bottom.servers[0]!.routes.find((r) => r.name === 'location ~^/parent/(.*)');
+  assert.ok(parent && parent.action.type === 'proxy');
+  assert.equal(parent.action.upstream, 'https://parent:9444$request_uri');
+  const dir = mkdtempSync(join(tmpdir(), 'bench-iot-test-'));
+  try {
+    const middle = nginxLayerConf(1, three, { dir, dnsPort: 5353 });
+    assert.match(middle, /listen 127\.0\.0\.1:9444 ssl default_server;/);
+    assert.match(middle, /proxy_pass https:\/\/parent:9443\$request_uri;/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('gatehouse layers: compiled from the default template, loopback listeners and host map', () => {
-  const top = gatehouseLayerConfig('top', ports, '/conf/top');
-  const lower = gatehouseLayerConfig('lower', ports, '/conf/lower');
+  const top = gatehouseLayerConfig(TOP, ports, '/conf/top');
+  const lower = gatehouseLayerConfig(LOWER, ports, '/conf/lower');
   assert.deepEqual(
     top.servers.flatMap((s) => s.listen.map((l) => [l.address, l.port, l.tls])),
     [['127.0.0.1', 9443, true]],
@@ -56,8 +85,8 @@ test('gatehouse layers: compiled from the default template, loopback listeners a
 test('nginx layers: the rendered template with only the loopback substitutions', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bench-iot-test-'));
   try {
-    const top = nginxLayerConf('top', ports, { dir, dnsPort: 5353 });
-    const lower = nginxLayerConf('lower', ports, { dir, dnsPort: 5353 });
+    const top = nginxLayerConf(TOP, ports, { dir, dnsPort: 5353 });
+    const lower = nginxLayerConf(LOWER, ports, { dir, dnsPort: 5353 });
     assert.match(top, /^user root;\n/);
     assert.match(top, /listen 127\.0\.0\.1:9443 ssl default_server;/);
     assert.match(lower, /listen 127\.0\.0\.1:9444 ssl default_server;/);
