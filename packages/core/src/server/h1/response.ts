@@ -204,6 +204,11 @@ export class H1Response extends Stream {
     return this;
   }
 
+  /** How many fields were set with setHeader (0 without building the field map). */
+  get fieldCount(): number {
+    return this.out === null ? (this.flat === null ? 0 : this.flat.length / 2) : this.out.size;
+  }
+
   getHeader(name: string): OutgoingHttpHeader | undefined {
     return this.fields().get(name.toLowerCase())?.value;
   }
