@@ -6,6 +6,7 @@
 // plugin does may crash the process or leave the client waiting forever.
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
+import { H1Request } from '../server/h1/request.js';
 import type { ExchangeInterceptor } from '../server/interceptor.js';
 import type { ResponseRelay } from '../server/relay.js';
 import type { RequestContext } from '../server/request-context.js';
@@ -197,11 +198,14 @@ function useHookHeaders(ctx: RequestContext, req: PluginRequest): void {
     if (Array.isArray(v)) for (const x of v) raw.push(k, x);
     else raw.push(k, String(v));
   }
-  Object.defineProperty(req, 'rawHeaders', {
-    value: raw,
-    writable: true,
-    configurable: true,
-    enumerable: true,
-  });
+  // Our requests keep the list in a plain field; node's HTTP/2 request has a getter only.
+  if (req instanceof H1Request) (req as { rawHeaders: string[] }).rawHeaders = raw;
+  else
+    Object.defineProperty(req, 'rawHeaders', {
+      value: raw,
+      writable: true,
+      configurable: true,
+      enumerable: true,
+    });
   ctx.headers = h;
 }

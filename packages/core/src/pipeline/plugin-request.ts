@@ -1,6 +1,7 @@
 // The fields edgemicro's core puts on the request and response before the first hook.
 import { parse as parseUrl, type UrlWithParsedQuery } from 'node:url';
 import type { CompiledRoute, UpstreamTarget } from '../config/compile.js';
+import { H1Request } from '../server/h1/request.js';
 import type { PluginRequest, ProxyInfo } from './types.js';
 
 const proxyInfos = new WeakMap<CompiledRoute, ProxyInfo>();
@@ -22,15 +23,25 @@ export function proxyInfo(route: CompiledRoute, target: UpstreamTarget | undefin
   return p;
 }
 
-/** Lazily computed `req.reqUrl` (most plugins never read it). */
+const REQ_URL = Symbol('reqUrl');
+type WithReqUrl = PluginRequest & { [REQ_URL]?: UrlWithParsedQuery };
+
+/** `req.reqUrl`, computed on first access (most plugins never read it). */
+const reqUrlProperty: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: WithReqUrl) {
+    return (this[REQ_URL] ??= parseUrl(this.url ?? '/', true));
+  },
+  set(this: WithReqUrl, v: UrlWithParsedQuery) {
+    this[REQ_URL] = v;
+  },
+};
+
+/** Our HTTP/1.1 requests get the accessor once, on their prototype; others per request. */
 export function defineReqUrl(req: PluginRequest): void {
-  let cached: UrlWithParsedQuery | undefined;
-  Object.defineProperty(req, 'reqUrl', {
-    configurable: true,
-    enumerable: true,
-    get: () => (cached ??= parseUrl(req.url ?? '/', true)),
-    set: (v: UrlWithParsedQuery) => {
-      cached = v;
-    },
-  });
+  if (req instanceof H1Request) {
+    if (!Object.prototype.hasOwnProperty.call(H1Request.prototype, 'reqUrl'))
+      Object.defineProperty(H1Request.prototype, 'reqUrl', reqUrlProperty);
+  } else Object.defineProperty(req, 'reqUrl', reqUrlProperty);
 }

@@ -23,8 +23,9 @@ export class ResponseHooks implements UpstreamHandler {
   private headDone = false;
   /** The relay has the head. */
   private headSent = false;
-  private readonly queue: Buffer[] = [];
-  private readonly releases: Array<(() => void) | undefined> = [];
+  /** Chunks waiting for the head or a data hook, with their release (made when first needed). */
+  private queue: Buffer[] | undefined = undefined;
+  private releases: Array<(() => void) | undefined> | undefined = undefined;
   /** A data hook runs. */
   private processing = false;
   /** The relay reported a full client: wait for its resume. */
@@ -144,13 +145,13 @@ export class ResponseHooks implements UpstreamHandler {
       release?.();
       return false;
     }
-    if (this.headDone && !x.chain.ondata_response.length && !this.queue.length && !this.blocked) {
+    if (this.headDone && !x.chain.ondata_response.length && !this.queue?.length && !this.blocked) {
       this.write(chunk, release);
       if (this.blocked) this.paused = true;
       return !this.blocked;
     }
-    this.queue.push(chunk);
-    this.releases.push(release);
+    (this.queue ??= []).push(chunk);
+    (this.releases ??= []).push(release);
     this.pump();
     const ok = this.headDone && !this.processing && !this.blocked;
     if (!ok) this.paused = true;
@@ -188,9 +189,10 @@ export class ResponseHooks implements UpstreamHandler {
   private pump(): void {
     const x = this.x;
     const stages = x.chain.ondata_response;
-    while (!x.settled && this.headDone && !this.processing && !this.blocked && this.queue.length) {
-      const chunk = this.queue.shift()!;
-      const release = this.releases.shift();
+    const queue = this.queue;
+    while (!x.settled && this.headDone && !this.processing && !this.blocked && queue?.length) {
+      const chunk = queue.shift()!;
+      const release = this.releases!.shift();
       if (!stages.length) {
         this.write(chunk, release);
         continue;
@@ -205,7 +207,7 @@ export class ResponseHooks implements UpstreamHandler {
       });
       sync = false;
     }
-    if (x.settled || !this.headDone || this.processing || this.blocked || this.queue.length) return;
+    if (x.settled || !this.headDone || this.processing || this.blocked || queue?.length) return;
     if (this.completePending) {
       this.completePending = false;
       this.finish();

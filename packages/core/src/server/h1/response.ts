@@ -206,7 +206,7 @@ export class H1Response extends Stream {
 
   /** How many fields were set with setHeader (0 without building the field map). */
   get fieldCount(): number {
-    return this.out === null ? (this.flat === null ? 0 : this.flat.length / 2) : this.out.size;
+    return (this.out === null ? 0 : this.out.size) + (this.flat === null ? 0 : this.flat.length / 2);
   }
 
   getHeader(name: string): OutgoingHttpHeader | undefined {
@@ -236,15 +236,21 @@ export class H1Response extends Stream {
     return [...this.fields().values()].map((e) => e.name);
   }
 
-  /** The progressive map, folding in a flat list given to writeHead before. */
+  /** The progressive map, folding in a flat list given to writeHead before (already checked). */
   private fields(): Map<string, Entry> {
-    if (this.out === null) {
-      this.out = new Map();
-      const flat = this.flat;
+    const out = (this.out ??= new Map());
+    const flat = this.flat;
+    if (flat !== null) {
       this.flat = null;
-      if (flat) for (let i = 0; i < flat.length; i += 2) this.appendHeader(flat[i]!, flat[i + 1]!);
+      for (let i = 0; i < flat.length; i += 2) {
+        const name = flat[i]!;
+        const key = name.toLowerCase();
+        const prev = out.get(key);
+        if (prev === undefined) out.set(key, { name, value: flat[i + 1]! });
+        else prev.value = [...(Array.isArray(prev.value) ? prev.value : [String(prev.value)]), flat[i + 1]!];
+      }
     }
-    return this.out;
+    return out;
   }
 
   // --- head ---
@@ -291,7 +297,7 @@ export class H1Response extends Stream {
         if (headers.length && Array.isArray(headers[0])) {
           for (const pair of headers as unknown as [string, OutgoingHttpHeader][])
             this.appendHeader(pair[0], pair[1]);
-        } else if (this.out === null && this.flat === null) {
+        } else {
           let list = headers as string[];
           if (list.length % 2 !== 0)
             throw Object.assign(new TypeError('headers: a flat list needs an even length'), {
@@ -306,12 +312,11 @@ export class H1Response extends Stream {
               list[i + 1] = String(value);
             }
           }
+          // The list's fields override set ones of the same name but keep their own duplicates
+          // (node's rule); they follow the set ones in the head.
+          const out = this.out;
+          if (out !== null) for (let i = 0; i < list.length; i += 2) out.delete(list[i]!.toLowerCase());
           this.flat = list;
-        } else {
-          const list = headers as string[];
-          // Later fields override earlier ones but keep their own duplicates (node's rule).
-          for (let i = 0; i < list.length; i += 2) this.fields().delete(list[i]!.toLowerCase());
-          for (let i = 0; i < list.length; i += 2) this.appendHeader(list[i]!, list[i + 1]!);
         }
       } else {
         for (const k of Object.keys(headers)) {
@@ -344,6 +349,12 @@ export class H1Response extends Stream {
           seen |= this.framing(e.name, v);
         }
       }
+      const flat = this.flat;
+      if (flat !== null)
+        for (let i = 0; i < flat.length; i += 2) {
+          list.push(flat[i]!, flat[i + 1]!);
+          seen |= this.framing(flat[i]!, flat[i + 1]!);
+        }
       fields = list;
     } else if (this.flat !== null) {
       fields = this.flat;
