@@ -9,7 +9,7 @@
 #   bash bench/experiments/concurrent-ab.sh DIR_A DIR_B [ROUNDS]
 # Environment: HEAP_A / HEAP_B (heap profile, default balanced), FLAGS_A / FLAGS_B (node flags),
 # ENV_A / ENV_B (NAME=value for one of them), SECS (seconds per round, default 5), WRK_ARGS (more wrk arguments, e.g. -H 'Accept: */*'),
-# SCENARIO: small (default: GET / of 12 bytes), plugins-3 (the same through the bench's three-plugin
+# PORT_BASE (see origin.sh; B at PORT_BASE+4, the ws upstream at +5), SCENARIO: small (default: GET / of 12 bytes), plugins-3 (the same through the bench's three-plugin
 # chain, onrequest/onresponse hooks; each build loads its own test fixtures), websocket (50 WebSocket
 # connections doing 128-byte echo round trips through the proxy to bench's ws-echo upstream; the
 # figure is round trips per CPU-second).
@@ -21,6 +21,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 eval "wrk_args=(${WRK_ARGS:-})"
 . "$here/origin.sh"
 scenario=${SCENARIO:-small}
+pa_port=$((port_base + 2))
+pb_port=$((port_base + 4))
+ws_port=$((port_base + 5))
 loads="$here/../src/load/scripts"
 case "$scenario" in
   small) ;;
@@ -30,12 +33,12 @@ case "$scenario" in
     mv "$work/gh-p.json" "$work/gh.json"
     ;;
   websocket)
-    taskset -c 0 node "$loads/ws-echo.mjs" 19105 &
-    sed -i 's/19101/19105/' "$work/gh.json"
+    taskset -c 0 node "$loads/ws-echo.mjs" "$ws_port" &
+    sed -i "s/:$((port_base + 1))/:$ws_port/" "$work/gh.json"
     ;;
   *) echo "unknown SCENARIO $scenario" >&2; exit 2 ;;
 esac
-sed "s/19102/19104/; s|PLUGIN_DIR|$B/packages/core/test/fixtures/plugins|" "$work/gh.json" > "$work/gh-b.json"
+sed "s/$pa_port/$pb_port/; s|PLUGIN_DIR|$B/packages/core/test/fixtures/plugins|" "$work/gh.json" > "$work/gh-b.json"
 sed -i "s|PLUGIN_DIR|$A/packages/core/test/fixtures/plugins|" "$work/gh.json"
 # One load run against port $1 for $2 seconds, output to $3 (wrk's text, or ws-load's JSON line).
 load() {
@@ -56,17 +59,17 @@ pa=$!
 env ${ENV_B:-} taskset -c 1 node ${FLAGS_B:-} "$B/packages/core/dist/cli/main.js" serve --heap "${HEAP_B:-balanced}" -c "$work/gh-b.json" &
 pb=$!
 sleep 1.5
-load 19102 2 /dev/null &
+load "$pa_port" 2 /dev/null &
 w=$!
-load 19104 2 /dev/null
+load "$pb_port" 2 /dev/null
 wait "$w"
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 for r in $(seq "$rounds"); do
   a0=$(cpu "$pa")
   b0=$(cpu "$pb")
-  load 19102 "${SECS:-5}" "$work/wrk-a" &
+  load "$pa_port" "${SECS:-5}" "$work/wrk-a" &
   wa=$!
-  load 19104 "${SECS:-5}" "$work/wrk-b" &
+  load "$pb_port" "${SECS:-5}" "$work/wrk-b" &
   wb=$!
   wait "$wa" "$wb"
   a1=$(cpu "$pa")
