@@ -9,7 +9,7 @@
 #   bash bench/experiments/concurrent-ab.sh DIR_A DIR_B [ROUNDS]
 # Environment: HEAP_A / HEAP_B (heap profile, default balanced), FLAGS_A / FLAGS_B (node flags),
 # ENV_A / ENV_B (NAME=value for one of them), SECS (seconds per round, default 5), WRK_ARGS (more wrk arguments, e.g. -H 'Accept: */*'),
-# PORT_BASE (see origin.sh; B at PORT_BASE+4, the ws upstream at +5), SCENARIO: small (default: GET / of 12 bytes), plugins-3 (the same through the bench's three-plugin
+# PORT_BASE (see origin.sh; B at PORT_BASE+4, the ws upstream at +5), SCENARIO_B (B's scenario when it differs), SCENARIO: small (default: GET / of 12 bytes), plugins-3 (the same through the bench's three-plugin
 # chain, onrequest/onresponse hooks; each build loads its own test fixtures), websocket (50 WebSocket
 # connections doing 128-byte echo round trips through the proxy to bench's ws-echo upstream; the
 # figure is round trips per CPU-second).
@@ -21,25 +21,32 @@ here=$(cd "$(dirname "$0")" && pwd)
 eval "wrk_args=(${WRK_ARGS:-})"
 . "$here/origin.sh"
 scenario=${SCENARIO:-small}
+# B may run another HTTP scenario than A in the same window (e.g. small against plugins-3: what
+# the plugin chain costs on one build).
+scenario_b=${SCENARIO_B:-$scenario}
 pa_port=$((port_base + 2))
 pb_port=$((port_base + 4))
 ws_port=$((port_base + 5))
 loads="$here/../src/load/scripts"
-case "$scenario" in
-  small) ;;
-  plugins-3)
-    plugins='"bench-header-a","bench-header-b","bench-header-c"'
-    sed "s|^{|{\"plugins\":{\"dir\":\"PLUGIN_DIR\"},|; s|\"routes\":\[{|\"routes\":[{\"plugins\":[$plugins],|" "$work/gh.json" > "$work/gh-p.json"
-    mv "$work/gh-p.json" "$work/gh.json"
-    ;;
-  websocket)
-    taskset -c 0 node "$loads/ws-echo.mjs" "$ws_port" &
-    sed -i "s/:$((port_base + 1))/:$ws_port/" "$work/gh.json"
-    ;;
-  *) echo "unknown SCENARIO $scenario" >&2; exit 2 ;;
-esac
-sed "s/$pa_port/$pb_port/; s|PLUGIN_DIR|$B/packages/core/test/fixtures/plugins|" "$work/gh.json" > "$work/gh-b.json"
-sed -i "s|PLUGIN_DIR|$A/packages/core/test/fixtures/plugins|" "$work/gh.json"
+if [ "$scenario" = websocket ] || [ "$scenario_b" = websocket ]; then
+  [ "$scenario" = "$scenario_b" ] || { echo "websocket runs against websocket only" >&2; exit 2; }
+  taskset -c 0 node "$loads/ws-echo.mjs" "$ws_port" &
+  sed -i "s/:$((port_base + 1))/:$ws_port/" "$work/gh.json"
+fi
+# The config of scenario $1 for the build in $2, listening on port $3, from gh.json.
+config() {
+  case "$1" in
+    small | websocket) sed "s/$pa_port/$3/" "$work/gh.json" ;;
+    plugins-3)
+      plugins='"bench-header-a","bench-header-b","bench-header-c"'
+      sed "s/$pa_port/$3/; s|^{|{\"plugins\":{\"dir\":\"$2/packages/core/test/fixtures/plugins\"},|; s|\"routes\":\[{|\"routes\":[{\"plugins\":[$plugins],|" "$work/gh.json"
+      ;;
+    *) echo "unknown scenario $1" >&2; exit 2 ;;
+  esac
+}
+config "$scenario_b" "$B" "$pb_port" > "$work/gh-b.json" || exit 2
+config "$scenario" "$A" "$pa_port" > "$work/gh-a.json" || exit 2
+mv "$work/gh-a.json" "$work/gh.json"
 # One load run against port $1 for $2 seconds, output to $3 (wrk's text, or ws-load's JSON line).
 load() {
   if [ "$scenario" = websocket ]; then
@@ -78,7 +85,7 @@ for r in $(seq "$rounds"); do
   nb=$(count "$work/wrk-b")
   ea=$(echo "$na * 100 / ($a1 - $a0)" | bc)
   eb=$(echo "$nb * 100 / ($b1 - $b0)" | bc)
-  echo "round $r ($scenario): A $ea req/CPU-s, B $eb req/CPU-s, B/A $(echo "scale=3; $eb / $ea" | bc)"
+  echo "round $r ($scenario/$scenario_b): A $ea req/CPU-s, B $eb req/CPU-s, B/A $(echo "scale=3; $eb / $ea" | bc)"
 done
 echo "peak RSS: A $(awk '/VmHWM/ {print $2}' "/proc/$pa/status") kB, B $(awk '/VmHWM/ {print $2}' "/proc/$pb/status") kB"
 kill "$pa" "$pb"
