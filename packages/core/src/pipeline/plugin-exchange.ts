@@ -64,7 +64,8 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     const { ctx, req, res } = this;
     ctx.plugins = this;
     this.env.stats.incrementRequestCount();
-    res.once('close', this.onClose);
+    // 'close' comes once; `on` spares the wrapper `once` makes per request.
+    res.on('close', this.onClose);
     // The fields edgemicro's core puts on req/res before the first hook.
     req.reqStartTimestamp = Date.now();
     req.routedPath = ctx.uri;
