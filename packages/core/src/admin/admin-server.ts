@@ -2,14 +2,23 @@
 // liveness/readiness probes orchestrators expect.
 import http from 'node:http';
 import type { AdminConfig } from '../config/types.js';
-import type { Gatehouse } from '../gatehouse.js';
 
 export interface AdminServer {
   address(): { address: string; port: number };
   close(): Promise<void>;
 }
 
-export async function startAdminServer(config: AdminConfig, engine: Gatehouse): Promise<AdminServer> {
+/** What the admin listener reads from the engine (the Gatehouse passes itself): declared here, so
+ *  this module does not import the engine that starts it. */
+export interface AdminEngine {
+  metricsText(): Promise<string>;
+  readonly registry: { readonly contentType: string };
+  addresses(): readonly unknown[];
+  readonly isClosing: boolean;
+  readonly snapshot: { readonly generation: number };
+}
+
+export async function startAdminServer(config: AdminConfig, engine: AdminEngine): Promise<AdminServer> {
   const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {

@@ -20,6 +20,8 @@ export type Chain = { readonly [E in EdgemicroEvent]: readonly Stage[] } & {
   readonly exchange: boolean;
   /** ondata_response/onend_response present: the response body goes through JavaScript. */
   readonly responseBody: boolean;
+  /** A response-phase hook takes `targetResponse` (5 parameters): it is made for each response. */
+  readonly targetResponse: boolean;
 };
 
 const REQUEST_PHASE: readonly EdgemicroEvent[] = [
@@ -61,6 +63,7 @@ export function compileChain(names: readonly string[], registry: ReadonlyMap<str
   const has = (e: EdgemicroEvent): boolean => (c[e] as Stage[]).length > 0;
   c.requestBody = has('ondata_request') || has('onend_request');
   c.responseBody = has('ondata_response') || has('onend_response');
+  c.targetResponse = RESPONSE_PHASE.some((e) => (c[e] as Stage[]).some((s) => s.arity === 5));
   c.exchange =
     c.responseBody ||
     has('onresponse') ||

@@ -3,10 +3,11 @@
 import type { Logger } from '../observability/logger.js';
 import type { RequestContext } from '../server/request-context.js';
 import type { PipelineRunner } from '../server/handler-deps.js';
-import type { PoolRegistry } from '../upstream/pools.js';
+import type { ExchangeInterceptor } from '../server/interceptor.js';
 import { compileChain, type Chain } from './chain.js';
 import { answerPluginError } from './error-response.js';
-import { Exchange, type ExchangeEnv } from './exchange.js';
+import type { ExchangeEnv } from './hook-runner.js';
+import { PluginExchange } from './plugin-exchange.js';
 import { createPluginStats } from './plugin-logger.js';
 import type { LoadedPlugin, PluginStats } from './types.js';
 
@@ -60,7 +61,7 @@ class Pipeline implements PluginPipeline {
     this.chains = new WeakMap();
   }
 
-  run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void {
+  run(ctx: RequestContext, proceed: (ctx: RequestContext, interceptor?: ExchangeInterceptor) => void): void {
     const names = ctx.route!.plugins;
     let chain = this.chains.get(names);
     if (!chain) {
@@ -77,7 +78,7 @@ class Pipeline implements PluginPipeline {
       answerPluginError(ctx, new Error(`plugin not found: ${chain.missing.join(', ')}`), 500);
       return;
     }
-    new Exchange(this.env, chain, ctx, forward, pools).start();
+    new PluginExchange(this.env, chain, ctx, proceed).start();
   }
 }
 

@@ -1,33 +1,26 @@
 // The upstream request body when plugins see it: each client chunk runs through the ondata_request
-// chain (client paused meanwhile, so order holds), the onend_request result is sent last. Without
-// body hooks the client stream is passed as it is, counted only when a limit applies.
+// chain (source paused meanwhile, so order holds), the onend_request result is sent last. The body
+// limit applies before (server/forward.ts): the source is the client's body, counted.
 import { Readable } from 'node:stream';
-import type { ClientRequest } from '../server/request-context.js';
 import { withErrorPath } from '../util/error-path.js';
 import type { Stage } from './chain.js';
+import type { HookDone } from './hook-runner.js';
 import type { HookData } from './types.js';
 
-/** What the body streams need from the request's exchange. */
+/** What the body stream needs from the request's exchange. */
 export interface BodyOwner {
-  run(
-    stages: readonly Stage[],
-    data: HookData,
-    cb: (err: unknown, stop: boolean, data: HookData) => void,
-  ): void;
+  run(stages: readonly Stage[], data: HookData, cb: HookDone): void;
   fail(err: unknown): void;
-  tooLarge(): void;
 }
 
 export class PluginRequestBody extends Readable {
   private waiting = false;
-  private seen = 0;
 
   constructor(
-    private readonly req: ClientRequest,
+    private readonly req: NodeJS.ReadableStream,
     private readonly owner: BodyOwner,
     private readonly dataStages: readonly Stage[],
     private readonly endStages: readonly Stage[],
-    private readonly limit: number,
   ) {
     super();
     withErrorPath(this);
@@ -44,13 +37,6 @@ export class PluginRequestBody extends Readable {
   }
 
   private readonly onData = (chunk: Buffer): void => {
-    this.seen += chunk.length;
-    if (this.limit > 0 && this.seen > this.limit) {
-      this.req.pause();
-      this.owner.tooLarge();
-      this.destroy();
-      return;
-    }
     if (!this.dataStages.length) return this.emitChunk(chunk);
     this.req.pause();
     this.owner.run(this.dataStages, chunk, (err, stop, out) => {

@@ -3,6 +3,7 @@
 import type { CompiledProxy, Snapshot } from '../config/compile.js';
 import type { PoolRegistry } from '../upstream/pools.js';
 import type { ResponseCache } from '../upstream/response-cache.js';
+import type { ExchangeInterceptor } from './interceptor.js';
 import type { RequestContext } from './request-context.js';
 
 export interface EngineHooks {
@@ -11,10 +12,10 @@ export interface EngineHooks {
 }
 
 /** Plugin pipeline entry point, set by the pipeline package; routes without plugins never call it.
- *  `forward` continues on the engine's own path; `pools` lets a pipeline that transforms bodies or
- *  response heads dispatch upstream itself. */
+ *  `proceed` continues on the engine's own path (the route's action); an `interceptor` carries what
+ *  the request hooks changed and wraps the response relay with the response hooks. */
 export interface PipelineRunner {
-  run(ctx: RequestContext, forward: (ctx: RequestContext) => void, pools: PoolRegistry): void;
+  run(ctx: RequestContext, proceed: (ctx: RequestContext, interceptor?: ExchangeInterceptor) => void): void;
   /** The plugin names this runner can run: a route naming any other is a config error. */
   pluginNames(): Iterable<string>;
 }

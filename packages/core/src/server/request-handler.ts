@@ -12,16 +12,8 @@ import { sameName } from '../http1/head-scan.js';
 import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
-import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
-import {
-  dispatchOptions,
-  hasRequestBody,
-  ProxyHandler,
-  upstreamHeaders,
-  upstreamPath,
-} from '../upstream/forward.js';
+import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
 import { ResponseCache } from '../upstream/response-cache.js';
-import { bufferSettings, buffersBody, sendBuffered } from '../upstream/body-buffer.js';
 import type { HandlerDeps } from './handler-deps.js';
 export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
 import { cacheFor, resolveTarget } from './targets.js';
@@ -30,7 +22,8 @@ import type { ErrorRenderer } from '../errors/renderer.js';
 import { failRequest } from './errors.js';
 import { classifyUpstreamError } from '../errors/upstream.js';
 import { RequestContext, type ClientRequest, type ClientResponse } from './request-context.js';
-import { BodyLimit } from './body-limit.js';
+import { forward } from './forward.js';
+import type { ExchangeInterceptor } from './interceptor.js';
 import { runSubrequest } from './subrequest.js';
 import { allowedUpgrade, forwardUpgrade, markUpgrade, upgradeOf } from './upgrade.js';
 import type { Duplex } from 'node:stream';
@@ -259,10 +252,11 @@ function proceed(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
   // Fail closed: validation refuses such a config, but a route must never run without its plugins.
   const pipeline = ctx.snapshot.pipeline;
   if (!pipeline) return fail(ctx, 'plugin_error', undefined, false, new Error('no plugin pipeline'));
-  pipeline.run(ctx, (c) => act(c, deps, limit), deps.pools);
+  pipeline.run(ctx, (c, interceptor) => act(c, deps, limit, interceptor));
 }
 
-function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
+/** The route's action; `interceptor` carries what its plugins' request hooks decided. */
+function act(ctx: RequestContext, deps: HandlerDeps, limit: number, interceptor?: ExchangeInterceptor): void {
   const action = ctx.route!.action;
   if (action.type === 'return') return respondAction(ctx, action);
   const target = resolveTarget(ctx, action);
@@ -275,7 +269,7 @@ function act(ctx: RequestContext, deps: HandlerDeps, limit: number): void {
     // are hop-by-hop and never leave. The connection closes after the answer.
   }
   if (action.cache) return cached(ctx, deps, action, target);
-  forward(ctx, deps, action, target, limit);
+  forward(ctx, deps, action, target, limit, interceptor);
 }
 
 function respondAction(ctx: RequestContext, a: CompiledReturn): void {
@@ -284,74 +278,6 @@ function respondAction(ctx: RequestContext, a: CompiledReturn): void {
     return respondReturn(ctx, { status: a.status, body });
   for (const h of a.headers) ctx.res.setHeader(h.name, h.value.evaluate(ctx));
   respondReturn(ctx, { status: a.status, body });
-}
-
-/** Stream the request to the upstream and the response back. */
-export function forward(
-  ctx: RequestContext,
-  deps: HandlerDeps,
-  action: CompiledProxy,
-  target: UpstreamTarget,
-  limit: number,
-): void {
-  const path = upstreamPath(ctx, action, target);
-  const headers = upstreamHeaders(ctx, action, target, ctx.snapshot);
-  let body: NodeJS.ReadableStream | null = null;
-  if (hasRequestBody(ctx)) {
-    body = ctx.req as NodeJS.ReadableStream;
-    // Chunked bodies have no length up front: count while streaming and stop at the limit.
-    if (limit > 0 && ctx.header('content-length') === undefined)
-      body = ctx.req.pipe(
-        new BodyLimit(limit, () => {
-          if (!ctx.res.headersSent) fail(ctx, 'payload_too_large', undefined, true);
-        }),
-      );
-  }
-  ctx.upstream = target.origin;
-  // We answered the client's Expect ourselves (the upstream request carries none): ask for the body now.
-  if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
-    ctx.res.writeContinue();
-  const handler = new ProxyHandler(ctx);
-  const options = dispatchOptions(ctx, action, target, path, headers, body);
-  const pool = deps.pools.get(target);
-  const settings = body && action.requestBuffering ? bufferSettings(ctx.server!.limits) : undefined;
-  if (settings && buffersBody(options, settings))
-    return sendBuffered(
-      ctx.res,
-      options,
-      settings,
-      (o) => pool.dispatch(o, handler),
-      // An answer already sent (413 from the body limit, 408 from the connection) is left alone.
-      (err) => ctx.res.headersSent || handler.onError(err),
-    );
-  if (body)
-    watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, handler);
-  pool.dispatch(options, handler);
-}
-
-/**
- * nginx `proxy_send_timeout`: the time allowed between two pieces of the request body on their way
- * upstream. A body that stalls longer fails the exchange with 504 (the client is too slow for the upstream).
- */
-function watchSendTimeout(req: ClientRequest, ms: number, handler: ProxyHandler): void {
-  if (ms <= 0 || req.readableEnded) return;
-  // Watch the connection's byte counter instead of listening for 'data', which would change the
-  // body stream's flow before the upstream client reads it.
-  const socket = req.socket as { bytesRead?: number } | null;
-  let last = socket?.bytesRead ?? 0;
-  const timer = setTimeout(function check() {
-    const now = socket?.bytesRead ?? 0;
-    if (now !== last) {
-      last = now;
-      timer.refresh();
-      return;
-    }
-    handler.abort(new ProxyError('upstream_timeout', 'request body stalled (send timeout)'));
-  }, ms);
-  timer.unref();
-  const stop = (): void => clearTimeout(timer);
-  req.once('end', stop);
-  req.once('close', stop);
 }
 
 /** nginx `proxy_cache` for small internal responses (the token subrequest): one fetch per key however many wait. */

@@ -2,11 +2,12 @@
 // relayed and the two sockets are spliced, with an idle timeout and close propagated both ways.
 import type { Duplex } from 'node:stream';
 import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
-import { ProxyHandler, upstreamHeaders, upstreamPath } from '../upstream/forward.js';
+import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
 import type { H1Response } from './h1/response.js';
 import type { HandlerDeps } from './handler-deps.js';
+import { ResponseRelay } from './relay.js';
 
 export interface UpgradeState {
   socket: Duplex;
@@ -53,7 +54,7 @@ export function forwardUpgrade(
   const idle = target.options.readTimeoutMs ?? ctx.server!.limits.upgradeIdleTimeoutMs;
   ctx.upstream = target.origin;
   // A non-101 answer (401, 404…) is relayed like any response, as nginx does; a 101 splices the sockets.
-  const handler = new ProxyHandler(ctx);
+  const handler = new ResponseRelay(ctx);
   handler.onUpgrade = (statusCode, rawHeaders, upstream) => {
     ctx.status = statusCode;
     // The exchange is answered: the tunnel's end is not a client abort.

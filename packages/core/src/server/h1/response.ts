@@ -6,10 +6,11 @@
 import type { OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
-import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
+import { sameName } from '../../http1/head-scan.js';
 import { putField, putLatin1 } from '../../http1/latin1.js';
-import { reasonPhrase } from '../../http1/reason-phrases.js';
 import { lastToken, listsToken } from '../../http1/syntax.js';
+import { httpDateLine, keepAliveText, statusLine } from './head-lines.js';
+import { checkField, checkStatusMessage, ResponseFields } from './response-fields.js';
 import type { H1Request } from './request.js';
 
 /** What a response needs from its connection. */
@@ -45,58 +46,7 @@ const TE = 4;
 const CONNECTION = 8;
 const CLOSE = 16;
 
-let dateSecond = -1;
-let dateLine = '';
-/** The Date field line, formatted once a second. */
-function httpDateLine(): string {
-  const now = Date.now();
-  const s = (now / 1000) | 0;
-  if (s !== dateSecond) {
-    dateSecond = s;
-    dateLine = `Date: ${new Date(now).toUTCString()}\r\n`;
-  }
-  return dateLine;
-}
-
-/** Status lines with their standard reason phrase, made once per status. */
-const STATUS_LINES: string[] = [];
-function statusLine(status: number, reason: string): string {
-  const standard = reasonPhrase(status);
-  if (reason !== '' && reason !== standard) return `HTTP/1.1 ${status} ${reason}\r\n`;
-  return (STATUS_LINES[status] ??= `HTTP/1.1 ${status} ${standard}\r\n`);
-}
-
-let keepAliveSecondsSeen = -1;
-let keepAliveLines = '';
-/** The Connection lines of a kept-alive response (the same for every connection of a listener). */
-function keepAliveText(seconds: number): string {
-  if (seconds !== keepAliveSecondsSeen) {
-    keepAliveSecondsSeen = seconds;
-    keepAliveLines =
-      seconds > 0
-        ? `Connection: keep-alive\r\nKeep-Alive: timeout=${seconds}\r\n`
-        : 'Connection: keep-alive\r\n';
-  }
-  return keepAliveLines;
-}
-
 const NO_FIELDS: readonly string[] = [];
-
-function invalidChar(what: string, name: string): TypeError {
-  return Object.assign(new TypeError(`Invalid character in ${what} ["${name}"]`), {
-    code: what === 'header content' ? 'ERR_INVALID_CHAR' : 'ERR_INVALID_HTTP_TOKEN',
-  });
-}
-
-function checkField(name: string, value: string): void {
-  if (!isToken(name)) throw invalidChar('header name', name);
-  if (!isFieldValue(value)) throw invalidChar('header content', name);
-}
-
-interface Entry {
-  name: string;
-  value: OutgoingHttpHeader;
-}
 
 export class H1Response extends Stream {
   statusCode = 200;
@@ -114,7 +64,7 @@ export class H1Response extends Stream {
   bytesIn = 0;
   bytesOut = 0;
   /** Fields set with setHeader (node's "progressive" API); null until first used. */
-  private out: Map<string, Entry> | null = null;
+  private out: ResponseFields | null = null;
   /** Fields given to writeHead as a flat list, when no progressive field exists. */
   private flat: readonly string[] | null = null;
   /** The head is settled and not yet written (it leaves with the first body bytes). It is kept as
@@ -184,28 +134,23 @@ export class H1Response extends Stream {
 
   setHeader(name: string, value: OutgoingHttpHeader): this {
     if (this.headersSent) throw headersSent('set');
-    if (Array.isArray(value)) for (const v of value) checkField(name, String(v));
-    else checkField(name, String(value));
-    this.fields().set(name.toLowerCase(), { name, value });
+    this.fields().put(name, value);
     return this;
   }
 
   appendHeader(name: string, value: OutgoingHttpHeader): this {
     if (this.headersSent) throw headersSent('append');
-    const key = name.toLowerCase();
-    const prev = this.fields().get(key);
-    if (prev === undefined) return this.setHeader(name, value);
-    if (Array.isArray(value)) for (const v of value) checkField(name, String(v));
-    else checkField(name, String(value));
-    const list = Array.isArray(prev.value) ? prev.value.slice() : [String(prev.value)];
-    if (Array.isArray(value)) list.push(...value);
-    else list.push(String(value));
-    prev.value = list;
+    this.fields().add(name, value);
     return this;
   }
 
+  /** How many fields were set with setHeader (0 without building the field map). */
+  get fieldCount(): number {
+    return (this.out === null ? 0 : this.out.size) + (this.flat === null ? 0 : this.flat.length / 2);
+  }
+
   getHeader(name: string): OutgoingHttpHeader | undefined {
-    return this.fields().get(name.toLowerCase())?.value;
+    return this.fields().value(name);
   }
 
   hasHeader(name: string): boolean {
@@ -222,24 +167,22 @@ export class H1Response extends Stream {
   }
 
   getHeaders(): OutgoingHttpHeaders {
-    const o: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
-    for (const [k, e] of this.fields()) o[k] = e.value;
-    return o;
+    return this.fields().toObject();
   }
 
   getRawHeaderNames(): string[] {
-    return [...this.fields().values()].map((e) => e.name);
+    return this.fields().rawNames();
   }
 
-  /** The progressive map, folding in a flat list given to writeHead before. */
-  private fields(): Map<string, Entry> {
-    if (this.out === null) {
-      this.out = new Map();
-      const flat = this.flat;
+  /** The progressive fields, folding in a flat list given to writeHead before. */
+  private fields(): ResponseFields {
+    const out = (this.out ??= new ResponseFields());
+    const flat = this.flat;
+    if (flat !== null) {
       this.flat = null;
-      if (flat) for (let i = 0; i < flat.length; i += 2) this.appendHeader(flat[i]!, flat[i + 1]!);
+      out.addChecked(flat);
     }
-    return this.out;
+    return out;
   }
 
   // --- head ---
@@ -278,7 +221,7 @@ export class H1Response extends Stream {
       });
     this.statusCode = status;
     if (typeof reason === 'string') {
-      if (/[\r\n]/.test(reason)) throw invalidChar('statusMessage', reason);
+      checkStatusMessage(reason);
       this.statusMessage = reason;
     } else if (reason !== undefined) headers = reason;
     if (headers !== undefined && headers !== null) {
@@ -286,7 +229,7 @@ export class H1Response extends Stream {
         if (headers.length && Array.isArray(headers[0])) {
           for (const pair of headers as unknown as [string, OutgoingHttpHeader][])
             this.appendHeader(pair[0], pair[1]);
-        } else if (this.out === null && this.flat === null) {
+        } else {
           let list = headers as string[];
           if (list.length % 2 !== 0)
             throw Object.assign(new TypeError('headers: a flat list needs an even length'), {
@@ -301,12 +244,10 @@ export class H1Response extends Stream {
               list[i + 1] = String(value);
             }
           }
+          // The list's fields override set ones of the same name but keep their own duplicates
+          // (node's rule); they follow the set ones in the head.
+          this.out?.removeNamed(list);
           this.flat = list;
-        } else {
-          const list = headers as string[];
-          // Later fields override earlier ones but keep their own duplicates (node's rule).
-          for (let i = 0; i < list.length; i += 2) this.fields().delete(list[i]!.toLowerCase());
-          for (let i = 0; i < list.length; i += 2) this.appendHeader(list[i]!, list[i + 1]!);
         }
       } else {
         for (const k of Object.keys(headers)) {
@@ -323,27 +264,16 @@ export class H1Response extends Stream {
     const status = this.statusCode;
     if (status === 204 || status === 304 || (status >= 100 && status < 200)) this.hasBody = false;
     const line = statusLine(status, this.statusMessage);
-    let fields = NO_FIELDS;
-    let seen = 0;
+    let fields: readonly string[] = NO_FIELDS;
     if (this.out !== null) {
+      // The set fields, then those given to writeHead.
       const list: string[] = [];
-      for (const e of this.out.values()) {
-        if (Array.isArray(e.value))
-          for (const v of e.value) {
-            list.push(e.name, String(v));
-            seen |= this.framing(e.name, String(v));
-          }
-        else {
-          const v = String(e.value);
-          list.push(e.name, v);
-          seen |= this.framing(e.name, v);
-        }
-      }
+      this.out.appendTo(list);
+      if (this.flat !== null) for (const f of this.flat) list.push(f);
       fields = list;
-    } else if (this.flat !== null) {
-      fields = this.flat;
-      for (let i = 0; i < fields.length; i += 2) seen |= this.framing(fields[i]!, fields[i + 1]!);
-    }
+    } else if (this.flat !== null) fields = this.flat;
+    let seen = 0;
+    for (let i = 0; i < fields.length; i += 2) seen |= this.framing(fields[i]!, fields[i + 1]!);
     const hasLength = (seen & LENGTH) !== 0;
     const hasTe = (seen & TE) !== 0;
     const close = (seen & CLOSE) !== 0;

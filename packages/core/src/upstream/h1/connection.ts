@@ -6,10 +6,7 @@ import type net from 'node:net';
 import type { UpstreamHandler, UpstreamRequest } from '../dispatcher.js';
 import { ResponseReader, type ResponseEvents } from '../../http1/response-reader.js';
 import type { ResponseHead } from '../../http1/response-head.js';
-import { isFieldValue, isToken, sameName } from '../../http1/head-scan.js';
-import { putField, putLatin1 } from '../../http1/latin1.js';
-import { DIGITS, TARGET } from '../../http1/syntax.js';
-import { returnReadBuffer } from './read-buffers.js';
+import { newLease, returnReadBuffer, settle, type ReadLease } from './read-buffers.js';
 import {
   socketHangUp,
   UpstreamRequestError,
@@ -17,6 +14,7 @@ import {
   UpstreamTimeoutError,
 } from '../../errors/upstream.js';
 import { writeAtTurnEnd, type TurnEndWriter } from '../../util/write-batch.js';
+import { requestHead, type BodyFraming } from './request-head.js';
 
 /** One request on its way: what the pool queues and a connection serves. */
 export interface Job {
@@ -55,24 +53,6 @@ const closedError = (): Error =>
   new UpstreamResetError('UPSTREAM_CLOSED', 'upstream closed the connection', { cause: socketHangUp() });
 const notifyError = (handler: UpstreamHandler, err: Error): void => handler.onError?.(err);
 
-/** The chunks of one pooled read buffer out on loan, plus one for the read itself (-1: kept). */
-interface ReadLease {
-  buffer: Buffer;
-  count: number;
-  /** Given with each chunk: settles one of them. */
-  release: () => void;
-}
-
-function settle(lease: ReadLease): void {
-  if (lease.count > 0 && --lease.count === 0) returnReadBuffer(lease.buffer);
-}
-
-function newLease(buffer: Buffer): ReadLease {
-  const lease: ReadLease = { buffer, count: 1, release: ignore };
-  lease.release = () => settle(lease);
-  return lease;
-}
-
 export class H1Connection implements ResponseEvents, TurnEndWriter {
   /** Set by the pool while the connection serves a request. */
   inUse = false;
@@ -97,8 +77,8 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
   private trailers: string[] | null = null;
   private upgradeHead: { status: number; headers: string[] } | undefined;
   private body: NodeJS.ReadableStream | undefined;
-  private bodyChunked = false;
-  private bodyExpected = -1;
+  /** How the request body of the current job is framed (set with its head). */
+  private readonly framing: BodyFraming = { expected: -1, chunked: false };
   private bodySent = 0;
   private readTimer: NodeJS.Timeout | undefined;
   private readTimeoutMs = 0;
@@ -154,9 +134,10 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     this.held = undefined;
     this.heldRelease = undefined;
     this.trailers = null;
+    this.bodySent = 0;
     const req = job.req;
-    const head = this.requestHead(req);
-    if (head === undefined) return;
+    const head = requestHead(req, this.framing);
+    if (head instanceof Error) return this.fail(head);
     this.reader.expect(req.method === 'HEAD', req.upgrade !== undefined);
     this.armRead(req.headersTimeout);
     const body = req.body;
@@ -182,67 +163,6 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     if (head === undefined) return;
     this.queuedHead = undefined;
     if (!this.socket.destroyed) this.socket.write(head);
-  }
-
-  /** Build the request head; fails the job and returns undefined on a field that would split the head.
-   *  Two passes over the fields: the first checks them and measures the head, the second writes it
-   *  into one buffer. */
-  private requestHead(req: UpstreamRequest): Buffer | undefined {
-    const h = req.headers;
-    const body = req.body;
-    const whole = typeof body === 'string' || Buffer.isBuffer(body);
-    // The target and method may come from a rewrite or a plugin (req.targetPath): never let them split the line.
-    if (!isToken(req.method) || !TARGET.test(req.path)) {
-      this.fail(new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', 'invalid method or request target'));
-      return undefined;
-    }
-    // `${method} ${path} HTTP/1.1\r\n`, the fields, then the final CRLF.
-    let n = req.method.length + req.path.length + 12 + 2;
-    let length = -1;
-    let hasConnection = false;
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!;
-      const value = h[i + 1]!;
-      if (!isToken(name) || !isFieldValue(value)) {
-        this.fail(
-          new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', `invalid header field "${name.slice(0, 40)}"`),
-        );
-        return undefined;
-      }
-      if (name.length === 14 && sameName(name, 0, 'content-length')) {
-        if (whole) continue; // the body's real length is written below
-        if (!DIGITS.test(value) || value.length > 15) {
-          this.fail(new UpstreamRequestError('UPSTREAM_INVALID_REQUEST', 'invalid Content-Length'));
-          return undefined;
-        }
-        length = Number(value);
-      } else if (name.length === 10 && sameName(name, 0, 'connection')) hasConnection = true;
-      n += name.length + value.length + 4;
-    }
-    let extra = '';
-    if (whole) extra = `content-length: ${Buffer.byteLength(body)}\r\n`;
-    else if (body !== null && body !== undefined) {
-      this.bodyExpected = length;
-      this.bodyChunked = length < 0;
-      this.bodySent = 0;
-      if (this.bodyChunked) extra = 'transfer-encoding: chunked\r\n';
-    }
-    if (req.upgrade) extra += `connection: upgrade\r\nupgrade: ${req.upgrade}\r\n`;
-    else if (req.reset && !hasConnection) extra += 'connection: close\r\n';
-    const buf = Buffer.allocUnsafe(n + extra.length);
-    let at = putLatin1(buf, 0, req.method);
-    buf[at++] = 0x20;
-    at = putLatin1(buf, at, req.path);
-    at = putLatin1(buf, at, ' HTTP/1.1\r\n');
-    for (let i = 0; i < h.length; i += 2) {
-      const name = h[i]!;
-      if (whole && name.length === 14 && sameName(name, 0, 'content-length')) continue;
-      at = putField(buf, at, name, h[i + 1]!);
-    }
-    at = putLatin1(buf, at, extra);
-    buf[at++] = 0x0d;
-    buf[at] = 0x0a;
-    return buf;
   }
 
   private streamBody(body: NodeJS.ReadableStream): void {
@@ -275,7 +195,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (buf.length === 0) return;
     this.bodySent += buf.length;
-    if (this.bodyExpected >= 0 && this.bodySent > this.bodyExpected) {
+    if (this.framing.expected >= 0 && this.bodySent > this.framing.expected) {
       this.fail(
         new UpstreamRequestError(
           'UPSTREAM_REQUEST_BODY_MISMATCH',
@@ -286,7 +206,7 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
     }
     const s = this.socket;
     let ok: boolean;
-    if (this.bodyChunked) {
+    if (this.framing.chunked) {
       s.cork();
       s.write(`${buf.length.toString(16)}\r\n`, 'latin1');
       s.write(buf);
@@ -305,8 +225,8 @@ export class H1Connection implements ResponseEvents, TurnEndWriter {
 
   private readonly onBodyEnd = (): void => {
     if (!this.body) return;
-    if (this.bodyChunked) this.socket.write('0\r\n\r\n', 'latin1');
-    else if (this.bodyExpected >= 0 && this.bodySent !== this.bodyExpected) {
+    if (this.framing.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    else if (this.framing.expected >= 0 && this.bodySent !== this.framing.expected) {
       this.fail(
         new UpstreamRequestError(
           'UPSTREAM_REQUEST_BODY_MISMATCH',
