@@ -19,7 +19,7 @@ export const NEEDS_PORT_443: string | false =
     ? 'binds port 443 on 127.27.x.x (edgeHub, the SDK dials gateway:443): run as root'
     : false;
 
-const HUB_HOSTNAME = 'test-hub.azure-devices.net';
+export const HUB_HOSTNAME = 'test-hub.azure-devices.net';
 export const MODULE_ID = 'apiproxy';
 
 export async function freePort(host: string): Promise<number> {

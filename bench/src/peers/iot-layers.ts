@@ -31,9 +31,9 @@ export type Layer = number;
 /** The module id: the template verifies the parent's certificate against it (`proxy_ssl_name`). */
 export const MODULE_ID = 'apiproxy';
 /** The lower layer's IOTEDGE_PARENTHOSTNAME (a name, as on a real nested device). */
-export const PARENT_HOSTNAME = 'parent';
+const PARENT_HOSTNAME = 'parent';
 /** Upstream names the rendered layers dial, all on loopback here. */
-export const LOOPBACK_HOSTS: Record<string, string> = {
+const LOOPBACK_HOSTS: Record<string, string> = {
   registry: '127.0.0.1',
   [PARENT_HOSTNAME]: '127.0.0.1',
 };

@@ -3,18 +3,13 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type {
   EdgemicroHandlers,
-  Handler3,
   Handler5,
   HookContext,
-  HookData,
   NativeHooks,
   NativePlugin,
   Next,
-  PluginConfig,
-  PluginLogger,
   PluginRequest,
   PluginResponse,
-  PluginStats,
   TargetResponse,
 } from './types.js';
 
@@ -113,19 +108,3 @@ export function nativeHandlers(hooks: NativeHooks): EdgemicroHandlers {
   if (hooks.onResponseClose) h.onclose_response = control(hooks.onResponseClose.bind(hooks));
   return h;
 }
-
-/** Initialise a native plugin into the pipeline's loaded form. */
-export async function initNativePlugin(
-  plugin: NativePlugin,
-  config: PluginConfig,
-  logger: PluginLogger,
-  stats: PluginStats,
-): Promise<{ name: string; handlers: EdgemicroHandlers }> {
-  const hooks = await plugin.init(config, logger, stats);
-  if (!hooks || typeof hooks !== 'object')
-    throw new Error(`plugin "${plugin.name}": init must return an object of hooks`);
-  return { name: plugin.name, handlers: nativeHandlers(hooks) };
-}
-
-// Re-exported for handler authors who build edgemicro handlers in TypeScript.
-export type { Handler3, HookData, Next };

@@ -6,7 +6,7 @@ import type { ResponseCache } from '../upstream/response-cache.js';
 import type { ExchangeInterceptor } from './interceptor.js';
 import type { RequestContext } from './request-context.js';
 
-export interface EngineHooks {
+interface EngineHooks {
   /** Called once per request when it is over (access log, metrics). */
   finish(ctx: RequestContext): void;
 }

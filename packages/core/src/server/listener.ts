@@ -22,7 +22,7 @@ import { lazyBuiltin } from '../util/lazy-builtin.js';
 const tlsModule = lazyBuiltin('node:tls');
 
 /** A plain or TLS listening socket (HTTP/1.1, and HTTP/2 by ALPN), or node's h2c server. */
-export type AnyServer = net.Server | http2.Http2Server;
+type AnyServer = net.Server | http2.Http2Server;
 
 export interface ListenerRuntime {
   key: string;

@@ -15,7 +15,7 @@ import { clientCertificateError } from '../tls/client-certificate.js';
 import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
 import { ResponseCache } from '../upstream/response-cache.js';
 import type { HandlerDeps } from './handler-deps.js';
-export type { EngineHooks, HandlerDeps, PipelineRunner } from './handler-deps.js';
+export type { HandlerDeps, PipelineRunner } from './handler-deps.js';
 import { cacheFor, resolveTarget } from './targets.js';
 import { ProxyError, type ErrorCode } from '../errors/codes.js';
 import type { ErrorRenderer } from '../errors/renderer.js';
@@ -41,7 +41,7 @@ function selectServer(servers: CompiledServer[], host: string): CompiledServer |
 }
 
 /** Route an already-constructed context (used for upgrades, whose response object is synthetic). */
-export function handleContext(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
+function handleContext(ctx: RequestContext, deps: HandlerDeps, servers: CompiledServer[]): void {
   try {
     handle(ctx, deps, servers);
   } catch (err) {
@@ -101,7 +101,7 @@ function finish(ctx: RequestContext, deps: HandlerDeps): void {
   ctx.status = -1;
 }
 
-export function fail(
+function fail(
   ctx: RequestContext,
   code: ErrorCode,
   detail?: string,

@@ -101,7 +101,7 @@ export class ResponseCache {
 }
 
 /** A subrequest carries the client's headers but never its body. */
-export function stripBodyHeaders(headers: string[]): string[] {
+function stripBodyHeaders(headers: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2) {
     const lower = headers[i]!.toLowerCase();

@@ -9,7 +9,7 @@ import { takeReadBuffer } from './read-buffers.js';
 
 const tls = lazyBuiltin('node:tls');
 
-export type Lookup = net.LookupFunction;
+type Lookup = net.LookupFunction;
 
 export interface SocketSettings {
   host: string;
