@@ -60,10 +60,7 @@ export class PoolRegistry {
 
   /** The dispatcher for a target; keyed by origin + options so different TLS settings get different pools. */
   get(target: UpstreamTarget): UpstreamDispatcher {
-    const key =
-      target.options && Object.keys(target.options).length
-        ? `${target.origin}|${stableKey(target.options)}`
-        : target.origin;
+    const key = poolKey(target);
     let entry = this.pools.get(key);
     if (!entry) {
       entry = { dispatcher: this.create(target), users: 0, lastUsed: Date.now() };
@@ -152,6 +149,26 @@ function fromUndici(d: Dispatcher): UpstreamDispatcher {
     close: () => d.close(),
     destroy: () => d.destroy(),
   };
+}
+
+// Compiled targets and their options objects live as long as their snapshot and are never changed
+// (the config is frozen), so their keys are made once, not per request.
+const targetKeys = new WeakMap<UpstreamTarget, string>();
+const optionKeys = new WeakMap<object, string>();
+
+/** Origin + options: different TLS or timeout settings get different pools. */
+function poolKey(target: UpstreamTarget): string {
+  let key = targetKeys.get(target);
+  if (key !== undefined) return key;
+  const o = target.options;
+  let k = optionKeys.get(o);
+  if (k === undefined) {
+    k = Object.keys(o).length ? stableKey(o) : '';
+    optionKeys.set(o, k);
+  }
+  key = k === '' ? target.origin : `${target.origin}|${k}`;
+  targetKeys.set(target, key);
+  return key;
 }
 
 /** A key equal for equal options whatever their key order, at every depth (TLS settings included). */
