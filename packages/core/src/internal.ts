@@ -6,3 +6,4 @@ export { Router } from './routing/router.js';
 export { parseTarget } from './routing/uri.js';
 export { compileTemplate, TemplateError } from './routing/variables.js';
 export * as tls from './tls/index.js';
+export { egressProxyFromEnv } from './upstream/egress-proxy.js';

@@ -62,7 +62,13 @@ export type TlsValues = Expect<
 export type InternalValues = Expect<
   Equal<
     keyof typeof Internal,
-    'Router' | 'TemplateError' | 'compileConfig' | 'compileTemplate' | 'parseTarget' | 'tls'
+    | 'Router'
+    | 'TemplateError'
+    | 'compileConfig'
+    | 'compileTemplate'
+    | 'egressProxyFromEnv'
+    | 'parseTarget'
+    | 'tls'
   >
 >;
 

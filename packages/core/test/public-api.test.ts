@@ -49,7 +49,15 @@ const PUBLIC_TLS = [
   'splitPemCertificates',
   'toPkcs12',
 ];
-const INTERNAL = ['Router', 'TemplateError', 'compileConfig', 'compileTemplate', 'parseTarget', 'tls'];
+const INTERNAL = [
+  'Router',
+  'TemplateError',
+  'compileConfig',
+  'compileTemplate',
+  'egressProxyFromEnv',
+  'parseTarget',
+  'tls',
+];
 
 test('@gatehouse/core exports exactly the public API', async () => {
   const core = await import('@gatehouse/core');

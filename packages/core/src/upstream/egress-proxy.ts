@@ -113,6 +113,20 @@ function normaliseProxyUrl(value: string | undefined): string | undefined {
 }
 
 /**
+ * The egress proxy settings that `'env'` stands for: HTTP_PROXY, HTTPS_PROXY and NO_PROXY (lower case
+ * first). A product that adds its own settings to the environment's (edgemicro's `proxy.tunnel` and
+ * `proxy.bypass` without `proxy.url`) starts from this.
+ */
+export function egressProxyFromEnv(env: NodeJS.ProcessEnv = process.env): EgressProxyConfig {
+  const noProxy = envValue(env, 'no_proxy');
+  return {
+    http: env.REQUEST_METHOD ? env.http_proxy?.trim() || undefined : envValue(env, 'http_proxy'),
+    https: envValue(env, 'https_proxy'),
+    noProxy: noProxy ? [noProxy] : [],
+  };
+}
+
+/**
  * The egress proxy settings from config, or from the environment with `'env'`. Undefined when no proxy is set.
  * In a CGI-like environment (REQUEST_METHOD set) HTTP_PROXY in upper case is ignored: a client can set it
  * with a `Proxy:` header ("httpoxy").
@@ -122,28 +136,15 @@ export function resolveEgressProxy(
   env: NodeJS.ProcessEnv = process.env,
 ): EgressProxy | undefined {
   if (cfg === undefined) return undefined;
-  let http: string | undefined;
-  let https: string | undefined;
-  let noProxy: string[];
-  let tunnel = false;
-  if (cfg === 'env') {
-    http = env.REQUEST_METHOD ? env.http_proxy?.trim() || undefined : envValue(env, 'http_proxy');
-    https = envValue(env, 'https_proxy');
-    noProxy = [envValue(env, 'no_proxy') ?? ''];
-  } else {
-    http = cfg.http;
-    https = cfg.https;
-    noProxy = cfg.noProxy ?? [];
-    tunnel = cfg.tunnel === true;
-  }
-  http = normaliseProxyUrl(http);
-  https = normaliseProxyUrl(https);
+  if (cfg === 'env') cfg = egressProxyFromEnv(env);
+  const http = normaliseProxyUrl(cfg.http);
+  const https = normaliseProxyUrl(cfg.https);
   if (!http && !https) return undefined;
-  const rules = parseNoProxy(noProxy);
+  const rules = parseNoProxy(cfg.noProxy ?? []);
   return {
     http,
     https,
-    tunnel,
+    tunnel: cfg.tunnel === true,
     proxyFor(url) {
       const proxy = url.protocol === 'https:' || url.protocol === 'wss:' ? https : http;
       if (!proxy) return undefined;

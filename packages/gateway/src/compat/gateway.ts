@@ -177,7 +177,6 @@ export class Microgateway {
       problems.push(...err.problems);
     }
     if (!settings || problems.length) throw new EdgemicroConfigError(problems);
-    settings = withProxyBypassFromEnv(settings);
     const chain = withResponseTime(settings.headers, added);
     const native = translate(settings, proxies, {
       baseDir: process.cwd(),
@@ -240,15 +239,4 @@ export class Microgateway {
       close: (cb) => this.stop(cb),
     };
   }
-}
-
-/**
- * edgemicro takes the bypass list from NO_PROXY / no_proxy when `edgemicro.proxy.bypass` is unset,
- * also when the proxy URL comes from the config (core reads NO_PROXY only for the `env` proxy).
- */
-function withProxyBypassFromEnv(settings: EdgemicroSettings): EdgemicroSettings {
-  const proxy = settings.edgemicro.proxy;
-  const env = process.env.NO_PROXY ?? process.env.no_proxy;
-  if (!proxy?.enabled || !proxy.url || proxy.bypass !== undefined || !env) return settings;
-  return { ...settings, edgemicro: { ...settings.edgemicro, proxy: { ...proxy, bypass: env } } };
 }

@@ -17,6 +17,7 @@ import type {
   UpstreamConfig,
   UpstreamTlsConfig,
 } from '@gatehouse/core';
+import { egressProxyFromEnv } from '@gatehouse/core/internal';
 import type { EdgeProxy } from '../control-plane/types.js';
 import { EdgemicroConfigError, type ConfigProblem } from './errors.js';
 import type { EdgemicroSettings, SslOptions } from './validate.js';
@@ -246,21 +247,21 @@ export function translate(
     log: { level: LOG_LEVELS[em.logging.level] },
   };
   if (em.proxy?.enabled) {
-    config.egressProxy = em.proxy.url
-      ? {
-          http: em.proxy.url,
-          https: em.proxy.url,
-          ...(em.proxy.tunnel ? { tunnel: true } : {}),
-          ...(em.proxy.bypass
-            ? {
-                noProxy: em.proxy.bypass
-                  .split(',')
-                  .map((s) => s.trim())
-                  .filter(Boolean),
-              }
-            : {}),
-        }
-      : 'env';
+    // edgemicro: `url`, else HTTP(S)_PROXY; `bypass`, else NO_PROXY; `tunnel` in either case.
+    const { url, tunnel, bypass } = em.proxy;
+    const env = egressProxyFromEnv(process.env);
+    config.egressProxy = {
+      ...(url ? { http: url, https: url } : {}),
+      ...(!url && env.http ? { http: env.http } : {}),
+      ...(!url && env.https ? { https: env.https } : {}),
+      noProxy: bypass
+        ? bypass
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : (env.noProxy ?? []),
+      ...(tunnel ? { tunnel: true } : {}),
+    };
   }
   if (options.plugins.length || options.pluginConfig || routes.some((r) => r.plugins?.length))
     config.plugins = {

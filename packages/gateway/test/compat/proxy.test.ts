@@ -236,3 +236,23 @@ test('edgemicro.proxy.tunnel true: an http target is reached through a CONNECT t
     await target.close();
   }
 });
+
+test('edgemicro.proxy.tunnel true with the proxy from HTTP_PROXY (no url in the config): CONNECT too', async () => {
+  const target = await startTarget();
+  const proxy = await startRelayProxy();
+  try {
+    await withEnv(
+      { ...NO_PROXY_ENV, HTTP_PROXY: proxy.url, http_proxy: undefined, REQUEST_METHOD: undefined },
+      () =>
+        run(target, { edgemicro: { proxy: { enabled: true, tunnel: true } } }, async (base) => {
+          const r = await request(`${base}/v1/echo/get`);
+          assert.equal(r.status, 200);
+          assert.deepEqual(proxy.connects, [`127.0.0.1:${target.port}`]);
+          assert.deepEqual(proxy.absolute, []);
+        }),
+    );
+  } finally {
+    proxy.close();
+    await target.close();
+  }
+});
