@@ -185,6 +185,7 @@ test('Router.select agrees with a reference model of nginx location selection', 
 
 const SCOPE: VariableScope = { defined: new Set(['token', 'name']), maps: new Map([['mapped', () => 'M']]) };
 const SOURCE: VariableSource = {
+  start: 0,
   method: 'GET',
   requestUri: '/r?q=1',
   uri: '/r',

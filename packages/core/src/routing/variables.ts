@@ -17,6 +17,8 @@ export interface VariableSource {
   readonly serverPort: string;
   readonly serverName: string;
   captures: RegExpExecArray | null;
+  /** When the request began (`performance.now()`). */
+  readonly start: number;
   vars: Map<string, string> | null;
   upstreamHeaders: IncomingHttpHeaders | null;
   clientCertEscaped(): string;
@@ -72,6 +74,10 @@ const BUILTINS: Record<string, Getter> = {
     const xff = headerValue(s.headers['x-forwarded-for']);
     return xff ? `${xff}, ${s.remoteAddr}` : s.remoteAddr;
   },
+  // nginx's $request_time: seconds since the request began, with millisecond resolution.
+  request_time: (s) => ((performance.now() - s.start) / 1000).toFixed(3),
+  // The same in whole milliseconds (edgemicro's x-response-time).
+  request_time_ms: (s) => String(Math.round(performance.now() - s.start)),
   // nginx's $request_id: 32 random hex digits (a fresh value per evaluation: use it once per request).
   request_id: () => randomUUID().replace(/-/g, ''),
   content_length: (s) => headerValue(s.headers['content-length']),

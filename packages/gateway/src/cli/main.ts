@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { EdgemicroConfigError } from '../config/errors.js';
 import { configDir, sourceConfigPath } from '../config/locations.js';
 import { GatewaySource, type GatewaySourceOptions } from '../control-plane/gateway-source.js';
-import { RESPONSE_TIME_PLUGIN } from '../runtime/response-time.js';
 import type { GatewayMode } from '../runtime/runtime-data.js';
 import { parseArgs, START_OPTIONS, UsageError } from './args.js';
 
@@ -217,7 +216,7 @@ async function check(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   for (const p of source.edgeData.proxies)
     console.log(`  ${p.name} (rev ${p.revision}) ${p.base_path} -> ${p.url}`);
   if (source.edgeData.proxies.length === 0) console.log('  (no proxies: every request gets 404)');
-  const seq = (server.routes[0]?.plugins ?? []).filter((n) => n !== RESPONSE_TIME_PLUGIN);
+  const seq = server.routes[0]?.plugins ?? [];
   console.log(`  plugins: ${seq.length ? seq.join(', ') : '(none)'}`);
   console.log(`${source.sourcePath}: configuration is valid`);
   return 0;

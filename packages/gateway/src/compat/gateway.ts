@@ -26,7 +26,6 @@ import { ERROR_RENDERER } from '../runtime/build-engine.js';
 import { renderEdgemicroError } from '../runtime/error-renderer.js';
 import { skipOnExcludedUrls } from '../runtime/excluded-urls.js';
 import { wildcardGates } from '../runtime/wildcard-base-path.js';
-import { RESPONSE_TIME_PLUGIN, responseTimePlugin, withResponseTime } from '../runtime/response-time.js';
 import { baseLogger, Logging } from './logging.js';
 import { proxiesFromConfig } from './proxies.js';
 
@@ -177,7 +176,7 @@ export class Microgateway {
       problems.push(...err.problems);
     }
     if (!settings || problems.length) throw new EdgemicroConfigError(problems);
-    const chain = withResponseTime(settings.headers, added);
+    const chain = added;
     const native = translate(settings, proxies, {
       baseDir: process.cwd(),
       plugins: chain,
@@ -194,13 +193,7 @@ export class Microgateway {
       const plugins: LoadedPlugin[] = [];
       for (const name of chain)
         plugins.push(
-          await initPlugin(
-            name,
-            name === RESPONSE_TIME_PLUGIN ? responseTimePlugin : () => handlers.get(name)!,
-            {},
-            createPluginLogger(logger, name),
-            this.stats,
-          ),
+          await initPlugin(name, () => handlers.get(name)!, {}, createPluginLogger(logger, name), this.stats),
         );
       pipeline = createPluginPipeline({
         plugins: [...gates, ...skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls)],

@@ -235,6 +235,11 @@ export function translate(
     ],
     ...(tls ? { tls } : {}),
     routes,
+    // edgemicro's x-response-time: milliseconds from the request's arrival to the target's response
+    // head, on every proxied response (no plugin: the engine adds it where it adds `Via`).
+    ...(headersOn['x-response-time']
+      ? { addResponseHeaders: [{ name: 'x-response-time', value: '$request_time_ms' }] }
+      : {}),
     ...(options.errorRenderer ? { errors: options.errorRenderer } : {}),
   };
 

@@ -16,7 +16,6 @@ import { validateEdgemicroConfig, type EdgemicroSettings } from '../config/valid
 import { readYamlFile, parseYaml } from '../config/yaml-file.js';
 import { AVAILABLE_BUILTINS, EDGEMICRO_BUILTIN_NAMES } from '../runtime/builtins.js';
 import { ERROR_RENDERER } from '../runtime/build-engine.js';
-import { withResponseTime } from '../runtime/response-time.js';
 import type { LogFileSpec } from '../runtime/rotating-log.js';
 import { RUNTIME_KEY, type GatewayMode, type GatewayRuntimeData } from '../runtime/runtime-data.js';
 import { readCacheFile, writeCacheFile } from './cache-file.js';
@@ -107,7 +106,7 @@ export class GatewaySource {
   /** The native config for the current data (synchronous: the supervisor calls it on reload). */
   compile(): GatehouseConfig {
     const { settings, merged } = this.loaded;
-    const sequence = withResponseTime(settings.headers, this.sequence(settings));
+    const sequence = this.sequence(settings);
     const pluginDir =
       this.options.pluginDir ??
       this.options.environment?.EDGEMICRO_PLUGIN_DIR ??

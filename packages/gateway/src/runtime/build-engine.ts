@@ -14,7 +14,6 @@ import {
 import { builtinModules } from './builtins.js';
 import { renderEdgemicroError } from './error-renderer.js';
 import { skipOnExcludedUrls } from './excluded-urls.js';
-import { RESPONSE_TIME_PLUGIN, responseTimePlugin } from './response-time.js';
 import { RotatingLogFile } from './rotating-log.js';
 import { isWildcard, wildcardGates } from './wildcard-base-path.js';
 import { RUNTIME_KEY, runtimeDataOf } from './runtime-data.js';
@@ -41,7 +40,7 @@ export async function buildGatewayEngine(config: GatehouseConfig, baseDir: strin
     ? await loadPlugins({
         sequence: data.sequence,
         ...(data.pluginDir ? { dir: data.pluginDir } : {}),
-        builtins: { ...builtinModules(data), [RESPONSE_TIME_PLUGIN]: responseTimePlugin },
+        builtins: builtinModules(data),
         config: merged,
         logger,
         stats,

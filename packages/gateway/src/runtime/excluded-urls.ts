@@ -6,8 +6,8 @@
 import type { EdgemicroHandler, EdgemicroHandlers, LoadedPlugin, PluginRequest } from '@gatehouse/core';
 import { compileWildcard } from '../config/wildcard.js';
 
-/** Plugins that still run on excluded paths (edgemicro's default plugins, and our header plugin). */
-const ALWAYS = new Set(['analytics', 'metrics', 'gatehouse:x-response-time']);
+/** Plugins that still run on excluded paths (edgemicro's default plugins). */
+const ALWAYS = new Set(['analytics', 'metrics']);
 
 // A path some backend would read differently (a backslash separator, an escape left after the
 // engine's one decoding of `.`, `/` or `\`) is never excluded: the plugins run (fail closed).
