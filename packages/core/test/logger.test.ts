@@ -168,7 +168,14 @@ test('a node request passed as the fields is written as method, URL and censored
 
 test('generated fields: one JSON line each, secrets censored, never a throw', (t) => {
   const secret = fc.constantFrom('password', 'token', 'key', 'secret', 'passphrase', 'authorization');
-  const key = fc.oneof(secret, fc.constantFrom('headers', 'err', 'msg', 'cfg'), fc.string({ maxLength: 6 }));
+  // The line's own keys (and the child's binding) are left out: a field of the same name is written
+  // after them, as pino does, and JSON.parse keeps the last (seen with seed -351041006: `name: null`).
+  const own = new Set(['level', 'time', 'name', 'plugin']);
+  const key = fc.oneof(
+    secret,
+    fc.constantFrom('headers', 'err', 'msg', 'cfg'),
+    fc.string({ maxLength: 6 }).filter((k) => !own.has(k)),
+  );
   const leaf = fc.oneof(
     fc.string({ unit: 'binary', maxLength: 20 }),
     fc.double(),
