@@ -176,10 +176,9 @@ export class Microgateway {
       problems.push(...err.problems);
     }
     if (!settings || problems.length) throw new EdgemicroConfigError(problems);
-    const chain = added;
     const native = translate(settings, proxies, {
       baseDir: process.cwd(),
-      plugins: chain,
+      plugins: added,
       uid: this.config.uid!,
       errorRenderer: ERROR_RENDERER,
       // Plugins come from addPlugin, not from a directory.
@@ -188,12 +187,11 @@ export class Microgateway {
     const logger = baseLogger();
     let pipeline: ReturnType<typeof createPluginPipeline> | undefined;
     const gates = await wildcardGates(proxies, (n) => createPluginLogger(logger, n), this.stats);
-    if (chain.length || gates.length) {
-      const handlers = new Map(this.added.map((p) => [p.name, p.handlers]));
+    if (added.length || gates.length) {
       const plugins: LoadedPlugin[] = [];
-      for (const name of chain)
+      for (const p of this.added)
         plugins.push(
-          await initPlugin(name, () => handlers.get(name)!, {}, createPluginLogger(logger, name), this.stats),
+          await initPlugin(p.name, () => p.handlers, {}, createPluginLogger(logger, p.name), this.stats),
         );
       pipeline = createPluginPipeline({
         plugins: [...gates, ...skipOnExcludedUrls(plugins, settings.edgemicro.plugins.excludeUrls)],
