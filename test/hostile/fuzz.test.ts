@@ -193,7 +193,7 @@ const SOURCE: VariableSource = {
   hasQuery: true,
   scheme: 'http',
   host: 'h.test',
-  headers: { 'x-a': 'xa', 'x-multi': ['1', '2'] },
+  header: (name: string) => ({ 'x-a': 'xa', 'x-multi': '1, 2' })[name],
   remoteAddr: '127.0.0.1',
   serverPort: '80',
   serverName: 'h.test',

@@ -58,6 +58,8 @@ export interface UpstreamTarget {
   origin: string;
   protocol: 'http:' | 'https:';
   hostname: string;
+  /** The port, the scheme's default when the URL names none. */
+  port: number;
   /** Host header value nginx would send: host[:port] as written in the URL. */
   hostHeader: string;
   /** Path part of the URL ('' when the URL has none). */
@@ -343,6 +345,7 @@ export function resolveUpstream(url: string, options: Omit<UpstreamConfig, 'url'
     origin: `${u.protocol}//${u.hostname}:${port}`,
     protocol: u.protocol,
     hostname: u.hostname.replace(/^\[|\]$/g, ''),
+    port: Number(port),
     hostHeader: authority,
     path: path === '' && q !== -1 ? '/' : path,
     search: q === -1 ? '' : rest.slice(q),

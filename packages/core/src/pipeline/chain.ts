@@ -1,6 +1,13 @@
 // A route's plugin list compiled once into per-event handler arrays (request phase in sequence
 // order, response phase reversed) plus the flags that choose the cheapest path for a request.
-import type { EdgemicroEvent, EdgemicroHandler, EdgemicroHandlers, LoadedPlugin } from './types.js';
+import { nativeControlHook } from './native-plugin.js';
+import type {
+  EdgemicroEvent,
+  EdgemicroHandler,
+  EdgemicroHandlers,
+  HookContext,
+  LoadedPlugin,
+} from './types.js';
 
 export interface Stage {
   readonly plugin: string;
@@ -9,6 +16,9 @@ export interface Stage {
   /** `Function.length` decides the arguments (3, 4, 5, anything else: none). */
   readonly arity: number;
   readonly self: EdgemicroHandlers;
+  /** A native plugin's typed control hook (onRequest, onResponse, on…Close): called directly with
+   *  the exchange's one hook context instead of through its edgemicro adapter. */
+  readonly native: ((ctx: HookContext) => unknown) | undefined;
 }
 
 export type Chain = { readonly [E in EdgemicroEvent]: readonly Stage[] } & {
@@ -43,7 +53,15 @@ function stages(plugins: readonly LoadedPlugin[], event: EdgemicroEvent): Stage[
   const out: Stage[] = [];
   for (const p of plugins) {
     const fn = p.handlers[event];
-    if (typeof fn === 'function') out.push({ plugin: p.name, event, fn, arity: fn.length, self: p.handlers });
+    if (typeof fn === 'function')
+      out.push({
+        plugin: p.name,
+        event,
+        fn,
+        arity: fn.length,
+        self: p.handlers,
+        native: nativeControlHook(fn),
+      });
   }
   return out;
 }

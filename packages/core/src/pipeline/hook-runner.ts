@@ -4,6 +4,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Stage } from './chain.js';
 import { errorText } from './error-response.js';
+import { NativeContext, runControlHook } from './native-plugin.js';
 import type { HookData, Next, PluginRequest, PluginResponse, PluginStats, TargetResponse } from './types.js';
 
 /** What every exchange of one pipeline shares. */
@@ -23,6 +24,7 @@ export abstract class HookRunner {
   private timer: NodeJS.Timeout | undefined = undefined;
   private waits = 0;
   private lastWait: Stage | undefined = undefined;
+  private nativeContext: NativeContext | undefined = undefined;
 
   constructor(
     readonly env: ExchangeEnv,
@@ -110,6 +112,12 @@ export abstract class HookRunner {
   }
 
   private call(stage: Stage, data: HookData, next: Next): void {
+    if (stage.native !== undefined)
+      return runControlHook(
+        stage.native,
+        (this.nativeContext ??= new NativeContext(this.req, this.res, this)),
+        next,
+      );
     const fn = stage.fn as (...args: unknown[]) => void;
     switch (stage.arity) {
       case 3:

@@ -2,6 +2,7 @@
 // run in one chain with one set of semantics (order, chunk replacement, errors, timeouts).
 import type { OutgoingHttpHeaders } from 'node:http';
 import type {
+  EdgemicroHandler,
   EdgemicroHandlers,
   Handler5,
   HookContext,
@@ -18,6 +19,26 @@ export function definePlugin(plugin: NativePlugin): NativePlugin {
   return plugin;
 }
 
+/** Answer the client from a hook: objects are sent as JSON. */
+function respond(
+  res: PluginResponse,
+  status: number,
+  body?: string | Buffer | object,
+  headers?: OutgoingHttpHeaders,
+): void {
+  if (res.headersSent || res.writableEnded) return;
+  const h: OutgoingHttpHeaders = { ...headers };
+  let payload: string | Buffer | undefined;
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) payload = body;
+  else {
+    payload = JSON.stringify(body);
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
+      h['content-type'] = 'application/json';
+  }
+  res.writeHead(status, h);
+  res.end(payload);
+}
+
 function context(
   req: PluginRequest,
   res: PluginResponse,
@@ -27,23 +48,35 @@ function context(
     req,
     res,
     targetResponse: targetResponse ?? undefined,
-    respond(status, body, headers) {
-      if (res.headersSent || res.writableEnded) return;
-      const h: OutgoingHttpHeaders = { ...headers };
-      let payload: string | Buffer | undefined;
-      if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) payload = body;
-      else {
-        payload = JSON.stringify(body);
-        if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
-          h['content-type'] = 'application/json';
-      }
-      res.writeHead(status, h);
-      res.end(payload);
-    },
+    respond: (status, body, headers) => respond(res, status, body, headers),
   };
 }
 
+/** One exchange's context for its native control hooks, made once (the hook runner's, so the
+ *  target response appears once the upstream answered). */
+export class NativeContext implements HookContext {
+  constructor(
+    readonly req: PluginRequest,
+    readonly res: PluginResponse,
+    private readonly exchange: { readonly targetResponse: TargetResponse | null },
+  ) {}
+
+  get targetResponse(): TargetResponse | undefined {
+    return this.exchange.targetResponse ?? undefined;
+  }
+
+  respond(status: number, body?: string | Buffer | object, headers?: OutgoingHttpHeaders): void {
+    respond(this.res, status, body, headers);
+  }
+}
+
 const answered = (res: PluginResponse): boolean => res.headersSent || res.writableEnded;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
+  );
+}
 
 /** Run a hook; settle synchronously when it returns a plain value, so sync hooks cost no microtask. */
 function settle(run: () => unknown, ok: (value: unknown) => void, next: Next): void {
@@ -53,25 +86,42 @@ function settle(run: () => unknown, ok: (value: unknown) => void, next: Next): v
   } catch (err) {
     return next(err ?? new Error('plugin hook threw'));
   }
-  if (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as PromiseLike<unknown>).then === 'function'
-  )
-    (value as PromiseLike<unknown>).then(ok, (err: unknown) =>
-      next(err ?? new Error('plugin hook rejected')),
-    );
+  if (isThenable(value)) value.then(ok, (err: unknown) => next(err ?? new Error('plugin hook rejected')));
   else ok(value);
 }
 
-/** onRequest/onResponse/onClose: continue, or stop when the hook answered. */
-function control(hook: (ctx: HookContext) => unknown): Handler5 {
-  return (req, res, targetResponse, _data, next) =>
-    settle(
-      () => hook(context(req, res, targetResponse)),
-      () => (answered(res) ? next(true) : next()),
-      next,
+type ControlHook = (ctx: HookContext) => unknown;
+
+/** The typed hook behind an adapted control handler: the hook runner calls it directly. */
+const controlHooks = new WeakMap<EdgemicroHandler, ControlHook>();
+
+export function nativeControlHook(handler: EdgemicroHandler): ControlHook | undefined {
+  return controlHooks.get(handler);
+}
+
+/** Run a control hook with `ctx`: `next` as an edgemicro handler would call it. */
+export function runControlHook(hook: ControlHook, ctx: HookContext, next: Next): void {
+  let value: unknown;
+  try {
+    value = hook(ctx);
+  } catch (err) {
+    return next(err ?? new Error('plugin hook threw'));
+  }
+  if (isThenable(value))
+    value.then(
+      () => (answered(ctx.res) ? next(true) : next()),
+      (err: unknown) => next(err ?? new Error('plugin hook rejected')),
     );
+  else if (answered(ctx.res)) next(true);
+  else next();
+}
+
+/** onRequest/onResponse/onClose: continue, or stop when the hook answered. */
+function control(hook: ControlHook): Handler5 {
+  const handler: Handler5 = (req, res, targetResponse, _data, next) =>
+    runControlHook(hook, context(req, res, targetResponse), next);
+  controlHooks.set(handler, hook);
+  return handler;
 }
 
 /** Data and end hooks: `undefined` keeps the data, anything else replaces it. */

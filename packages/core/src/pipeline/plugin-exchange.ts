@@ -23,10 +23,6 @@ import type { PluginRequest, PluginResponse } from './types.js';
 
 type Proceed = (ctx: RequestContext, interceptor?: ExchangeInterceptor) => void;
 
-function portOf(target: UpstreamTarget): number {
-  return Number(target.origin.slice(target.origin.lastIndexOf(':') + 1));
-}
-
 export class PluginExchange extends HookRunner implements ExchangeInterceptor {
   /** The upstream's status, before response hooks changed it. */
   baseStatus = 200;
@@ -64,8 +60,6 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     const { ctx, req, res } = this;
     ctx.plugins = this;
     this.env.stats.incrementRequestCount();
-    // 'close' comes once; `on` spares the wrapper `once` makes per request.
-    res.on('close', this.onClose);
     // The fields edgemicro's core puts on req/res before the first hook.
     req.reqStartTimestamp = Date.now();
     req.routedPath = ctx.uri;
@@ -79,7 +73,7 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
       this.target = target;
       this.initialPath = upstreamPath(ctx, route.action, target);
       req.targetHostname = target.hostname;
-      req.targetPort = portOf(target);
+      req.targetPort = target.port;
       req.targetPath = this.initialPath;
       req.targetSecure = target.protocol === 'https:';
       req.targetTimeout = target.options.readTimeoutMs;
@@ -106,7 +100,8 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     answerPluginError(ctx, err, status ?? pluginErrorStatus(res.statusCode, this.baseStatus));
   }
 
-  private readonly onClose = (): void => {
+  /** The client response closed (completed or not): told by the request context, after the engine. */
+  responseClosed(): void {
     this.stopTimer();
     const res = this.res;
     if (res.writableFinished) {
@@ -122,7 +117,7 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     const ignore = (): void => undefined;
     if (this.chain.onclose_request.length) this.run(this.chain.onclose_request, null, ignore, true);
     if (upstreamOpen) this.fireUpstreamClosed();
-  };
+  }
 
   fireUpstreamClosed(): void {
     if (this.upstreamClosedFired || !this.chain.onclose_response.length) return;
@@ -147,7 +142,7 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     const target = this.target;
     const changed =
       req.targetHostname !== target.hostname ||
-      Number(req.targetPort) !== portOf(target) ||
+      Number(req.targetPort) !== target.port ||
       req.targetSecure !== (target.protocol === 'https:') ||
       req.targetPath !== this.initialPath;
     // Nothing to intercept: the engine forwards as it would without plugins.

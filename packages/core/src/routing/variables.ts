@@ -1,6 +1,6 @@
 // nginx-style variables and templates, compiled once at config time into small getter arrays so
 // that evaluating `"http://$host$request_uri"` per request is a few property reads and a join.
-import { randomUUID } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
 /** What a template can read about the request in flight. Implemented by the request context. */
@@ -12,7 +12,9 @@ export interface VariableSource {
   readonly hasQuery: boolean;
   readonly scheme: string;
   readonly host: string;
-  readonly headers: IncomingHttpHeaders;
+  /** One request field (`name` lower-case) as `headers[name]` holds it, a list joined: read without
+   *  building the headers object where the source can. */
+  header(name: string): string | undefined;
   readonly remoteAddr: string;
   readonly serverPort: string;
   readonly serverName: string;
@@ -55,6 +57,19 @@ function headerValue(value: string | string[] | undefined): string {
   return typeof value === 'string' ? value : value.join(', ');
 }
 
+// $request_id's random bytes, drawn a few kilobytes at a time: one hex string per request, no UUID
+// formatting to undo.
+const ID_POOL = Buffer.alloc(4096);
+let idOffset = ID_POOL.length;
+function requestId(): string {
+  if (idOffset === ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idOffset = 0;
+  }
+  idOffset += 16;
+  return ID_POOL.toString('hex', idOffset - 16, idOffset);
+}
+
 const BUILTINS: Record<string, Getter> = {
   uri: (s) => s.uri,
   document_uri: (s) => s.uri,
@@ -71,7 +86,7 @@ const BUILTINS: Record<string, Getter> = {
   server_name: (s) => s.serverName,
   ssl_client_escaped_cert: (s) => s.clientCertEscaped(),
   proxy_add_x_forwarded_for: (s) => {
-    const xff = headerValue(s.headers['x-forwarded-for']);
+    const xff = s.header('x-forwarded-for');
     return xff ? `${xff}, ${s.remoteAddr}` : s.remoteAddr;
   },
   // nginx's $request_time: seconds since the request began, with millisecond resolution.
@@ -79,9 +94,9 @@ const BUILTINS: Record<string, Getter> = {
   // The same in whole milliseconds (edgemicro's x-response-time).
   request_time_ms: (s) => String(Math.round(performance.now() - s.start)),
   // nginx's $request_id: 32 random hex digits (a fresh value per evaluation: use it once per request).
-  request_id: () => randomUUID().replace(/-/g, ''),
-  content_length: (s) => headerValue(s.headers['content-length']),
-  content_type: (s) => headerValue(s.headers['content-type']),
+  request_id: requestId,
+  content_length: (s) => s.header('content-length') ?? '',
+  content_type: (s) => s.header('content-type') ?? '',
 };
 
 /** Resolve a variable name to a getter, or throw naming the unknown variable. */
@@ -94,7 +109,7 @@ function variableGetter(name: string, scope: VariableScope, source = name): Gett
   }
   if (name.startsWith('http_')) {
     const header = name.slice(5).replace(/_/g, '-').toLowerCase();
-    return (s) => headerValue(s.headers[header]);
+    return (s) => s.header(header) ?? '';
   }
   if (name.startsWith('upstream_http_')) {
     const header = name.slice(14).replace(/_/g, '-').toLowerCase();

@@ -43,8 +43,8 @@ export class RequestContext implements RewritableSource {
   /** Bytes this request moved on its HTTP/1 connection (set when it finishes). */
   bytesIn = 0;
   bytesOut = 0;
-  /** Plugin pipeline state attached by the pipeline (opaque to the engine). */
-  plugins: unknown = undefined;
+  /** The plugin exchange of this request, told when the client response closes. */
+  plugins: { responseClosed(): void } | undefined = undefined;
   /** Told when the client connection closes before the exchange finished (the upstream is aborted). */
   onClientClose: { clientClosed(): void } | undefined = undefined;
   /** The engine's handler for the end of the client response (one function per engine). */
@@ -91,6 +91,7 @@ export class RequestContext implements RewritableSource {
   /** The client response closed, completed or not. */
   responseClosed(): void {
     this.onResponseClosed?.(this);
+    this.plugins?.responseClosed();
   }
 
   clientCertEscaped(): string {

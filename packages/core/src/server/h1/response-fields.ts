@@ -9,6 +9,16 @@ interface Entry {
   value: OutgoingHttpHeader;
 }
 
+/** `name` is `lower` in any ASCII case (same length). */
+function equalsLower(name: string, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    let c = name.charCodeAt(k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
 function invalidChar(what: string, name: string): TypeError {
   return Object.assign(new TypeError(`Invalid character in ${what} ["${name}"]`), {
     code: what === 'header content' ? 'ERR_INVALID_CHAR' : 'ERR_INVALID_HTTP_TOKEN',
@@ -59,9 +69,15 @@ export class ResponseFields extends Map<string, Entry> {
     }
   }
 
-  /** Remove the fields a flat list names (writeHead's fields override set ones of the same name). */
+  /** Remove the fields a flat list names (writeHead's fields override set ones of the same name).
+   *  The set names are few: each is compared with the list's, without a lower-case copy of those. */
   removeNamed(flat: readonly string[]): void {
-    for (let i = 0; i < flat.length; i += 2) this.delete(flat[i]!.toLowerCase());
+    for (const key of this.keys())
+      for (let i = 0; i < flat.length; i += 2)
+        if (flat[i]!.length === key.length && equalsLower(flat[i]!, key)) {
+          this.delete(key);
+          break;
+        }
   }
 
   value(name: string): OutgoingHttpHeader | undefined {

@@ -28,6 +28,14 @@ interface ProductQuota {
   readonly proxies: ReadonlySet<string>;
 }
 
+interface TokenQuota {
+  readonly q: ProductQuota;
+  /** `<org>.<env>.<app>.<product>`. */
+  readonly id: string;
+  /** The product's place in the token's list. */
+  readonly index: number;
+}
+
 export function quota(gctx: GatewayPluginContext, store: () => CounterStore): NativePlugin {
   return definePlugin({
     name: 'quota',
@@ -84,6 +92,24 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
         }
       };
 
+      /** The token's products that have a quota, with their identifiers; made once per verified
+       *  token (frozen claims, cached by the auth plugins), else per request. */
+      const quotasByToken = new WeakMap<object, readonly TokenQuota[]>();
+      const tokenQuotas = (token: object, list: readonly unknown[], app: string): readonly TokenQuota[] => {
+        let out = quotasByToken.get(token);
+        if (out === undefined) {
+          const made: TokenQuota[] = [];
+          for (let i = 0; i < list.length; i++) {
+            const name = list[i];
+            const q = typeof name === 'string' ? byProduct.get(name) : undefined;
+            if (q) made.push({ q, id: `${prefix}${app}.${name as string}`, index: i });
+          }
+          if (Object.isFrozen(token)) quotasByToken.set(token, made);
+          out = made;
+        }
+        return out;
+      };
+
       return {
         // Synchronous while the counts are in this process (no promise, no microtask).
         onRequest(ctx) {
@@ -95,12 +121,10 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
           const app = typeof token!.application_name === 'string' ? token!.application_name : '';
           const proxy = ctx.res.proxy.name;
           // Products in series: the first exceeded one answers.
-          for (let i = 0; i < list.length; i++) {
-            const name: unknown = list[i];
-            const q = typeof name === 'string' ? byProduct.get(name) : undefined;
-            if (!q || !q.proxies.has(proxy)) continue;
-            const w = counters.hitLocal(`${prefix}${app}.${name as string}`, q.windowMs, 1);
-            if (w === undefined) return countAsync(ctx, list, i, app);
+          for (const { q, id, index } of tokenQuotas(token!, list, app)) {
+            if (!q.proxies.has(proxy)) continue;
+            const w = counters.hitLocal(id, q.windowMs, 1);
+            if (w === undefined) return countAsync(ctx, list, index, app);
             if (judge(ctx, q, w)) return;
           }
         },
