@@ -37,6 +37,18 @@ export function sameName(text: string, at: number, lower: string): boolean {
   return true;
 }
 
+/** `name` is the field name `lower` (lower-case) in any case: any token characters, ASCII letters
+ *  folded (sameName's `| 0x20` would also fold `_` and `^`). */
+export function isNamed(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let k = 0; k < lower.length; k++) {
+    let c = name.charCodeAt(k);
+    if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+    if (c !== lower.charCodeAt(k)) return false;
+  }
+  return true;
+}
+
 /** A field name: a token (RFC 9110 §5.6.2). */
 export function isToken(name: string): boolean {
   if (name.length === 0) return false;

@@ -13,6 +13,7 @@ import type {
   PluginResponse,
   TargetResponse,
 } from './types.js';
+import { putRequestField, requestField } from './plugin-request.js';
 
 /** Declare a native plugin (identity, for typing). */
 export function definePlugin(plugin: NativePlugin): NativePlugin {
@@ -49,6 +50,8 @@ function context(
     res,
     targetResponse: targetResponse ?? undefined,
     respond: (status, body, headers) => respond(res, status, body, headers),
+    requestHeader: (name) => requestField(req, name),
+    setRequestHeader: (name, value) => putRequestField(req, name, value),
   };
 }
 
@@ -67,6 +70,14 @@ export class NativeContext implements HookContext {
 
   respond(status: number, body?: string | Buffer | object, headers?: OutgoingHttpHeaders): void {
     respond(this.res, status, body, headers);
+  }
+
+  requestHeader(name: string): string | undefined {
+    return requestField(this.req, name);
+  }
+
+  setRequestHeader(name: string, value: string | undefined): void {
+    putRequestField(this.req, name, value);
   }
 }
 

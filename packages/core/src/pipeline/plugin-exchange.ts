@@ -16,7 +16,7 @@ import { hasRequestBody, upstreamPath } from '../upstream/request.js';
 import type { Chain } from './chain.js';
 import { answerPluginError, pluginErrorStatus } from './error-response.js';
 import { HookRunner, type ExchangeEnv } from './hook-runner.js';
-import { defineReqUrl, proxyInfo } from './plugin-request.js';
+import { defineReqUrl, headersEdited, proxyInfo } from './plugin-request.js';
 import { PluginRequestBody } from './request-body.js';
 import { ResponseHooks } from './response-hooks.js';
 import type { PluginRequest, PluginResponse } from './types.js';
@@ -136,7 +136,9 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
       if (!res.writableEnded) this.beginWait(chain.onrequest[0]!);
       return;
     }
-    if (chain.onrequest.length) useHookHeaders(ctx, req);
+    // Fields edited through setRequestHeader are in the list already; `req.headers`, once built, may
+    // have been edited in place.
+    if (chain.onrequest.length && headersEdited(req)) useHookHeaders(ctx, req);
     const action = this.action;
     if (!action) return this.proceed(ctx);
     const target = this.target;

@@ -45,3 +45,22 @@ export function defineReqUrl(req: PluginRequest): void {
       Object.defineProperty(H1Request.prototype, 'reqUrl', reqUrlProperty);
   } else Object.defineProperty(req, 'reqUrl', reqUrlProperty);
 }
+
+/** HookContext.requestHeader: our HTTP/1.1 requests read their field list; others `headers`. */
+export function requestField(req: PluginRequest, name: string): string | undefined {
+  if (req instanceof H1Request) return req.field(name);
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+/** HookContext.setRequestHeader. */
+export function putRequestField(req: PluginRequest, name: string, value: string | undefined): void {
+  if (req instanceof H1Request) return req.putField(name, value);
+  if (value === undefined) delete req.headers[name];
+  else req.headers[name] = value;
+}
+
+/** The hooks may have edited `req.headers` (built for them), not only the field list. */
+export function headersEdited(req: PluginRequest): boolean {
+  return !(req instanceof H1Request) || req.headersBuilt;
+}

@@ -155,6 +155,12 @@ export interface HookContext {
   readonly targetResponse: TargetResponse | undefined;
   /** Answer the client now (JSON-encodes objects); the chain stops and, in the request phase, the upstream is not called. */
   respond(status: number, body?: string | Buffer | object, headers?: OutgoingHttpHeaders): void;
+  /** A request field (`name` lower-case) as `req.headers[name]` holds it, a list joined by ", ".
+   *  Unlike `req.headers`, it does not make the engine build node's headers object. */
+  requestHeader(name: string): string | undefined;
+  /** Set the request field `name` (lower-case) to one line with `value`, or remove it (undefined),
+   *  before it is forwarded; seen by later hooks in `req.headers` too. */
+  setRequestHeader(name: string, value: string | undefined): void;
 }
 
 /** A data hook's result: a replacement chunk, `null` to drop it, `undefined` (or nothing) to keep it. */

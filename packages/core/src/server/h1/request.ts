@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { sameName } from '../../http1/head-scan.js';
+import { isNamed, sameName } from '../../http1/head-scan.js';
 import type { RequestHead } from '../../http1/request-head.js';
 import { withErrorPath } from '../../util/error-path.js';
 
@@ -113,6 +113,44 @@ export class H1Request extends Readable {
 
   set headers(value: IncomingHttpHeaders) {
     this.headersCache = value;
+  }
+
+  /** `headers` was built (or replaced): edits may be in that object rather than in `rawHeaders`. */
+  get headersBuilt(): boolean {
+    return this.headersCache !== undefined;
+  }
+
+  /** One field (`name` lower-case) as `headers[name]` holds it, a list joined by ", "; read from
+   *  the field list while `headers` is not built. */
+  field(name: string): string | undefined {
+    const h = this.headersCache;
+    if (h === undefined) return headerValue(this.rawHeaders, name);
+    const v = h[name];
+    return Array.isArray(v) ? v.join(', ') : v;
+  }
+
+  /** Replace the field `name` (lower-case) by one line with `value`, or remove it (undefined): in
+   *  the field list while `headers` is not built, else in that object. */
+  putField(name: string, value: string | undefined): void {
+    const h = this.headersCache;
+    if (h !== undefined) {
+      if (value === undefined) delete h[name];
+      else h[name] = value;
+      return;
+    }
+    const raw = this.rawHeaders;
+    let i = 0;
+    while (i < raw.length && !isNamed(raw[i]!, name)) i += 2;
+    if (i < raw.length) {
+      let w = i;
+      for (i += 2; i < raw.length; i += 2) {
+        if (isNamed(raw[i]!, name)) continue;
+        raw[w++] = raw[i]!;
+        raw[w++] = raw[i + 1]!;
+      }
+      raw.length = w;
+    }
+    if (value !== undefined) raw.push(name, value);
   }
 
   /** node's old name for `socket`, still read by plugins. */

@@ -154,16 +154,16 @@ export class H1Response extends Stream {
   }
 
   hasHeader(name: string): boolean {
-    return this.fields().has(name.toLowerCase());
+    return this.fields().has(name);
   }
 
   removeHeader(name: string): void {
     if (this.headersSent) throw headersSent('remove');
-    this.fields().delete(name.toLowerCase());
+    this.fields().remove(name);
   }
 
   getHeaderNames(): string[] {
-    return [...this.fields().keys()];
+    return this.fields().keyList();
   }
 
   getHeaders(): OutgoingHttpHeaders {

@@ -34,8 +34,8 @@ function claimsHeader(claims: Claims): string {
   return h;
 }
 
-function single(v: string | string[] | undefined): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
+function single(v: string | undefined): string | undefined {
+  return v !== '' ? v : undefined;
 }
 
 export function createAuthPlugin(
@@ -97,7 +97,7 @@ export function createAuthPlugin(
         const proxy = ctx.res.proxy;
         const product = authorize(claims.api_product_list, proxy.name, proxy.base_path, req.routedPath ?? '');
         if (product === undefined) return fail(ctx, 'access_denied', terse('access_denied'));
-        req.headers['x-authorization-claims'] = claimsHeader(claims);
+        ctx.setRequestHeader('x-authorization-claims', claimsHeader(claims));
         req.token = claims;
         req.api_product = product;
       };
@@ -142,7 +142,7 @@ export function createAuthPlugin(
       const bearer = (ctx: HookContext, value: string): void => {
         const m = BEARER.exec(value);
         if (!m && !o.allowInvalid) return fail(ctx, 'invalid_request', 'Invalid Authorization header');
-        if (!o.keepAuth) delete ctx.req.headers[o.authHeader];
+        if (!o.keepAuth) ctx.setRequestHeader(o.authHeader, undefined);
         admit(ctx, m ? m[1]! : '', false);
       };
 
@@ -154,12 +154,12 @@ export function createAuthPlugin(
       return {
         onRequest(ctx) {
           const req = ctx.req;
-          for (const h of PATH_OVERRIDES) delete req.headers[h];
+          for (const h of PATH_OVERRIDES) ctx.setRequestHeader(h, undefined);
           // Only this plugin may say what the claims are.
-          delete req.headers['x-authorization-claims'];
+          ctx.setRequestHeader('x-authorization-claims', undefined);
           if (excluded(req)) return;
-          const auth = single(req.headers[o.authHeader]);
-          const keyHeader = single(req.headers[o.apiKeyHeader]);
+          const auth = single(ctx.requestHeader(o.authHeader));
+          const keyHeader = single(ctx.requestHeader(o.apiKeyHeader));
 
           if (kind === 'oauthv2') {
             if (!auth)
@@ -172,7 +172,7 @@ export function createAuthPlugin(
             const apiKey = keyHeader ?? queryKey(req);
             if (!apiKey)
               return o.allowNoAuth ? undefined : fail(ctx, 'missing_authorization', 'Missing API Key header');
-            if (keyHeader && !o.keepApiKey) delete req.headers[o.apiKeyHeader];
+            if (keyHeader && !o.keepApiKey) ctx.setRequestHeader(o.apiKeyHeader, undefined);
             return exchangeApiKey(ctx, apiKey);
           }
           // oauth
