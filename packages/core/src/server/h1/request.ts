@@ -87,6 +87,15 @@ export class H1Request extends Readable {
   readonly upgrade: boolean;
   /** A consumer asked for data (_read was called). */
   private wanted = false;
+  // What the plugin pipeline sets on every request it runs (pipeline/types.ts PluginRequest),
+  // declared so that those requests keep the shape they were made with.
+  reqStartTimestamp = 0;
+  routedPath = '';
+  targetHostname = '';
+  targetPort = 0;
+  targetPath = '';
+  targetSecure = false;
+  targetTimeout: number | undefined = undefined;
 
   constructor(
     readonly socket: Socket,

@@ -10,8 +10,15 @@ function invalidChar(what: string, name: string): TypeError {
   });
 }
 
+// Names that passed the check: a process sets the same few names again and again (a constant's
+// hash is kept with the string, so the lookup costs less than the check). Bounded.
+const checkedNames = new Set<string>();
+
 export function checkField(name: string, value: string): void {
-  if (!isToken(name)) throw invalidChar('header name', name);
+  if (!checkedNames.has(name)) {
+    if (!isToken(name)) throw invalidChar('header name', name);
+    if (checkedNames.size < 512) checkedNames.add(name);
+  }
   if (!isFieldValue(value)) throw invalidChar('header content', name);
 }
 
@@ -40,8 +47,7 @@ export class ResponseFields {
   /** Where the field `name` (any case) is, or -1. */
   private indexOf(name: string): number {
     const keys = this.keys;
-    for (let i = 0; i < keys.length; i++)
-      if (isNamed(name, keys[i]!)) return i;
+    for (let i = 0; i < keys.length; i++) if (isNamed(name, keys[i]!)) return i;
     return -1;
   }
 

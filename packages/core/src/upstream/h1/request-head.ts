@@ -12,10 +12,15 @@ export interface BodyFraming {
   chunked: boolean;
 }
 
+const NOT_FIELD_TEXT = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** Copy `text` into `buf` at `at` if each of its characters is in `cls`; returns where it ends, or
  *  -1. Checked while copied: one pass over the characters instead of two. */
 function putChecked(buf: Buffer, at: number, text: string, cls: number): number {
   const n = text.length;
+  // A long value: the regular expression and the native copy beat a loop over its characters.
+  if (n > 64 && cls === FIELD_TEXT)
+    return NOT_FIELD_TEXT.test(text) ? -1 : at + buf.write(text, at, 'latin1');
   for (let k = 0; k < n; k++) {
     const c = text.charCodeAt(k);
     if (c > 0xff || (CHAR[c]! & cls) === 0) return -1;

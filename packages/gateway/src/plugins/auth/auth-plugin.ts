@@ -95,7 +95,7 @@ export function createAuthPlugin(
           return fail(ctx, 'invalid_token', terse('invalid_token'));
         }
         const proxy = ctx.res.proxy;
-        const product = authorize(claims.api_product_list, proxy.name, proxy.base_path, req.routedPath ?? '');
+        const product = authorize(claims.api_product_list, proxy.name, proxy.base_path, req.routedPath);
         if (product === undefined) return fail(ctx, 'access_denied', terse('access_denied'));
         ctx.setRequestHeader('x-authorization-claims', claimsHeader(claims));
         req.token = claims;
