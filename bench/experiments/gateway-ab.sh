@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Same-window A/B of two gateway builds (packages/gateway): both run `edgemicro start --standalone
-# … -p 1` (master + one worker) on core 1 at the same time, each behind its own `wrk -t1 -c50` on
-# core 0 sending the standalone app's API key, with the nginx origin of origin.sh; each one's
-# requests per CPU-second (master + worker) is read over the same seconds (see concurrent-ab.sh for
-# why same-window). Needs `pnpm build` in both checkouts (an earlier commit: `git archive REV | tar -x
-# -C DIR`, then `pnpm install --offline --frozen-lockfile && pnpm build` there).
+# A/B of two gateway builds (packages/gateway): both run `edgemicro start --standalone … -p 1`
+# (master + one worker) on core 1, with the nginx origin of origin.sh; in each round `wrk -t1 -c50`
+# on core 0, sending the standalone app's API key, loads one gateway and then the other (the order
+# alternates from round to round), and each one's requests per CPU-second (master + worker) is read
+# over its own run. Gateways measured in the same window (as concurrent-ab.sh does for the engine)
+# showed a steady bias here: A against itself gave B/A 1.22-1.31 in every round (2026-12-07), as if
+# the second process of the pair batched more per wake-up; alternating rounds gave A/A 0.90-1.26,
+# median 1.01, so compare medians over 8 rounds or more. Needs `pnpm build` in both checkouts (an
+# earlier commit: `git archive REV | tar -x -C DIR`, then `pnpm install --offline --frozen-lockfile &&
+# pnpm build` there, or a copy of the checkout with its node_modules).
 #   bash bench/experiments/gateway-ab.sh DIR_A DIR_B [ROUNDS] [bare|oauth-quota]
-# Environment: SECS (seconds per round, default 5), PROCS (workers per gateway, default 1).
+# Environment: SECS (seconds per run, default 4), PROCS (workers per gateway, default 1).
 set -u
 A=$1
 B=$2
@@ -57,26 +61,31 @@ cpu() {
   for p in "$1" $(pgrep -P "$1"); do s=$((s + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done
   echo "$s"
 }
-taskset -c 0 wrk -t1 -c50 -d2s -H "x-api-key: $key" http://127.0.0.1:19102/ >/dev/null &
-w=$!
-taskset -c 0 wrk -t1 -c50 -d2s -H "x-api-key: $key" http://127.0.0.1:19104/ >/dev/null
-wait "$w"
+# Warm both up.
+taskset -c 0 wrk -t1 -c50 -d3s -H "x-api-key: $key" http://127.0.0.1:19102/ >/dev/null
+taskset -c 0 wrk -t1 -c50 -d3s -H "x-api-key: $key" http://127.0.0.1:19104/ >/dev/null
+# One run against gateway pid $1 on port $2: prints its requests per CPU-second and non-2xx lines.
+one() {
+  local c0 c1 n
+  c0=$(cpu "$1")
+  taskset -c 0 wrk -t1 -c50 -d"${SECS:-4}"s -H "x-api-key: $key" "http://127.0.0.1:$2/" > "$work/wrk"
+  c1=$(cpu "$1")
+  n=$(awk '/requests in/ {print $1}' "$work/wrk")
+  echo "$((n * 100 / (c1 - c0))) $(grep -c 'Non-2xx' "$work/wrk")"
+}
+ratios=''
 for r in $(seq "$rounds"); do
-  a0=$(cpu "$pa")
-  b0=$(cpu "$pb")
-  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s -H "x-api-key: $key" http://127.0.0.1:19102/ > "$work/wrk-a" &
-  wa=$!
-  taskset -c 0 wrk -t1 -c50 -d"${SECS:-5}"s -H "x-api-key: $key" http://127.0.0.1:19104/ > "$work/wrk-b" &
-  wb=$!
-  wait "$wa" "$wb"
-  a1=$(cpu "$pa")
-  b1=$(cpu "$pb")
-  ra=$(awk '/requests in/ {print $1}' "$work/wrk-a")
-  rb=$(awk '/requests in/ {print $1}' "$work/wrk-b")
-  bad=$(cat "$work/wrk-a" "$work/wrk-b" | grep -c 'Non-2xx')
-  echo "round $r: A $((ra * 100 / (a1 - a0))) B $((rb * 100 / (b1 - b0))) req per CPU-s," \
-    "B/A $(awk -v ra="$ra" -v rb="$rb" -v ca=$((a1 - a0)) -v cb=$((b1 - b0)) 'BEGIN {printf "%.2f", (rb / cb) / (ra / ca)}')," \
-    "non-2xx lines $bad, load $(cut -d' ' -f1 /proc/loadavg)"
+  if [ $((r % 2)) = 1 ]; then
+    read -r ra ea < <(one "$pa" 19102)
+    read -r rb eb < <(one "$pb" 19104)
+  else
+    read -r rb eb < <(one "$pb" 19104)
+    read -r ra ea < <(one "$pa" 19102)
+  fi
+  x=$(awk -v a="$ra" -v b="$rb" 'BEGIN {printf "%.3f", b / a}')
+  ratios="$ratios $x"
+  echo "round $r: A $ra B $rb req per CPU-s, B/A $x, non-2xx lines $((ea + eb)), load $(cut -d' ' -f1 /proc/loadavg)"
 done
+echo "median B/A: $(echo "$ratios" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}')"
 kill -TERM "$pa" "$pb"
 wait "$pa" "$pb" 2>/dev/null

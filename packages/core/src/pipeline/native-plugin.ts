@@ -83,7 +83,7 @@ export class NativeContext implements HookContext {
 
 const answered = (res: PluginResponse): boolean => res.headersSent || res.writableEnded;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
   );
@@ -118,13 +118,17 @@ export function runControlHook(hook: ControlHook, ctx: HookContext, next: Next):
   } catch (err) {
     return next(err ?? new Error('plugin hook threw'));
   }
-  if (isThenable(value))
-    value.then(
-      () => (answered(ctx.res) ? next(true) : next()),
-      (err: unknown) => next(err ?? new Error('plugin hook rejected')),
-    );
+  if (isThenable(value)) settleLater(value, ctx.res, next);
   else if (answered(ctx.res)) next(true);
   else next();
+}
+
+/** A control hook's promise: `next` once it settles. */
+export function settleLater(value: PromiseLike<unknown>, res: PluginResponse, next: Next): void {
+  value.then(
+    () => (answered(res) ? next(true) : next()),
+    (err: unknown) => next(err ?? new Error('plugin hook rejected')),
+  );
 }
 
 /** onRequest/onResponse/onClose: continue, or stop when the hook answered. */

@@ -1,8 +1,8 @@
 // One request through a route's plugin chain. The request hooks run first (they may edit headers and
-// the target, or answer); then the engine's own path continues (server/forward.ts): with nothing to
-// intercept, exactly as without plugins; otherwise with this object as its interceptor, which feeds
-// the request body through the data hooks and wraps the engine's relay in the response hooks
-// (response-hooks.ts). A plugin error, throw or timeout becomes edgemicro's error answer; nothing a
+// the target, or answer); then the engine's own path continues (server/forward.ts) with this object
+// as its interceptor: it hands over the target and path decided here, feeds the request body through
+// the data hooks and wraps the engine's relay in the response hooks (response-hooks.ts); without such
+// hooks the engine's relay is used as is. A plugin error, throw or timeout becomes edgemicro's error answer; nothing a
 // plugin does may crash the process or leave the client waiting forever.
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
@@ -147,8 +147,6 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
       Number(req.targetPort) !== target.port ||
       req.targetSecure !== (target.protocol === 'https:') ||
       req.targetPath !== this.initialPath;
-    // Nothing to intercept: the engine forwards as it would without plugins.
-    if (!changed && !chain.requestBody && !chain.exchange) return this.proceed(ctx);
     if (changed) {
       const host = req.targetHostname.includes(':') ? `[${req.targetHostname}]` : req.targetHostname;
       try {

@@ -39,10 +39,13 @@ const reqUrlProperty: PropertyDescriptor = {
 };
 
 /** Our HTTP/1.1 requests get the accessor once, on their prototype; others per request. */
+let onPrototype = false;
+
 export function defineReqUrl(req: PluginRequest): void {
   if (req instanceof H1Request) {
-    if (!Object.prototype.hasOwnProperty.call(H1Request.prototype, 'reqUrl'))
-      Object.defineProperty(H1Request.prototype, 'reqUrl', reqUrlProperty);
+    if (onPrototype) return;
+    Object.defineProperty(H1Request.prototype, 'reqUrl', reqUrlProperty);
+    onPrototype = true;
   } else Object.defineProperty(req, 'reqUrl', reqUrlProperty);
 }
 
