@@ -203,6 +203,7 @@ const SOURCE: VariableSource = {
     groups: { name: 'n' },
   }) as unknown as RegExpExecArray,
   vars: null,
+  mapValues: null,
   upstreamHeaders: null,
   clientCertEscaped: () => '',
 };

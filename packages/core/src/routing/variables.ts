@@ -22,6 +22,8 @@ export interface VariableSource {
   /** When the request began (`performance.now()`). */
   readonly start: number;
   vars: Map<string, string> | null;
+  /** Map variables evaluated in this request, by the map's place in the config. */
+  mapValues: (string | undefined)[] | null;
   upstreamHeaders: IncomingHttpHeaders | null;
   clientCertEscaped(): string;
 }
@@ -39,7 +41,7 @@ export interface CompiledTemplate {
 export interface VariableScope {
   /** Names defined by `set`, `auth_request_set` or named regex captures. */
   readonly defined: ReadonlySet<string>;
-  /** Map variables: evaluated lazily on first use in a request, then cached in `src.vars`. */
+  /** Map variables: evaluated lazily on first use in a request, then kept in `src.mapValues`. */
   readonly maps: ReadonlyMap<string, Getter>;
 }
 
@@ -122,11 +124,20 @@ function variableGetter(name: string, scope: VariableScope, source = name): Gett
   }
   const map = scope.maps.get(name);
   if (map) {
+    // Its value, once evaluated, is kept at the map's place in the request's list (maps are only
+    // ever added to the scope, so the place holds); a `set` of the same name still wins.
+    let slot = 0;
+    for (const k of scope.maps.keys()) {
+      if (k === name) break;
+      slot++;
+    }
     return (s) => {
-      const cached = s.vars?.get(name);
+      const set = s.vars?.get(name);
+      if (set !== undefined) return set;
+      const cached = s.mapValues?.[slot];
       if (cached !== undefined) return cached;
       const value = map(s);
-      (s.vars ??= new Map()).set(name, value);
+      (s.mapValues ??= [])[slot] = value;
       return value;
     };
   }

@@ -27,6 +27,7 @@ export class RequestContext implements RewritableSource {
   serverName = '';
   captures: RegExpExecArray | null = null;
   vars: Map<string, string> | null = null;
+  mapValues: (string | undefined)[] | null = null;
   upstreamHeaders: IncomingHttpHeaders | null = null;
   route: CompiledRoute | undefined = undefined;
   server: CompiledServer | undefined = undefined;

@@ -31,39 +31,32 @@ function checkValue(name: string, value: OutgoingHttpHeader): void {
   else checkField(name, String(value));
 }
 
-/** Lists side by side, searched linearly: a response sets a few fields, and a Map with an entry
- *  object per field cost more to make than the searches it saves. */
+/** One list, three entries per field (lower-cased name, name as first spelled, value), searched
+ *  linearly: a response sets a few fields, and a Map with an entry object per field cost more to
+ *  make than the searches it saves. */
 export class ResponseFields {
-  /** Lower-cased names. */
-  private readonly keys: string[] = [];
-  /** Names as first spelled. */
-  private readonly names: string[] = [];
-  private readonly values: OutgoingHttpHeader[] = [];
+  private readonly list: unknown[] = [];
 
   get size(): number {
-    return this.keys.length;
+    return this.list.length / 3;
   }
 
-  /** Where the field `name` (any case) is, or -1. */
+  /** Where the field `name` (any case) starts in the list, or -1. */
   private indexOf(name: string): number {
-    const keys = this.keys;
-    for (let i = 0; i < keys.length; i++) if (isNamed(name, keys[i]!)) return i;
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 3) if (isNamed(name, l[i] as string)) return i;
     return -1;
-  }
-
-  private append(name: string, value: OutgoingHttpHeader): void {
-    this.keys.push(name.toLowerCase());
-    this.names.push(name);
-    this.values.push(value);
   }
 
   /** setHeader: replaces the field. */
   put(name: string, value: OutgoingHttpHeader): void {
     checkValue(name, value);
     const i = this.indexOf(name);
-    if (i < 0) return this.append(name, value);
-    this.names[i] = name;
-    this.values[i] = value;
+    if (i < 0) this.list.push(name.toLowerCase(), name, value);
+    else {
+      this.list[i + 1] = name;
+      this.list[i + 2] = value;
+    }
   }
 
   /** appendHeader: adds values to the field. */
@@ -71,11 +64,11 @@ export class ResponseFields {
     const i = this.indexOf(name);
     if (i < 0) return this.put(name, value);
     checkValue(name, value);
-    const prev = this.values[i]!;
+    const prev = this.list[i + 2] as OutgoingHttpHeader;
     const list = Array.isArray(prev) ? prev.slice() : [String(prev)];
     if (Array.isArray(value)) list.push(...value);
     else list.push(String(value));
-    this.values[i] = list;
+    this.list[i + 2] = list;
   }
 
   /** A flat name, value list whose fields were checked: added after the set ones. */
@@ -83,10 +76,10 @@ export class ResponseFields {
     for (let k = 0; k < flat.length; k += 2) {
       const name = flat[k]!;
       const i = this.indexOf(name);
-      if (i < 0) this.append(name, flat[k + 1]!);
+      if (i < 0) this.list.push(name.toLowerCase(), name, flat[k + 1]!);
       else {
-        const prev = this.values[i]!;
-        this.values[i] = [...(Array.isArray(prev) ? prev : [String(prev)]), flat[k + 1]!];
+        const prev = this.list[i + 2] as OutgoingHttpHeader;
+        this.list[i + 2] = [...(Array.isArray(prev) ? prev : [String(prev)]), flat[k + 1]!];
       }
     }
   }
@@ -95,14 +88,8 @@ export class ResponseFields {
   removeNamed(flat: readonly string[]): void {
     for (let k = 0; k < flat.length; k += 2) {
       const i = this.indexOf(flat[k]!);
-      if (i >= 0) this.removeAt(i);
+      if (i >= 0) this.list.splice(i, 3);
     }
-  }
-
-  private removeAt(i: number): void {
-    this.keys.splice(i, 1);
-    this.names.splice(i, 1);
-    this.values.splice(i, 1);
   }
 
   has(name: string): boolean {
@@ -111,36 +98,42 @@ export class ResponseFields {
 
   remove(name: string): void {
     const i = this.indexOf(name);
-    if (i >= 0) this.removeAt(i);
+    if (i >= 0) this.list.splice(i, 3);
   }
 
   value(name: string): OutgoingHttpHeader | undefined {
     const i = this.indexOf(name);
-    return i < 0 ? undefined : this.values[i];
+    return i < 0 ? undefined : (this.list[i + 2] as OutgoingHttpHeader);
   }
 
   /** Lower-cased names. */
   keyList(): string[] {
-    return this.keys.slice();
+    const out: string[] = [];
+    for (let i = 0; i < this.list.length; i += 3) out.push(this.list[i] as string);
+    return out;
   }
 
   toObject(): OutgoingHttpHeaders {
     const o: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
-    for (let i = 0; i < this.keys.length; i++) o[this.keys[i]!] = this.values[i];
+    for (let i = 0; i < this.list.length; i += 3)
+      o[this.list[i] as string] = this.list[i + 2] as OutgoingHttpHeader;
     return o;
   }
 
   rawNames(): string[] {
-    return this.names.slice();
+    const out: string[] = [];
+    for (let i = 0; i < this.list.length; i += 3) out.push(this.list[i + 1] as string);
+    return out;
   }
 
   /** The fields as a flat list of strings, for the head. */
-  appendTo(list: string[]): void {
-    for (let i = 0; i < this.keys.length; i++) {
-      const name = this.names[i]!;
-      const v = this.values[i]!;
-      if (Array.isArray(v)) for (const x of v) list.push(name, String(x));
-      else list.push(name, typeof v === 'string' ? v : String(v));
+  appendTo(out: string[]): void {
+    const l = this.list;
+    for (let i = 0; i < l.length; i += 3) {
+      const name = l[i + 1] as string;
+      const v = l[i + 2] as OutgoingHttpHeader;
+      if (Array.isArray(v)) for (const x of v) out.push(name, String(x));
+      else out.push(name, typeof v === 'string' ? v : String(v));
     }
   }
 }
