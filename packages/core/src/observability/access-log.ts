@@ -5,13 +5,28 @@
 // written by the engine's own writer (./logger.ts says why). The destinations: an asynchronous
 // sonic-boom on the file (created 0600, directories made) or on fd 1.
 import type { SonicBoom } from 'sonic-boom';
-import type { RequestContext } from '../server/request-context.js';
 import { asString, buildSafeSonicBoom, scrubTarget } from './logger.js';
+
+/** What one line tells of a finished request (the engine's request context has these). */
+interface AccessRecord {
+  readonly remoteAddr: string;
+  readonly method: string;
+  readonly requestUri: string;
+  readonly status: number;
+  readonly route: { readonly name: string } | undefined;
+  readonly server: { readonly name: string } | undefined;
+  readonly upstream: string;
+  /** When the request began (`performance.now()`). */
+  readonly start: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly error: string;
+}
 
 export interface AccessLog {
   /** What this log writes to (`true` = stdout or the engine's stream, a string = a file). */
   readonly target: true | string;
-  write(ctx: RequestContext): void;
+  write(ctx: AccessRecord): void;
   /** Flush and release the file (a no-op for stdout and caller-owned streams). */
   close(): void;
 }

@@ -12,7 +12,7 @@ import type { ResponseRelay } from '../server/relay.js';
 import type { RequestContext } from '../server/request-context.js';
 import { resolveTarget } from '../server/targets.js';
 import type { UpstreamHandler } from '../upstream/dispatcher.js';
-import { hasRequestBody, upstreamPath } from '../upstream/request.js';
+import { hasRequestBody, upstreamPath } from '../server/proxy-request.js';
 import type { Chain } from './chain.js';
 import { answerPluginError, pluginErrorStatus } from './error-response.js';
 import { HookRunner, type ExchangeEnv } from './hook-runner.js';

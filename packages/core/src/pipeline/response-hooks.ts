@@ -7,7 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { H1Response } from '../server/h1/response.js';
 import type { ResponseRelay } from '../server/relay.js';
 import type { RawHeaders, UpstreamHandler } from '../upstream/dispatcher.js';
-import { forwardableResponseHeaders } from '../upstream/response-head.js';
+import { forwardableResponseHeaders } from '../server/proxy-response-head.js';
 import { errorText } from './error-response.js';
 import type { PluginExchange } from './plugin-exchange.js';
 import type { HookData, PluginResponse, TargetResponse } from './types.js';

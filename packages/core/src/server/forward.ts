@@ -4,7 +4,7 @@ import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyError } from '../errors/codes.js';
 import { bufferSettings, buffersBody, sendBuffered } from '../upstream/body-buffer.js';
 import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
-import { dispatchOptions, hasRequestBody, upstreamHeaders, upstreamPath } from '../upstream/request.js';
+import { dispatchOptions, hasRequestBody, upstreamHeaders, upstreamPath } from './proxy-request.js';
 import { BodyLimit } from './body-limit.js';
 import { failRequest } from './errors.js';
 import type { HandlerDeps } from './handler-deps.js';

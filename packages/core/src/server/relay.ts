@@ -6,7 +6,7 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import { classifyUpstreamError } from '../errors/upstream.js';
 import type { RawHeaders, UpstreamHandler } from '../upstream/dispatcher.js';
-import { addedResponseHeaders, forwardableResponseHeaders } from '../upstream/response-head.js';
+import { addedResponseHeaders, forwardableResponseHeaders } from './proxy-response-head.js';
 import { failRequest } from './errors.js';
 import { H1Response } from './h1/response.js';
 import type { RequestContext } from './request-context.js';

@@ -12,7 +12,7 @@ import { sameName } from '../http1/head-scan.js';
 import { hasTrailingDotSegment, parseTarget } from '../routing/uri.js';
 import type { Outcome } from '../routing/statements.js';
 import { clientCertificateError } from '../tls/client-certificate.js';
-import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
+import { upstreamHeaders, upstreamPath } from './proxy-request.js';
 import { ResponseCache } from '../upstream/response-cache.js';
 import type { HandlerDeps } from './handler-deps.js';
 export type { HandlerDeps, PipelineRunner } from './handler-deps.js';

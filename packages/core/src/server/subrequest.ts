@@ -3,7 +3,7 @@
 // `auth_request_set` through `$upstream_http_*`.
 import type { IncomingHttpHeaders } from 'node:http';
 import { ResponseCache } from '../upstream/response-cache.js';
-import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
+import { upstreamHeaders, upstreamPath } from './proxy-request.js';
 import type { RequestContext } from './request-context.js';
 import type { HandlerDeps } from './handler-deps.js';
 import { cacheFor, resolveTarget } from './targets.js';

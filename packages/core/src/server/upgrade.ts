@@ -2,7 +2,7 @@
 // relayed and the two sockets are spliced, with an idle timeout and close propagated both ways.
 import type { Duplex } from 'node:stream';
 import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
-import { upstreamHeaders, upstreamPath } from '../upstream/request.js';
+import { upstreamHeaders, upstreamPath } from './proxy-request.js';
 import { headerText } from '../upstream/dispatcher.js';
 import type { RequestContext } from './request-context.js';
 import type { H1Response } from './h1/response.js';

@@ -2,8 +2,8 @@
 // engine adds to them.
 import { sameName } from '../http1/head-scan.js';
 import { isHopByHopName, nominatedFields } from '../http1/hop-headers.js';
-import type { RequestContext } from '../server/request-context.js';
-import { headerText, type RawHeaders } from './dispatcher.js';
+import type { RequestContext } from './request-context.js';
+import { headerText, type RawHeaders } from '../upstream/dispatcher.js';
 
 /** The upstream response's fields that may go to the client (flat name/value list, as received):
  *  hop-by-hop fields and those the upstream nominated in `Connection` are dropped. */

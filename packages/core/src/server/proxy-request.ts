@@ -4,10 +4,10 @@
 import type { CompiledProxy, Snapshot, UpstreamTarget } from '../config/compile.js';
 import { sameName } from '../http1/head-scan.js';
 import { isHopByHopName, nominatedFields } from '../http1/hop-headers.js';
-import type { RequestContext } from '../server/request-context.js';
+import type { RequestContext } from './request-context.js';
 import { encodePath } from '../routing/uri.js';
-import { UPSTREAM_DEFAULTS } from './pools.js';
-import type { UpstreamRequest } from './dispatcher.js';
+import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
+import type { UpstreamRequest } from '../upstream/dispatcher.js';
 
 /** Build the request target sent upstream. */
 export function upstreamPath(ctx: RequestContext, action: CompiledProxy, target: UpstreamTarget): string {
