@@ -99,6 +99,17 @@ export type Plugins = Expect<
   Equal<ReturnType<typeof Core.createPluginPipeline> extends Core.PipelineRunner ? true : false, true>
 >;
 
+// What a native hook gets.
+export type HookContextKeys = Expect<
+  Equal<
+    keyof Core.HookContext,
+    'req' | 'res' | 'targetResponse' | 'respond' | 'requestHeader' | 'setRequestHeader'
+  >
+>;
+export type SetRequestHeader = Expect<
+  Equal<Core.HookContext['setRequestHeader'], (name: string, value: string | undefined) => void>
+>;
+
 // Config and plugin types a user names (a missing one fails to compile).
 export type Named = [
   Core.GatehouseConfig,
