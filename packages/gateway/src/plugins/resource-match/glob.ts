@@ -15,6 +15,8 @@ export interface GlobOptions {
 const SUSPICIOUS =
   /\\|%(?:2[eE]|2[fF]|5[cC])|[\u00c0\u00c1][\u0080-\u00bf]|\u00e0[\u0080-\u009f]|\u00f0[\u0080-\u008f]/;
 
+import { matchPieces } from '../../config/wildcard.js';
+
 type Part = { readonly kind: 'any' } | { readonly kind: 'seg'; readonly pieces: readonly string[] };
 
 export type PathMatcher = (path: string) => boolean;
@@ -55,25 +57,10 @@ function matchParts(parts: readonly Part[], segs: readonly string[]): boolean {
         if (cur[k]) seen = 1;
       }
     } else {
-      for (let si = 0; si < n; si++) if (cur[si] && matchSegment(part.pieces, segs[si]!)) next[si + 1] = 1;
+      // Each `*` covers at least one character of the segment.
+      for (let si = 0; si < n; si++) if (cur[si] && matchPieces(part.pieces, segs[si]!, 1)) next[si + 1] = 1;
     }
     cur = next;
   }
   return cur[n] === 1;
-}
-
-/** `pieces` are the literal parts between `*`s; each `*` covers at least one character. */
-function matchSegment(pieces: readonly string[], seg: string): boolean {
-  if (pieces.length === 1) return seg === pieces[0];
-  const first = pieces[0]!;
-  const last = pieces[pieces.length - 1]!;
-  if (!seg.startsWith(first)) return false;
-  let pos = first.length;
-  for (let i = 1; i < pieces.length - 1; i++) {
-    const at = seg.indexOf(pieces[i]!, pos + 1);
-    if (at === -1) return false;
-    pos = at + pieces[i]!.length;
-  }
-  const end = seg.length - last.length;
-  return end >= pos + 1 && seg.endsWith(last);
 }
