@@ -154,8 +154,19 @@ class BodyBuffer {
     this.source.resume();
   }
 
+  /** The file is opened at the end of this event-loop turn: a body that arrived whole in the reads
+   *  of this turn (most bodies a little over the memory bound) never needs it. Reading pauses past
+   *  `AHEAD` meanwhile, as while the file opens. */
   private openFile(): void {
     this.opening = true;
+    setImmediate(this.openNow);
+  }
+
+  private readonly openNow = (): void => {
+    if (this.finished) {
+      this.opening = false;
+      return;
+    }
     const path = join(
       tmpdir(),
       `gatehouse-body-${process.pid}-${++sequence}-${randomBytes(6).toString('hex')}`,
@@ -168,7 +179,7 @@ class BodyBuffer {
       this.fd = fd;
       this.flush();
     });
-  }
+  };
 
   /** Write what is held to the file, one write at a time; reading goes on meanwhile (up to `AHEAD`). */
   private flush(): void {
@@ -197,8 +208,12 @@ class BodyBuffer {
 
   private readonly onEnd = (): void => {
     this.ended = true;
-    if (this.fd === -1 && !this.opening) this.complete();
-    else this.flush();
+    // Nothing written to the file yet: the whole body is held (at most about `AHEAD`), sent from
+    // memory; a file being opened is closed when it opens.
+    if (this.written === 0 && !this.writing) {
+      this.closeFile();
+      this.complete();
+    } else this.flush();
   };
 
   private complete(): void {
@@ -210,7 +225,12 @@ class BodyBuffer {
     }
     // The file is read from its start; the stream closes the descriptor when it ends or is destroyed.
     const file = withErrorPath(
-      createReadStream('', { fd: this.fd, start: 0, autoClose: true, highWaterMark: READ_BACK }),
+      createReadStream('', {
+        fd: this.fd,
+        start: 0,
+        autoClose: true,
+        highWaterMark: Math.max(64 * 1024, Math.min(READ_BACK, this.size)),
+      }),
     );
     this.fd = -1;
     // Not read to its end (the upstream failed, the client left while the request waited): closed
