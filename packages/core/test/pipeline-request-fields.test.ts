@@ -30,6 +30,8 @@ const editor = definePlugin({
   init: () => ({
     onRequest(ctx) {
       ctx.setRequestHeader('x-set', `read:${ctx.requestHeader('x-read') ?? 'none'}`);
+      // Any token, not only letters and `-`.
+      ctx.setRequestHeader('x_under^score', `was:${ctx.requestHeader('x_under^score') ?? 'none'}`);
       ctx.setRequestHeader('x-replace', 'replaced');
       ctx.setRequestHeader('x-drop', undefined);
       if (ctx.requestHeader('x-evil') !== undefined) ctx.setRequestHeader('x-evil', 'a\r\nx-injected: 1');
@@ -37,6 +39,7 @@ const editor = definePlugin({
     onResponse(ctx) {
       // The request's fields as they were forwarded.
       ctx.res.setHeader('x-seen-set', ctx.requestHeader('x-set') ?? 'missing');
+      ctx.res.setHeader('x-seen-under', ctx.requestHeader('x_under^score') ?? 'missing');
     },
   }),
 });
@@ -104,6 +107,7 @@ const CLIENT_FIELDS = [
   'x-REPLACE: two',
   'X-Drop: gone',
   'X-Keep: kept',
+  'X_Under^Score: odd',
 ];
 
 for (const route of ['/list/', '/object-after/', '/object-before/']) {
@@ -117,6 +121,9 @@ for (const route of ['/list/', '/object-after/', '/object-before/']) {
     assert.equal(seen['x-drop'], undefined);
     assert.equal(seen['x-keep'], 'kept');
     assert.equal(seen['x-read'], 'from-client');
+    // Names with `_` are dropped on the way upstream (nginx underscores_in_headers off); the hook saw it.
+    assert.equal(seen['x_under^score'], undefined);
+    assert.match(reply.head, /\r\nx-seen-under: was:odd\r\n/);
     assert.match(reply.head, /\r\nx-seen-set: read:from-client\r\n/);
   });
 }

@@ -40,23 +40,9 @@ function respond(
   res.end(payload);
 }
 
-function context(
-  req: PluginRequest,
-  res: PluginResponse,
-  targetResponse: TargetResponse | null,
-): HookContext {
-  return {
-    req,
-    res,
-    targetResponse: targetResponse ?? undefined,
-    respond: (status, body, headers) => respond(res, status, body, headers),
-    requestHeader: (name) => requestField(req, name),
-    setRequestHeader: (name, value) => putRequestField(req, name, value),
-  };
-}
-
-/** One exchange's context for its native control hooks, made once (the hook runner's, so the
- *  target response appears once the upstream answered). */
+/** What a native hook gets. The hook runner makes one per exchange for the control hooks (the
+ *  target response appears in it once the upstream answered); the data and error hooks' adapters
+ *  make one per call. */
 export class NativeContext implements HookContext {
   constructor(
     readonly req: PluginRequest,
@@ -134,7 +120,7 @@ export function settleLater(value: PromiseLike<unknown>, res: PluginResponse, ne
 /** onRequest/onResponse/onClose: continue, or stop when the hook answered. */
 function control(hook: ControlHook): Handler5 {
   const handler: Handler5 = (req, res, targetResponse, _data, next) =>
-    runControlHook(hook, context(req, res, targetResponse), next);
+    runControlHook(hook, new NativeContext(req, res, { targetResponse }), next);
   controlHooks.set(handler, hook);
   return handler;
 }
@@ -143,7 +129,7 @@ function control(hook: ControlHook): Handler5 {
 function chunk(hook: (ctx: HookContext, data: Buffer | string | null) => unknown): Handler5 {
   return (req, res, targetResponse, data, next) =>
     settle(
-      () => hook(context(req, res, targetResponse), data as Buffer | string | null),
+      () => hook(new NativeContext(req, res, { targetResponse }), data as Buffer | string | null),
       (out) => (out === undefined ? next(null) : next(null, out as Buffer | string | null)),
       next,
     );
@@ -152,7 +138,7 @@ function chunk(hook: (ctx: HookContext, data: Buffer | string | null) => unknown
 function failure(hook: (ctx: HookContext, err: Error) => unknown): Handler5 {
   return (req, res, targetResponse, data, next) =>
     settle(
-      () => hook(context(req, res, targetResponse), data as Error),
+      () => hook(new NativeContext(req, res, { targetResponse }), data as Error),
       () => next(),
       next,
     );

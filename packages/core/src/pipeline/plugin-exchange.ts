@@ -2,8 +2,8 @@
 // the target, or answer); then the engine's own path continues (server/forward.ts) with this object
 // as its interceptor: it hands over the target and path decided here, feeds the request body through
 // the data hooks and wraps the engine's relay in the response hooks (response-hooks.ts); without such
-// hooks the engine's relay is used as is. A plugin error, throw or timeout becomes edgemicro's error answer; nothing a
-// plugin does may crash the process or leave the client waiting forever.
+// hooks the engine's relay is used as is. A plugin error, throw or timeout becomes edgemicro's error
+// answer; nothing a plugin does may crash the process or leave the client waiting forever.
 import type { CompiledProxy, CompiledRoute, UpstreamTarget } from '../config/compile.js';
 import { resolveUpstream } from '../config/compile.js';
 import { H1Request } from '../server/h1/request.js';

@@ -38,9 +38,9 @@ const reqUrlProperty: PropertyDescriptor = {
   },
 };
 
-/** Our HTTP/1.1 requests get the accessor once, on their prototype; others per request. */
 let onPrototype = false;
 
+/** Our HTTP/1.1 requests get the accessor once, on their prototype; others per request. */
 export function defineReqUrl(req: PluginRequest): void {
   if (req instanceof H1Request) {
     if (onPrototype) return;

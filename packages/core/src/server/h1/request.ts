@@ -4,7 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import { isNamed, sameName } from '../../http1/head-scan.js';
+import { isNamed } from '../../http1/head-scan.js';
 import type { RequestHead } from '../../http1/request-head.js';
 import { withErrorPath } from '../../util/error-path.js';
 
@@ -55,7 +55,8 @@ export function headerValue(raw: string[], name: string): string | undefined {
   let out: string | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const f = raw[i]!;
-    if (f.length !== n || !sameName(f, 0, name)) continue;
+    // isNamed, not sameName: a plugin may ask for any token (`x_a`, `x^b`), not only letters and `-`.
+    if (f.length !== n || !isNamed(f, name)) continue;
     const value = raw[i + 1]!;
     if (out === undefined) out = value;
     else if (FIRST_ONLY.has(name)) return out;
