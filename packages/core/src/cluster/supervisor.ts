@@ -325,8 +325,13 @@ export class Supervisor {
   }
 
   private send(t: Tracked, message: ToWorker): void {
-    if (t.worker.isConnected()) t.worker.send(message);
     // Disconnected (dying) workers cannot be told anything; kill the unreachable one that is still alive.
-    else if (message.type === 'gatehouse:drain') t.worker.process.kill('SIGTERM');
+    const unreachable = (): void => {
+      if (message.type === 'gatehouse:drain' && !t.worker.isDead()) t.worker.process.kill('SIGTERM');
+    };
+    // An exiting worker can still look connected and fail the write (EPIPE): with a callback the
+    // error is this worker's, not thrown in the supervisor.
+    if (t.worker.isConnected()) t.worker.send(message, (err) => err && unreachable());
+    else unreachable();
   }
 }

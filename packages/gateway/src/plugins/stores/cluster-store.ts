@@ -95,6 +95,8 @@ class Outbox<T> {
   };
 }
 
+const ignoreSendError = (): void => undefined;
+
 const num = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v);
 
 function isRequest(m: unknown): m is Request {
@@ -141,7 +143,10 @@ export function attachCounterService(cluster: Cluster, store: MemoryStore = new 
       outboxes.set(
         worker,
         (out = new Outbox((batch) => {
-          if (worker.isConnected()) worker.send(batch);
+          // A worker that is exiting can still look connected: its channel then fails the write
+          // (EPIPE). Without a callback that error is thrown in the master; with one it is this
+          // worker's, whose leases its 'exit' settles.
+          if (worker.isConnected()) worker.send(batch, ignoreSendError);
         })),
       );
     out.push(m);
