@@ -13,7 +13,8 @@ import type {
   PluginResponse,
   TargetResponse,
 } from './types.js';
-import { putRequestField, requestField } from './plugin-request.js';
+import { requestField } from '../server/request-context.js';
+import { putRequestField } from './plugin-request.js';
 
 /** Declare a native plugin (identity, for typing). */
 export function definePlugin(plugin: NativePlugin): NativePlugin {

@@ -138,7 +138,7 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
     }
     // Fields edited through setRequestHeader are in the list already; `req.headers`, once built, may
     // have been edited in place.
-    if (chain.onrequest.length && headersEdited(req)) useHookHeaders(ctx, req);
+    if (chain.onrequest.length && headersEdited(req)) useHookHeaders(req);
     const action = this.action;
     if (!action) return this.proceed(ctx);
     const target = this.target;
@@ -185,7 +185,7 @@ export class PluginExchange extends HookRunner implements ExchangeInterceptor {
 }
 
 /** Plugins edit `req.headers`; the engine builds the upstream request from the field list. */
-function useHookHeaders(ctx: RequestContext, req: PluginRequest): void {
+function useHookHeaders(req: PluginRequest): void {
   const raw: string[] = [];
   const h = req.headers;
   for (const k in h) {
@@ -203,5 +203,4 @@ function useHookHeaders(ctx: RequestContext, req: PluginRequest): void {
       configurable: true,
       enumerable: true,
     });
-  ctx.headers = h;
 }

@@ -49,13 +49,6 @@ export function defineReqUrl(req: PluginRequest): void {
   } else Object.defineProperty(req, 'reqUrl', reqUrlProperty);
 }
 
-/** HookContext.requestHeader: our HTTP/1.1 requests read their field list; others `headers`. */
-export function requestField(req: PluginRequest, name: string): string | undefined {
-  if (req instanceof H1Request) return req.field(name);
-  const v = req.headers[name];
-  return Array.isArray(v) ? v.join(', ') : v;
-}
-
 /** HookContext.setRequestHeader. */
 export function putRequestField(req: PluginRequest, name: string, value: string | undefined): void {
   if (req instanceof H1Request) return req.putField(name, value);

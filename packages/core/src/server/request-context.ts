@@ -6,10 +6,18 @@ import type { TLSSocket } from 'node:tls';
 import type { CompiledRoute, CompiledServer, Snapshot } from '../config/compile.js';
 import type { RewritableSource } from '../routing/statements.js';
 import { escapedClientCertificate } from '../tls/client-certificate.js';
-import { headerValue, H1Request } from './h1/request.js';
+import { H1Request } from './h1/request.js';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** One request field (`name` lower-case) as `req.headers[name]` holds it, a list joined by ", ".
+ *  Our HTTP/1.1 requests read their field list while that object is not built. */
+export function requestField(req: ClientRequest, name: string): string | undefined {
+  if (req instanceof H1Request) return req.field(name);
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(', ') : v;
+}
 
 export class RequestContext implements RewritableSource {
   readonly start = performance.now();
@@ -50,8 +58,6 @@ export class RequestContext implements RewritableSource {
   onClientClose: { clientClosed(): void } | undefined = undefined;
   /** The engine's handler for the end of the client response (one function per engine). */
   onResponseClosed: ((ctx: RequestContext) => void) | undefined = undefined;
-  /** node's headers object, made on first use: the engine's own path reads fields with header(). */
-  private headerObject: IncomingHttpHeaders | undefined = undefined;
   private port: string | undefined = undefined;
 
   constructor(
@@ -67,22 +73,14 @@ export class RequestContext implements RewritableSource {
     this.host = '';
   }
 
+  /** node's headers object (our HTTP/1.1 requests build it on first use: the engine's own path
+   *  reads fields with header()). */
   get headers(): IncomingHttpHeaders {
-    return (this.headerObject ??= this.req.headers);
+    return this.req.headers;
   }
 
-  /** Replaced by a plugin pipeline that changed the request's fields. */
-  set headers(value: IncomingHttpHeaders) {
-    this.headerObject = value;
-  }
-
-  /** One request field (`name` lower-case) as `headers[name]` has it, a list joined by ", ". Our
-   *  HTTP/1.1 requests are read from their field list, without building the object. */
   header(name: string): string | undefined {
-    if (this.headerObject === undefined && this.req instanceof H1Request)
-      return headerValue(this.req.rawHeaders, name);
-    const v = this.headers[name];
-    return Array.isArray(v) ? v.join(', ') : v;
+    return requestField(this.req, name);
   }
 
   get serverPort(): string {
