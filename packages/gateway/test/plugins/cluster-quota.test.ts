@@ -12,7 +12,9 @@ import { claimsFor, makeKeys, signJwt } from './support/keys.js';
 import { startUpstream } from './support/gateway.js';
 import { freePort } from './support/redis.js';
 
-test('quota allows exactly `allow` requests across 3 workers', async () => {
+/** The master's side for one test: an upstream, the counter service, workers of
+ *  support/cluster-gateway.ts (oauth + quota with `allow` per window) on one port. */
+async function startCluster(allow: number) {
   const keys = makeKeys();
   const upstream = await startUpstream();
   const detach = attachCounterService(cluster);
@@ -24,107 +26,90 @@ test('quota allows exactly `allow` requests across 3 workers', async () => {
   const env = {
     UPSTREAM_PORT: String(upstream.port),
     JWT_PUBLIC_PEM: keys.publicPem,
-    QUOTA_ALLOW: '12',
+    QUOTA_ALLOW: String(allow),
     GATEWAY_PORT: String(port),
   };
-  const workers = Array.from({ length: 3 }, () => cluster.fork(env));
+  return {
+    keys,
+    port,
+    /** A new worker, and its pid once it listens. */
+    fork: (): { worker: Worker; listening: Promise<number> } => {
+      const worker = cluster.fork(env);
+      const listening = new Promise<number>((resolve, reject) => {
+        worker.on('message', (m: { type?: string; pid: number }) => {
+          if (m?.type === 'listening') resolve(m.pid);
+        });
+        worker.on('exit', (code) => reject(new Error(`worker exited ${code}`)));
+      });
+      return { worker, listening };
+    },
+    close: async (): Promise<void> => {
+      detach();
+      await upstream.close();
+    },
+  };
+}
+
+/** Stop a worker (it drains, giving its leases back) and wait for its exit. */
+async function stop(w: Worker): Promise<void> {
+  if (w.isDead()) return;
+  const exited = once(w, 'exit');
+  w.send({ type: 'stop' });
+  await exited;
+}
+
+/** The status of one GET /shop/a on a new connection (so the cluster spreads them over the workers). */
+function status(port: number, auth: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      { host: '127.0.0.1', port, path: '/shop/a', agent: false, headers: { authorization: auth } },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+  });
+}
+
+test('quota allows exactly `allow` requests across 3 workers', async () => {
+  const c = await startCluster(12);
+  const started = Array.from({ length: 3 }, () => c.fork());
   try {
-    const pids = await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<number>((resolve, reject) => {
-            w.on('message', (m: { type?: string; pid: number }) => m?.type === 'listening' && resolve(m.pid));
-            w.on('exit', (code) => reject(new Error(`worker exited ${code}`)));
-          }),
-      ),
-    );
+    const pids = await Promise.all(started.map((w) => w.listening));
     assert.equal(new Set(pids).size, 3);
-    const auth = `Bearer ${signJwt(keys, claimsFor(['shop-quota'], { application_name: 'cluster-app' }))}`;
-    // New connections each time, so the cluster spreads them over the workers.
-    const statuses = await Promise.all(
-      Array.from(
-        { length: 36 },
-        () =>
-          new Promise<number>((resolve, reject) => {
-            const req = http.get(
-              { host: '127.0.0.1', port, path: '/shop/a', agent: false, headers: { authorization: auth } },
-              (res) => {
-                res.resume();
-                res.on('end', () => resolve(res.statusCode ?? 0));
-              },
-            );
-            req.on('error', reject);
-          }),
-      ),
-    );
+    const auth = `Bearer ${signJwt(c.keys, claimsFor(['shop-quota'], { application_name: 'cluster-app' }))}`;
+    const statuses = await Promise.all(Array.from({ length: 36 }, () => status(c.port, auth)));
     assert.equal(statuses.filter((s) => s === 200).length, 12);
     assert.equal(statuses.filter((s) => s === 403).length, 24);
   } finally {
-    for (const w of workers) if (!w.isDead()) w.send({ type: 'stop' });
-    await Promise.all(workers.map((w) => (w.isDead() ? undefined : new Promise((r) => w.once('exit', r)))));
-    detach();
-    await upstream.close();
+    await Promise.all(started.map((w) => stop(w.worker)));
+    await c.close();
   }
 });
 
 test('quota counts on across a worker replaced by its successor (the lease goes back at drain)', async () => {
-  const keys = makeKeys();
-  const upstream = await startUpstream();
-  const detach = attachCounterService(cluster);
-  const port = await freePort();
-  cluster.setupPrimary({
-    exec: join(import.meta.dirname, 'support/cluster-gateway.ts'),
-    execArgv: ['--conditions=source', '--import', 'tsx'],
-  });
-  const env = {
-    UPSTREAM_PORT: String(upstream.port),
-    JWT_PUBLIC_PEM: keys.publicPem,
-    QUOTA_ALLOW: '8',
-    GATEWAY_PORT: String(port),
-  };
-  const fork = async (): Promise<Worker> => {
-    const w = cluster.fork(env);
-    await new Promise<void>((resolve, reject) => {
-      w.on('message', (m: { type?: string }) => m?.type === 'listening' && resolve());
-      w.on('exit', (code) => reject(new Error(`worker exited ${code}`)));
-    });
-    return w;
-  };
-  const stop = async (w: Worker): Promise<void> => {
-    if (w.isDead()) return;
-    const exited = once(w, 'exit');
-    w.send({ type: 'stop' });
-    await exited;
-  };
-  const auth = `Bearer ${signJwt(keys, claimsFor(['shop-quota'], { application_name: 'reload-app' }))}`;
+  const c = await startCluster(8);
+  const auth = `Bearer ${signJwt(c.keys, claimsFor(['shop-quota'], { application_name: 'reload-app' }))}`;
   const statuses = async (n: number): Promise<number[]> => {
     const out: number[] = [];
-    for (let i = 0; i < n; i++)
-      out.push(
-        await new Promise<number>((resolve, reject) => {
-          const req = http.get(
-            { host: '127.0.0.1', port, path: '/shop/a', agent: false, headers: { authorization: auth } },
-            (res) => {
-              res.resume();
-              res.on('end', () => resolve(res.statusCode ?? 0));
-            },
-          );
-          req.on('error', reject);
-        }),
-      );
+    for (let i = 0; i < n; i++) out.push(await status(c.port, auth));
     return out;
   };
   const workers: Worker[] = [];
   try {
-    workers.push(await fork());
+    const first = c.fork();
+    workers.push(first.worker);
+    await first.listening;
     assert.deepEqual(await statuses(5), [200, 200, 200, 200, 200]);
     // A rolling reload: the successor starts, then the old worker drains and exits.
-    workers.push(await fork());
+    const successor = c.fork();
+    workers.push(successor.worker);
+    await successor.listening;
     await stop(workers[0]!);
     assert.deepEqual(await statuses(5), [200, 200, 200, 403, 403]);
   } finally {
     for (const w of workers) await stop(w);
-    detach();
-    await upstream.close();
+    await c.close();
   }
 });
