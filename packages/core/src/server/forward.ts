@@ -2,7 +2,7 @@
 // or without plugins (their request hooks' decisions arrive as an ExchangeInterceptor).
 import type { CompiledProxy, UpstreamTarget } from '../config/compile.js';
 import { ProxyError } from '../errors/codes.js';
-import { bufferSettings, buffersBody, sendBuffered } from '../upstream/body-buffer.js';
+import { bufferSettings, buffersBody, sendBuffered, withLength } from '../upstream/body-buffer.js';
 import { UPSTREAM_DEFAULTS } from '../upstream/pools.js';
 import { dispatchOptions, hasRequestBody, upstreamHeaders, upstreamPath } from './proxy-request.js';
 import { BodyLimit } from './body-limit.js';
@@ -37,7 +37,8 @@ export function forward(
     if (interceptor?.transformsBody) body = interceptor.requestBody(body);
   }
   const buffer = interceptor?.bodyBuffer ?? null;
-  if (interceptor && (interceptor.transformsBody || buffer)) headers = resized(headers, buffer);
+  // A body that may change size: sent chunked, or with the new body's length.
+  if (interceptor && (interceptor.transformsBody || buffer)) headers = withLength(headers, buffer?.length);
   ctx.upstream = target.origin;
   // We answered the client's Expect ourselves (the upstream request carries none): ask for the body now.
   if ((ctx.req as { expectContinue?: boolean }).expectContinue && !ctx.res.headersSent)
@@ -59,16 +60,6 @@ export function forward(
     );
   if (body) watchSendTimeout(ctx.req, target.options.sendTimeoutMs ?? UPSTREAM_DEFAULTS.sendTimeoutMs, relay);
   pool.dispatch(options, handler);
-}
-
-/** The upstream fields for a body that may change size: sent chunked, or with the new body's length. */
-function resized(headers: string[], buffer: Buffer | null): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < headers.length; i += 2)
-    if (headers[i]!.length !== 14 || headers[i]!.toLowerCase() !== 'content-length')
-      kept.push(headers[i]!, headers[i + 1]!);
-  if (buffer) kept.push('content-length', String(buffer.length));
-  return kept;
 }
 
 /**

@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProxyError } from '../errors/codes.js';
+import { sameName } from '../http1/head-scan.js';
 import { withErrorPath } from '../util/error-path.js';
 import type { UpstreamRequest } from './dispatcher.js';
 
@@ -57,7 +58,7 @@ export function sendBuffered(
       req.body = body; // the connection writes its length
     else {
       req.body = body!;
-      req.headers = withLength(req.headers, length);
+      req.headers = withLength(req.headers, length ?? 0);
     }
     send(req);
   });
@@ -279,17 +280,18 @@ class BodyBuffer {
 function declaredLength(headers: string[]): number {
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i]!;
-    if (name.length === 14 && name.toLowerCase() === 'content-length') return Number(headers[i + 1]);
+    if (name.length === 14 && sameName(name, 0, 'content-length')) return Number(headers[i + 1]);
   }
   return -1;
 }
 
-/** The fields with `Content-Length: length` in place of any the client sent. */
-function withLength(headers: string[], length = 0): string[] {
+/** The fields with `Content-Length: length` in place of any the client sent; without one when
+ *  `length` is undefined (the body is then sent chunked). */
+export function withLength(headers: string[], length: number | undefined): string[] {
   const out: string[] = [];
   for (let i = 0; i < headers.length; i += 2)
-    if (!(headers[i]!.length === 14 && headers[i]!.toLowerCase() === 'content-length'))
+    if (!(headers[i]!.length === 14 && sameName(headers[i]!, 0, 'content-length')))
       out.push(headers[i]!, headers[i + 1]!);
-  out.push('content-length', String(length));
+  if (length !== undefined) out.push('content-length', String(length));
   return out;
 }
