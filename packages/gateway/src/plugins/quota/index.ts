@@ -32,8 +32,6 @@ interface TokenQuota {
   readonly q: ProductQuota;
   /** `<org>.<env>.<app>.<product>`. */
   readonly id: string;
-  /** The product's place in the token's list. */
-  readonly index: number;
 }
 
 export function quota(gctx: GatewayPluginContext, store: () => CounterStore): NativePlugin {
@@ -71,16 +69,15 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
         return true;
       };
 
-      /** The products from `from` on, through the store's asynchronous answer. */
-      const countAsync = async (ctx: HookContext, list: readonly unknown[], from: number, app: string) => {
+      /** The quotas from `from` on, through the store's asynchronous answer. */
+      const countAsync = async (ctx: HookContext, quotas: readonly TokenQuota[], from: number) => {
         const proxy = ctx.res.proxy.name;
-        for (let i = from; i < list.length; i++) {
-          const name = list[i];
-          const q = typeof name === 'string' ? byProduct.get(name) : undefined;
-          if (!q || !q.proxies.has(proxy)) continue;
+        for (let i = from; i < quotas.length; i++) {
+          const { q, id } = quotas[i]!;
+          if (!q.proxies.has(proxy)) continue;
           let w: WindowCount;
           try {
-            w = await counters.hit(`${prefix}${app}.${name as string}`, q.windowMs, 1);
+            w = await counters.hit(id, q.windowMs, 1);
           } catch {
             if (failOpen) {
               ctx.req['quota-failed-open'] = true;
@@ -102,7 +99,7 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
           for (let i = 0; i < list.length; i++) {
             const name = list[i];
             const q = typeof name === 'string' ? byProduct.get(name) : undefined;
-            if (q) made.push({ q, id: `${prefix}${app}.${name as string}`, index: i });
+            if (q) made.push({ q, id: `${prefix}${app}.${name as string}` });
           }
           if (Object.isFrozen(token)) quotasByToken.set(token, made);
           out = made;
@@ -121,10 +118,12 @@ export function quota(gctx: GatewayPluginContext, store: () => CounterStore): Na
           const app = typeof token!.application_name === 'string' ? token!.application_name : '';
           const proxy = ctx.res.proxy.name;
           // Products in series: the first exceeded one answers.
-          for (const { q, id, index } of tokenQuotas(token!, list, app)) {
+          const quotas = tokenQuotas(token!, list, app);
+          for (let i = 0; i < quotas.length; i++) {
+            const { q, id } = quotas[i]!;
             if (!q.proxies.has(proxy)) continue;
             const w = counters.hitLocal(id, q.windowMs, 1);
-            if (w === undefined) return countAsync(ctx, list, index, app);
+            if (w === undefined) return countAsync(ctx, quotas, i);
             if (judge(ctx, q, w)) return;
           }
         },
