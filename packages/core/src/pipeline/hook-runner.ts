@@ -4,7 +4,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { Stage } from './chain.js';
 import { errorText } from './error-response.js';
-import { isThenable, NativeContext, runControlHook, settleLater } from './native-plugin.js';
+import { NativeContext, runControlHook } from './native-plugin.js';
 import type { HookData, Next, PluginRequest, PluginResponse, PluginStats, TargetResponse } from './types.js';
 
 /** What every exchange of one pipeline shares. */
@@ -39,42 +39,7 @@ export abstract class HookRunner {
   /** Run stages in order; `data` flows through `next(null, data)`. `always`: run even once settled
    *  (close hooks). */
   run(stages: readonly Stage[], data: HookData, cb: HookDone, always = false): void {
-    // Native control hooks that return without a promise run in a plain loop: no `next` per stage.
     let i = 0;
-    for (; i < stages.length; i++) {
-      const stage = stages[i]!;
-      if (stage.native === undefined) break;
-      if (this.settled && !always) return;
-      let value: unknown;
-      try {
-        value = stage.native(this.context());
-      } catch (thrown) {
-        const err = thrown ?? new Error('plugin hook threw');
-        this.env.log.warn({ plugin: stage.plugin, event: stage.event, err: errorText(err) }, 'plugin error');
-        return cb(err, false, data);
-      }
-      if (isThenable(value)) return this.runFrom(stages, i, data, cb, always, value);
-      if (this.res.headersSent || this.res.writableEnded) return cb(undefined, true, data);
-    }
-    if (i === stages.length) return cb(undefined, false, data);
-    this.runFrom(stages, i, data, cb, always, undefined);
-  }
-
-  private context(): NativeContext {
-    return (this.nativeContext ??= new NativeContext(this.req, this.res, this));
-  }
-
-  /** The general loop from stage `from`; `pending` is that stage's promise when it is a native hook
-   *  that already ran. */
-  private runFrom(
-    stages: readonly Stage[],
-    from: number,
-    data: HookData,
-    cb: HookDone,
-    always: boolean,
-    pending: PromiseLike<unknown> | undefined,
-  ): void {
-    let i = from;
     let current = data;
     const answerStops = stages[0]?.event === 'onrequest' || stages[0]?.event === 'onresponse';
     // Whether to go on after `stage` called next with `err`, `argc` arguments and `value`.
@@ -120,10 +85,7 @@ export abstract class HookRunner {
           if (handle(stage, e, n, v)) loop();
         };
         try {
-          if (pending !== undefined) {
-            settleLater(pending, this.res, next);
-            pending = undefined;
-          } else this.call(stage, current, next);
+          this.call(stage, current, next);
         } catch (thrown) {
           if (state === 1)
             this.env.log.warn(
@@ -150,7 +112,12 @@ export abstract class HookRunner {
   }
 
   private call(stage: Stage, data: HookData, next: Next): void {
-    if (stage.native !== undefined) return runControlHook(stage.native, this.context(), next);
+    if (stage.native !== undefined)
+      return runControlHook(
+        stage.native,
+        (this.nativeContext ??= new NativeContext(this.req, this.res, this)),
+        next,
+      );
     const fn = stage.fn as (...args: unknown[]) => void;
     switch (stage.arity) {
       case 3:

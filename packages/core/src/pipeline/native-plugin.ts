@@ -70,7 +70,7 @@ export class NativeContext implements HookContext {
 
 const answered = (res: PluginResponse): boolean => res.headersSent || res.writableEnded;
 
-export function isThenable(value: unknown): value is PromiseLike<unknown> {
+function isThenable(value: unknown): value is PromiseLike<unknown> {
   return (
     value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
   );
@@ -105,17 +105,13 @@ export function runControlHook(hook: ControlHook, ctx: HookContext, next: Next):
   } catch (err) {
     return next(err ?? new Error('plugin hook threw'));
   }
-  if (isThenable(value)) settleLater(value, ctx.res, next);
+  if (isThenable(value))
+    value.then(
+      () => (answered(ctx.res) ? next(true) : next()),
+      (err: unknown) => next(err ?? new Error('plugin hook rejected')),
+    );
   else if (answered(ctx.res)) next(true);
   else next();
-}
-
-/** A control hook's promise: `next` once it settles. */
-export function settleLater(value: PromiseLike<unknown>, res: PluginResponse, next: Next): void {
-  value.then(
-    () => (answered(res) ? next(true) : next()),
-    (err: unknown) => next(err ?? new Error('plugin hook rejected')),
-  );
 }
 
 /** onRequest/onResponse/onClose: continue, or stop when the hook answered. */
